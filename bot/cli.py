@@ -1,0 +1,180 @@
+"""The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+
+from bot.configuration import Configuration, load_configuration
+from bot.db.engine import Database
+from bot.db.migrate import current_revision, upgrade
+from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines
+from bot.errors import ConfigError
+from bot.i18n import translator
+from bot.services.identity import reachability
+
+EXIT_CONFIG = 2
+EXIT_RUNTIME = 1
+ENV_CONFIG = "DUTYBOT_CONFIG"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS,
+        help=f"the config file (default: ${ENV_CONFIG} or config.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="dutybot", parents=[common],
+        description="dutybot: a Telegram bot for a 24-hour government duty desk.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", parents=[common], help="run the bot (applies pending migrations first)")
+    commands.add_parser("check-config", parents=[common],
+                        help="validate config and roster; print who is on duty now and the gaps ahead")
+    db = commands.add_parser("db", parents=[common], help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", parents=[common], help="apply the database migrations")
+    roster = commands.add_parser("roster", parents=[common], help="roster questions")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True, metavar="ROSTER_COMMAND")
+    show = roster_commands.add_parser("show", parents=[common], help="who holds each position at a time")
+    show.add_argument("--at", help='a local time, "YYYY-MM-DD HH:MM" (default: now)')
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(getattr(args, "config", None) or os.environ.get(ENV_CONFIG) or "config.toml")
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _reachability(configuration: Configuration) -> Reachability:
+    """What the database knows about accounts, or nothing when it is not there yet."""
+    database = Database(configuration.settings.database_url)
+    try:
+        if await current_revision(database) is None:
+            return Reachability()
+        async with database.sessions() as session:
+            return await reachability(session, configuration.roster)
+    except (SQLAlchemyError, OSError):
+        return Reachability()
+    finally:
+        await database.close()
+
+
+def _print_duty(configuration: Configuration, at: datetime, reach: Reachability) -> None:
+    settings, roster = configuration.settings, configuration.roster
+    tr = translator(settings.language)
+    print(tr._("On duty at {time} ({zone}):").format(time=local_time(at, roster), zone=settings.timezone.key))
+    for line in on_duty_lines(roster, tr, at, roster.units, reach):
+        print(line)
+    print()
+    for line in gap_lines(roster, tr, at):
+        print(line)
+
+
+def check_config(args: argparse.Namespace) -> int:
+    """Validate both files and print the duty table now and the gaps ahead."""
+    configuration = load_configuration(_config_path(args))
+    settings, roster = configuration.settings, configuration.roster
+    print(f"OK: {settings.config_file} and {settings.roster_file}: "
+          f"{len(roster.units)} units, {len(roster.people)} people, "
+          f"{len(roster.rotations)} rotations, {len(roster.shifts)} shifts")
+    reach = asyncio.run(_reachability(configuration))
+    _print_duty(configuration, datetime.now(UTC), reach)
+    return 0
+
+
+def roster_show(args: argparse.Namespace) -> int:
+    """Print who holds each position at ``--at`` (local time) or now."""
+    configuration = load_configuration(_config_path(args))
+    tz = configuration.settings.timezone
+    at = datetime.now(UTC)
+    if args.at:
+        try:
+            parsed = datetime.fromisoformat(args.at)
+        except ValueError:
+            raise ConfigError("--at", "", f'expected a local time like "2026-11-27 14:00", got {args.at!r}') from None
+        at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+    _print_duty(configuration, at, Reachability())
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the migrations and load the roster into the database."""
+    from bot.runtime import runtime_from
+
+    configuration = load_configuration(_config_path(args))
+
+    async def go() -> str | None:
+        runtime = runtime_from(configuration)
+        try:
+            await runtime.prepare_database()
+            return await current_revision(runtime.database)
+        finally:
+            await runtime.database.close()
+
+    revision = asyncio.run(go())
+    print(f"{_safe_url(configuration.settings.database_url)}: at revision {revision}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bot until SIGINT or SIGTERM."""
+    from bot.logging_setup import configure_logging
+    from bot.runtime import build_application, runtime_from
+
+    configuration = load_configuration(_config_path(args))
+    settings = configuration.settings
+    token = settings.require_token()
+    configure_logging(token)
+    application = build_application(runtime_from(configuration))
+    try:
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES,
+            timeout=settings.telegram.poll_timeout,
+            stop_signals=(signal.SIGINT, signal.SIGTERM),
+        )
+    except InvalidToken:
+        raise ConfigError(str(settings.config_file), "[telegram] token", "rejected by Telegram") from None
+    except TelegramError as exc:
+        print(f"error: cannot reach the Bot API at {settings.telegram.base_url}: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dutybot`` console script."""
+    args = _parser().parse_args(argv)
+    actions = {"run": run, "check-config": check_config}
+    try:
+        if args.command == "db":
+            return db_upgrade(args)
+        if args.command == "roster":
+            return roster_show(args)
+        return actions[args.command](args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SQLAlchemyError as exc:
+        print(f"error: database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The database: the UTC column type, the models, the engine and the migrations."""

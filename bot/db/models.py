@@ -1,0 +1,97 @@
+"""SQLAlchemy 2 typed models. Every datetime column is aware UTC (``UTCDateTime``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.db.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# 64-bit everywhere (Telegram ids exceed 32 bits), but SQLite only autoincrements INTEGER keys.
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """The declarative base: UTC datetimes and stable constraint names for migrations."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), int: BigInt}
+
+
+class UnitRow(Base):
+    """A unit as known to the bot, synchronised from the roster (kept when removed from it)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(String(64))
+    duty_chat: Mapped[int | None]
+    in_roster: Mapped[bool] = mapped_column(default=True)
+
+
+class PersonRow(Base):
+    """A person as known to the bot, synchronised from the roster, with what the bot learnt."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    roles: Mapped[str] = mapped_column(String(200))  # space-separated, as in the roster
+    chosen_language: Mapped[str | None] = mapped_column(String(8))
+    unreachable_since: Mapped[datetime | None]
+    in_roster: Mapped[bool] = mapped_column(default=True)
+
+
+class TelegramAccount(Base):
+    """A Telegram account linked to a person through an invite code."""
+
+    __tablename__ = "telegram_accounts"
+
+    telegram_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), unique=True)
+    linked_at: Mapped[datetime]
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite_codes.id"))
+
+
+class InviteCode(Base):
+    """A one-time onboarding code; only its hash is stored, so a database leak links nobody."""
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_telegram_id: Mapped[int | None]
+
+
+class Event(Base):
+    """The append-only event log: who did what to which subject, and when."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_subject", "subject", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,39 @@
+"""Logging for a service: plain lines to stderr, the bot token never printed."""
+
+from __future__ import annotations
+
+import logging
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever it would appear in a log line (URLs, exceptions)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message once, redacted, so arguments cannot smuggle the token out."""
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg = message.replace(self.token, "<token>")
+                record.args = None
+            if record.exc_info and record.exc_info[1] is not None:
+                text = logging.Formatter().formatException(record.exc_info)
+                if self.token in text:
+                    record.exc_text = text.replace(self.token, "<token>")
+        return True
+
+
+def configure_logging(token: str, level: int = logging.INFO) -> None:
+    """Log to stderr with the token redacted; keep the HTTP client quiet (its lines carry URLs)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactToken(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

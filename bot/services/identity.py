@@ -1,0 +1,152 @@
+"""Who is who: roster people in the database, linked Telegram accounts, invite codes, language."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import InviteCode, PersonRow, TelegramAccount, UnitRow
+from bot.duty_table import Reachability
+from bot.roster import Person, Roster
+from bot.services.events import record_event
+
+INVITE_CODE_BYTES = 18  # 24 URL-safe characters: deep-link payloads allow up to 64
+
+
+def hash_code(code: str) -> str:
+    """The stored form of an invite code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+async def sync_roster(session: AsyncSession, roster: Roster, at: datetime) -> None:
+    """Make the units and people tables match the roster; keep rows the roster no longer names."""
+    units = {u.id: u for u in await session.scalars(select(UnitRow))}
+    for unit in roster.units.values():
+        row = units.get(unit.id) or UnitRow(id=unit.id)
+        row.name, row.parent_id, row.duty_chat, row.in_roster = unit.name, unit.parent, unit.duty_chat, True
+        session.add(row)
+    for unit_id, row in units.items():
+        if unit_id not in roster.units:
+            row.in_roster = False
+    await session.flush()
+    people = {p.id: p for p in await session.scalars(select(PersonRow))}
+    for person in roster.people.values():
+        prow = people.get(person.id) or PersonRow(id=person.id)
+        prow.name, prow.unit_id, prow.in_roster = person.name, person.unit, True
+        prow.roles = " ".join(sorted(person.roles))
+        session.add(prow)
+    for person_id, prow in people.items():
+        if person_id not in roster.people:
+            prow.in_roster = False
+    record_event(session, at=at, kind="roster.loaded", units=len(roster.units),
+                 people=len(roster.people))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A roster person behind a Telegram account, and their own language choice."""
+
+    person: Person
+    chosen_language: str | None
+
+
+async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> Identity | None:
+    """The roster person using this Telegram account: the roster's id first, else a linked one."""
+    person = next((p for p in roster.people.values() if p.telegram_id == telegram_id), None)
+    if person is None:
+        linked = await session.scalar(
+            select(TelegramAccount.person_id).where(TelegramAccount.telegram_id == telegram_id)
+        )
+        person = roster.people.get(linked) if linked else None
+    if person is None:
+        return None
+    chosen = await session.scalar(select(PersonRow.chosen_language).where(PersonRow.id == person.id))
+    return Identity(person, chosen)
+
+
+async def telegram_ids(session: AsyncSession, roster: Roster) -> dict[str, int]:
+    """Every person's Telegram account: the roster's, else the linked one."""
+    result = await session.execute(select(TelegramAccount.person_id, TelegramAccount.telegram_id))
+    linked = {person_id: telegram_id for person_id, telegram_id in result}
+    out = {pid: tid for pid, tid in linked.items() if pid in roster.people}
+    out.update({p.id: p.telegram_id for p in roster.people.values() if p.telegram_id is not None})
+    return out
+
+
+async def set_language(session: AsyncSession, person_id: str, language: str, at: datetime) -> None:
+    """Remember a person's ``/lang`` choice."""
+    await session.execute(update(PersonRow).where(PersonRow.id == person_id)
+                          .values(chosen_language=language))
+    record_event(session, at=at, kind="person.language", actor=person_id, subject=f"person:{person_id}",
+                 language=language)
+
+
+async def create_invite(session: AsyncSession, *, person_id: str, created_by: str, at: datetime,
+                        valid_for: timedelta) -> tuple[str, datetime]:
+    """Make a one-time code for ``person_id``; return the code (shown once) and its expiry."""
+    code = secrets.token_urlsafe(INVITE_CODE_BYTES)
+    expires = at + valid_for
+    invite = InviteCode(code_hash=hash_code(code), person_id=person_id, created_by=created_by,
+                        created_at=at, expires_at=expires)
+    session.add(invite)
+    await session.flush()
+    record_event(session, at=at, kind="invite.created", actor=created_by,
+                 subject=f"person:{person_id}", invite=invite.id, expires_at=expires.isoformat())
+    return code, expires
+
+
+class RedeemOutcome(Enum):
+    """What happened to an invite code."""
+
+    LINKED = "linked"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ACCOUNT_TAKEN = "account_taken"
+    PERSON_GONE = "person_gone"
+
+
+async def redeem_invite(session: AsyncSession, roster: Roster, *, code: str, telegram_id: int,
+                        at: datetime) -> tuple[RedeemOutcome, Person | None]:
+    """Bind ``telegram_id`` to the code's person, once; a race between two presses has one winner."""
+    invite = await session.scalar(select(InviteCode).where(InviteCode.code_hash == hash_code(code)))
+    if invite is None:
+        return RedeemOutcome.UNKNOWN, None
+    person = roster.people.get(invite.person_id)
+    if invite.used_at is not None:
+        return RedeemOutcome.USED, person
+    if invite.expires_at <= at:
+        return RedeemOutcome.EXPIRED, person
+    if person is None:
+        return RedeemOutcome.PERSON_GONE, None
+    holder = await identify(session, roster, telegram_id)
+    if holder is not None and holder.person.id != person.id:
+        return RedeemOutcome.ACCOUNT_TAKEN, holder.person
+    claimed = await session.execute(
+        update(InviteCode)
+        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None))
+        .values(used_at=at, used_by_telegram_id=telegram_id)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return RedeemOutcome.USED, person
+    await session.execute(delete(TelegramAccount).where(
+        (TelegramAccount.person_id == person.id) | (TelegramAccount.telegram_id == telegram_id)))
+    session.add(TelegramAccount(telegram_id=telegram_id, person_id=person.id, linked_at=at,
+                                invite_id=invite.id))
+    record_event(session, at=at, kind="account.linked", actor=person.id, subject=f"person:{person.id}",
+                 telegram_id=telegram_id, invite=invite.id)
+    return RedeemOutcome.LINKED, person
+
+
+async def reachability(session: AsyncSession, roster: Roster) -> Reachability:
+    """Who has a Telegram account the bot knows, and who could not be messaged."""
+    linked = frozenset((await telegram_ids(session, roster)).keys())
+    unreachable = frozenset(await session.scalars(
+        select(PersonRow.id).where(PersonRow.unreachable_since.is_not(None))))
+    return Reachability(known=True, linked=linked, unreachable=unreachable)

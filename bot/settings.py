@@ -1,0 +1,234 @@
+"""Typed, immutable settings read from the TOML config file (SPEC §7), with env overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+from bot.tomlreader import Table, load_toml
+
+LEVELS = ("I", "II", "III", "IV", "unassessed")
+CATEGORIES = ("natural", "accident", "health", "security")
+POSITIONS = ("officer", "backup", "leader", "head")
+LANGUAGES = ("en", "zh")
+ESCALATION_RUNGS = ("officer", "backup", "leader", "head", "parent")
+
+ENV_TOKEN = "DUTYBOT_TELEGRAM_TOKEN"
+ENV_DATABASE_URL = "DUTYBOT_DATABASE_URL"
+
+Mode = Literal["polling", "webhook"]
+
+
+def _m(minutes: int) -> timedelta:
+    return timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class LevelPolicy:
+    """The reporting clock of one incident level (SPEC §3.3)."""
+
+    accept: timedelta
+    initial_report: timedelta
+    followup_every: timedelta
+    followup_at: tuple[time, ...]
+    warn_before: timedelta
+    require_signoff: bool
+    close_within: timedelta | None = None
+
+
+_DAILY = (time(8, 0), time(17, 0))
+DEFAULT_LEVELS: dict[str, LevelPolicy] = {
+    "I": LevelPolicy(_m(5), _m(30), _m(120), _DAILY, _m(10), True),
+    "II": LevelPolicy(_m(5), _m(30), _m(240), _DAILY, _m(10), True),
+    "III": LevelPolicy(_m(10), _m(60), _m(720), _DAILY, _m(10), False),
+    "IV": LevelPolicy(_m(15), _m(120), _m(1440), (), _m(10), False),
+    "unassessed": LevelPolicy(_m(10), _m(60), _m(720), (), _m(10), False),
+}
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """How to reach the Bot API."""
+
+    token: str
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Mode = "polling"
+    poll_timeout: int = 30
+
+
+@dataclass(frozen=True)
+class EscalationSettings:
+    """The chain of command walked when a deadline is missed."""
+
+    chain: tuple[str, ...] = ESCALATION_RUNGS
+    step: timedelta = _m(5)
+    repeat: timedelta = _m(15)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with; built only by ``load_settings``."""
+
+    config_file: Path
+    timezone: ZoneInfo
+    language: str
+    telegram: TelegramSettings
+    database_url: str
+    roster_file: Path
+    routing: MappingProxyType[str, str]
+    levels: MappingProxyType[str, LevelPolicy]
+    report_direct_to_root: tuple[str, ...] = ("I", "II", "sensitive")
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    invite_valid: timedelta = timedelta(hours=24)
+    bulletin_daily_at: time = time(8, 0)
+    handover_accept_within: timedelta = _m(15)
+    spotcheck_answer_within: timedelta = _m(3)
+
+    def require_token(self) -> str:
+        """The bot token, or a ``ConfigError`` when running without one."""
+        if not self.telegram.token.strip():
+            raise ConfigError(
+                str(self.config_file),
+                "[telegram] token",
+                f"missing: set the bot token from @BotFather here or in env {ENV_TOKEN}",
+            )
+        return self.telegram.token
+
+
+def _read_levels(root: Table) -> dict[str, LevelPolicy]:
+    levels_table = root.table("levels")
+    levels_table.reject_unknown(LEVELS)
+    levels: dict[str, LevelPolicy] = {}
+    for name in LEVELS:
+        base = DEFAULT_LEVELS[name]
+        t = levels_table.table(name)
+        t.reject_unknown(
+            ("accept", "initial_report", "followup_every", "followup_at", "warn_before",
+             "require_signoff", "close_within")
+        )
+        levels[name] = LevelPolicy(
+            accept=t.duration("accept", base.accept),
+            initial_report=t.duration("initial_report", base.initial_report),
+            followup_every=t.duration("followup_every", base.followup_every),
+            followup_at=tuple(t.clock_times("followup_at", list(base.followup_at))),
+            warn_before=t.duration("warn_before", base.warn_before),
+            require_signoff=t.boolean("require_signoff", base.require_signoff),
+            close_within=t.optional_duration("close_within", base.close_within),
+        )
+    return levels
+
+
+def _read_telegram(root: Table) -> TelegramSettings:
+    t = root.table("telegram")
+    t.reject_unknown(("token", "base_url", "base_file_url", "mode", "poll_timeout", "webhook"))
+    token = os.environ.get(ENV_TOKEN) or (t.string("token", "") if t.has("token") else "")
+    mode = t.string("mode", "polling")
+    if mode not in ("polling", "webhook"):
+        raise t.fail("mode", f'expected "polling" or "webhook", got {mode!r}')
+    if mode == "webhook":
+        raise t.fail("mode", 'webhook mode is not available yet; use "polling"')
+    base_url = t.string("base_url", "https://api.telegram.org/bot")
+    default_file_url = base_url.rstrip("/").removesuffix("bot") + "file/bot"
+    poll_timeout = t.integer("poll_timeout", 30)
+    if not 0 <= poll_timeout <= 50:
+        raise t.fail("poll_timeout", f"expected seconds between 0 and 50, got {poll_timeout}")
+    return TelegramSettings(
+        token=token,
+        base_url=base_url,
+        base_file_url=t.string("base_file_url", default_file_url),
+        mode="polling",
+        poll_timeout=poll_timeout,
+    )
+
+
+def _read_escalation(root: Table) -> EscalationSettings:
+    t = root.table("escalation")
+    t.reject_unknown(("chain", "step", "repeat"))
+    chain = t.string_list("chain", list(ESCALATION_RUNGS))
+    for rung in chain:
+        if rung not in ESCALATION_RUNGS:
+            raise t.fail("chain", f"expected rungs from {', '.join(ESCALATION_RUNGS)}, got {rung!r}")
+    if not chain:
+        raise t.fail("chain", "expected at least one rung")
+    return EscalationSettings(
+        chain=tuple(chain),
+        step=t.duration("step", _m(5)),
+        repeat=t.duration("repeat", _m(15)),
+    )
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate the config file; raise ``ConfigError`` naming file, key and expectation."""
+    config_path = Path(path)
+    file = str(config_path)
+    root = Table(file, "", load_toml(config_path))
+    root.reject_unknown(
+        ("timezone", "language", "telegram", "database", "roster", "routing", "levels",
+         "escalation", "reporting", "onboarding", "bulletin", "handover", "spotcheck")
+    )
+
+    tz_name = root.string("timezone", "Asia/Shanghai")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise root.fail("timezone", f"expected an IANA time zone like Asia/Shanghai, got {tz_name!r}") from None
+
+    language = root.string("language", "zh")
+    if language not in LANGUAGES:
+        raise root.fail("language", f"expected one of {', '.join(LANGUAGES)}, got {language!r}")
+
+    database = root.table("database")
+    database.reject_unknown(("url",))
+    database_url = os.environ.get(ENV_DATABASE_URL) or database.string(
+        "url", "sqlite+aiosqlite:///dutybot.db"
+    )
+
+    roster = root.table("roster")
+    roster.reject_unknown(("file",))
+    roster_file = Path(roster.string("file", "roster.toml"))
+    if not roster_file.is_absolute():
+        roster_file = config_path.parent / roster_file
+
+    routing_table = root.table("routing")
+    routing_table.reject_unknown(CATEGORIES)
+    routing = {category: routing_table.string(category) for category in routing_table.data}
+
+    reporting = root.table("reporting")
+    reporting.reject_unknown(("direct_to_root",))
+    direct = reporting.string_list("direct_to_root", ["I", "II", "sensitive"])
+    for item in direct:
+        if item not in (*LEVELS, "sensitive"):
+            raise reporting.fail("direct_to_root", f"expected levels or \"sensitive\", got {item!r}")
+
+    onboarding = root.table("onboarding")
+    onboarding.reject_unknown(("invite_valid",))
+    bulletin = root.table("bulletin")
+    bulletin.reject_unknown(("daily_at",))
+    handover = root.table("handover")
+    handover.reject_unknown(("accept_within",))
+    spotcheck = root.table("spotcheck")
+    spotcheck.reject_unknown(("answer_within",))
+
+    return Settings(
+        config_file=config_path,
+        timezone=timezone,
+        language=language,
+        telegram=_read_telegram(root),
+        database_url=database_url,
+        roster_file=roster_file,
+        routing=MappingProxyType(routing),
+        levels=MappingProxyType(_read_levels(root)),
+        report_direct_to_root=tuple(direct),
+        escalation=_read_escalation(root),
+        invite_valid=onboarding.duration("invite_valid", timedelta(hours=24)),
+        bulletin_daily_at=bulletin.clock_time("daily_at", time(8, 0)),
+        handover_accept_within=handover.duration("accept_within", _m(15)),
+        spotcheck_answer_within=spotcheck.duration("answer_within", _m(3)),
+    )

@@ -1,0 +1,36 @@
+"""Telegram handlers: thin layers that parse, check who is asking, call a service, and answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+IDENTIFY_GROUP = -1
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add every handler of the bot, in the order they must be tried."""
+    from handlers import duty_roster, fallback, onboarding, profile
+    from handlers.context import identify_caller
+    from handlers.errors import on_error
+
+    application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
+    commands = {
+        "start": onboarding.start,
+        "invite": onboarding.invite,
+        "help": profile.help_command,
+        "whoami": profile.whoami,
+        "lang": profile.lang,
+        "cancel": profile.cancel,
+        "oncall": duty_roster.oncall,
+        "roster": duty_roster.roster_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=r"^1:lang:"))
+    application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, fallback.stray_text))
+    application.add_handler(CallbackQueryHandler(fallback.stale_button))
+    application.add_error_handler(on_error)

@@ -1,0 +1,51 @@
+"""Button data: a compact, versioned string (≤ 64 bytes) that the server checks on every press.
+
+Format: ``<version>:<action>:<arg>[:<arg>…]``. Anything that does not parse, carries another
+version, names an unknown action or has the wrong number of arguments is refused, so forged or
+stale buttons change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+VERSION = "1"
+MAX_BYTES = 64
+_ARG = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+
+# action -> number of arguments
+ACTIONS: dict[str, int] = {
+    "lang": 1,
+}
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    """A decoded button press."""
+
+    action: str
+    args: tuple[str, ...]
+
+
+def encode(action: str, *args: str) -> str:
+    """Encode a button; raises ``ValueError`` for anything the decoder would refuse."""
+    if ACTIONS.get(action) != len(args) or not all(_ARG.fullmatch(a) for a in args):
+        raise ValueError(f"bad button {action!r} {args!r}")
+    data = ":".join((VERSION, action, *args))
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"button data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> ButtonData | None:
+    """Decode button data, or ``None`` when it is forged, stale or malformed."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    version, _, rest = data.partition(":")
+    if version != VERSION:
+        return None
+    action, *args = rest.split(":")
+    if ACTIONS.get(action) != len(args) or not all(_ARG.fullmatch(a) for a in args):
+        return None
+    return ButtonData(action, tuple(args))

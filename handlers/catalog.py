@@ -1,0 +1,50 @@
+"""The commands the bot offers, who may use each, and their one-line descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.i18n import N_
+
+EVERYONE: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """One command: its name, what it is for, and the roles that may use it (empty: everyone)."""
+
+    name: str
+    description: str
+    roles: frozenset[str] = EVERYONE
+    usage: str = ""
+
+    def allowed_for(self, roles: Iterable[str]) -> bool:
+        """Tell whether a person with ``roles`` may use the command."""
+        return not self.roles or bool(self.roles.intersection(roles))
+
+
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("start", N_("Start, or link your account with an invite code")),
+    CommandInfo("help", N_("What I can do for you")),
+    CommandInfo("whoami", N_("Who you are and whether you are on duty now")),
+    CommandInfo("lang", N_("Choose your language"), usage="[en|zh]"),
+    CommandInfo("cancel", N_("Leave the current form")),
+    CommandInfo("oncall", N_("Who is on duty now, and the next handover"),
+                frozenset({"officer", "leader", "supervisor", "admin"}), usage="[unit]"),
+    CommandInfo("roster", N_("Show the roster now, or reload it from its file"),
+                frozenset({"admin"}), usage="[reload]"),
+    CommandInfo("invite", N_("Make a one-time link that connects a person's Telegram account"),
+                frozenset({"admin"}), usage="<person-id>"),
+)
+
+
+def commands_for(roles: Iterable[str]) -> list[CommandInfo]:
+    """The commands a person with ``roles`` may use, in menu order."""
+    held = frozenset(roles)
+    return [command for command in COMMANDS if command.allowed_for(held)]
+
+
+def command(name: str) -> CommandInfo:
+    """Look a command up by name."""
+    return next(c for c in COMMANDS if c.name == name)

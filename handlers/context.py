@@ -1,0 +1,90 @@
+"""Who is asking: the caller resolved once per update, their language, and the runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
+
+from bot.i18n import Translator, pick_language, translator
+from bot.roster import Person
+from bot.runtime import RUNTIME_KEY, Runtime
+from bot.services.identity import identify
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A roster person talking to the bot."""
+
+    person: Person
+    telegram_id: int
+    language: str
+
+    def has_role(self, *roles: str) -> bool:
+        """Tell whether the caller holds any of ``roles``."""
+        return bool(self.person.roles.intersection(roles))
+
+
+class DutyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context with the caller and their translator filled in by ``identify_caller``."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
+                 chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.caller: Caller | None = None
+        self.tr: Translator = translator(self.runtime.settings.language)
+
+    @property
+    def runtime(self) -> Runtime:
+        """The composition root of this bot."""
+        runtime: Runtime = self.application.bot_data[RUNTIME_KEY]
+        return runtime
+
+
+def is_deep_link_start(update: Update) -> bool:
+    """Tell whether the update is ``/start <code>``, which strangers may send to link an account."""
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    parts = text.split()
+    return len(parts) == 2 and parts[0].split("@")[0] == "/start"
+
+
+async def identify_caller(update: Update, context: DutyContext) -> None:
+    """Resolve the caller of every update; refuse strangers once, politely, with their id."""
+    user = update.effective_user
+    if user is None:
+        return
+    runtime = context.runtime
+    async with runtime.database.sessions() as session:
+        identity = await identify(session, runtime.roster, user.id)
+    default = runtime.settings.language
+    if identity is None:
+        context.tr = translator(pick_language(chosen=None, roster=None, telegram=user.language_code,
+                                              default=default))
+        if is_deep_link_start(update):
+            return
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            text = context.tr._(
+                "Sorry, this bot serves the duty desk's roster only. Your Telegram id is {id}: "
+                "give it to your duty office administrator to be added."
+            ).format(id=user.id)
+            if update.callback_query is not None:
+                await update.callback_query.answer(text, show_alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(text)
+        raise ApplicationHandlerStop
+    language = pick_language(chosen=identity.chosen_language, roster=identity.person.language,
+                             telegram=user.language_code, default=default)
+    context.caller = Caller(identity.person, user.id, language)
+    context.tr = translator(language)
+
+
+def require_caller(context: DutyContext) -> Caller:
+    """The caller; handlers after the identification gate always have one."""
+    if context.caller is None:  # pragma: no cover - the gate stops strangers first
+        raise ApplicationHandlerStop
+    return context.caller

@@ -1,0 +1,88 @@
+"""``/oncall [unit]`` (who is on duty now) and ``/roster [reload]`` (admin)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.duty_table import gap_lines, on_duty_lines
+from bot.errors import ConfigError
+from bot.services.identity import reachability
+from handlers.context import Caller, DutyContext, require_caller
+from handlers.messages import reply_long
+
+log = logging.getLogger(__name__)
+
+
+def oncall_scope(context: DutyContext, caller: Caller) -> list[str]:
+    """The units whose duty a caller may see: supervisors their subtree, admins all, others their unit."""
+    roster = context.runtime.roster
+    if caller.has_role("admin"):
+        return list(roster.units)
+    if caller.has_role("supervisor"):
+        return roster.descendants(caller.person.unit)
+    return [caller.person.unit]
+
+
+async def oncall(update: Update, context: DutyContext) -> None:
+    """Who holds each position now, reachable or not, and the next handover."""
+    message = update.effective_message
+    if message is None:
+        return
+    caller = require_caller(context)
+    tr, runtime = context.tr, context.runtime
+    if not caller.has_role("officer", "leader", "supervisor", "admin"):
+        await message.reply_text(tr._("Only duty officers, leaders and supervisors can see the duty roster."))
+        return
+    scope = oncall_scope(context, caller)
+    units = scope
+    if context.args:
+        wanted = context.args[0]
+        if wanted not in runtime.roster.units:
+            await message.reply_text(tr._("There is no unit with the id {id}.").format(id=wanted[:64]))
+            return
+        if wanted not in scope:
+            await message.reply_text(tr._("The unit {id} is outside what you may see.").format(id=wanted))
+            return
+        units = [wanted]
+    async with runtime.database.sessions() as session:
+        reach = await reachability(session, runtime.roster)
+    now = runtime.now()
+    lines = [tr._("On duty now:"), *on_duty_lines(runtime.roster, tr, now, units, reach), "",
+             *gap_lines(runtime.roster, tr, now, units)]
+    await reply_long(message, lines)
+
+
+async def roster_command(update: Update, context: DutyContext) -> None:
+    """``/roster`` shows everyone on duty; ``/roster reload`` re-reads the roster file."""
+    message = update.effective_message
+    if message is None:
+        return
+    caller = require_caller(context)
+    tr, runtime = context.tr, context.runtime
+    if not caller.has_role("admin"):
+        await message.reply_text(tr._("Only an administrator can manage the roster."))
+        return
+    args = context.args or []
+    if args and args != ["reload"]:
+        await message.reply_text(tr._("Usage: /roster or /roster reload"))
+        return
+    if args == ["reload"]:
+        try:
+            roster = await runtime.reload_roster()
+        except ConfigError as exc:
+            log.warning("roster reload refused: %s", exc)
+            await message.reply_text(
+                tr._("The roster was not reloaded; the old one stays in force:\n{error}").format(error=exc)
+            )
+            return
+        await message.reply_text(tr._("Roster reloaded: {units} units, {people} people.").format(
+            units=len(roster.units), people=len(roster.people)))
+        return
+    async with runtime.database.sessions() as session:
+        reach = await reachability(session, runtime.roster)
+    now = runtime.now()
+    lines = [*on_duty_lines(runtime.roster, tr, now, runtime.roster.units, reach), "",
+             *gap_lines(runtime.roster, tr, now)]
+    await reply_long(message, lines)

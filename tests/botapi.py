@@ -1,0 +1,389 @@
+"""A stand-in Telegram Bot API server for tests: real HTTP on 127.0.0.1, strict like Telegram.
+
+It serves ``getUpdates`` from a queue the tests fill by acting as users, records everything the
+bot sends, checks every call against the official API description (``telegram_api/api.min.json``:
+unknown methods and unknown or missing parameters are refused) and Telegram's own limits (4096
+characters of text, 64 bytes of button data), and can inject faults (429 with ``retry_after``,
+5xx, 403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+SPEC = json.loads((Path(__file__).parent / "telegram_api" / "api.min.json").read_text())
+METHODS: dict[str, list[dict[str, Any]]] = {
+    name.lower(): method.get("fields", []) for name, method in SPEC["methods"].items()
+}
+BOT_ID = 7000001
+BOT_USERNAME = "dutybot_test_bot"
+TOKEN = f"{BOT_ID}:TEST-token-never-logged"
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (and its later edits)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None
+    method: str
+    at: float
+    edits: list[str] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """``(text, callback_data)`` of every inline button."""
+        if not self.reply_markup:
+            return []
+        return [(b["text"], b.get("callback_data", "")) for row in
+                self.reply_markup.get("inline_keyboard", []) for b in row]
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next ``count`` calls of matching methods."""
+
+    methods: frozenset[str]
+    code: int
+    description: str
+    retry_after: int | None
+    count: int
+
+
+class StandInBotApi:
+    """The server. ``await start()``, point the bot's ``base_url`` at ``base_url``, act as users."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.updates: list[dict[str, Any]] = []
+        self.sent: list[Sent] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.started_chats: set[int] = set()
+        self.blocked_by: set[int] = set()
+        self.faults: list[Fault] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Listen on a free loopback port."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        """What the bot's ``[telegram] base_url`` must be."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- faults ----------------------------------------------------------------------------
+    def fail(self, *methods: str, code: int = 500, description: str = "Internal Server Error",
+             retry_after: int | None = None, count: int = 1) -> None:
+        """Answer the next ``count`` calls of ``methods`` with an error."""
+        self.faults.append(Fault(frozenset(m.lower() for m in methods), code, description,
+                                 retry_after, count))
+
+    def _take_fault(self, method: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.count > 0 and method in fault.methods:
+                fault.count -= 1
+                return fault
+        return None
+
+    # --- HTTP ------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"},
+                                     status=401)
+        method = request.match_info["method"].lower()
+        try:
+            params = await self._parse(request, method)
+            self.calls.append((method, params))
+            fault = self._take_fault(method)
+            if fault is not None:
+                raise ApiError(fault.code, fault.description, fault.retry_after)
+            result = await getattr(self, f"_m_{method}", self._not_implemented)(params)
+        except ApiError as error:
+            body: dict[str, Any] = {"ok": False, "error_code": error.code,
+                                    "description": error.description}
+            if error.retry_after is not None:
+                body["parameters"] = {"retry_after": error.retry_after}
+            return web.json_response(body, status=error.code)
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _parse(self, request: web.Request, method: str) -> dict[str, Any]:
+        if method not in METHODS:
+            raise ApiError(404, "Not Found: method not found")
+        fields = {f["name"]: f for f in METHODS[method]}
+        if request.content_type == "application/json":
+            raw: dict[str, Any] = await request.json()
+        else:
+            form = await request.post()
+            raw = {k: v for k, v in form.items() if isinstance(v, str)}
+        params: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name not in fields:
+                raise ApiError(400, f"Bad Request: unknown parameter {name}")
+            types = fields[name]["types"]
+            if isinstance(value, str) and types != ["String"]:
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    if "String" not in types:
+                        raise ApiError(400, f"Bad Request: can't parse {name}") from None
+            params[name] = value
+        for name, spec in fields.items():
+            if spec["required"] and name not in params:
+                raise ApiError(400, f"Bad Request: parameter {name} is required")
+        return params
+
+    async def _not_implemented(self, params: dict[str, Any]) -> Any:
+        raise ApiError(501, "Not Implemented in the stand-in server")
+
+    # --- methods ---------------------------------------------------------------------------
+    def bot_user(self) -> dict[str, Any]:
+        """The bot as a Telegram ``User``."""
+        return {"id": BOT_ID, "is_bot": True, "first_name": "DutyBot", "username": BOT_USERNAME}
+
+    async def _m_getme(self, params: dict[str, Any]) -> Any:
+        return {**self.bot_user(), "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat" and int(scope["chat_id"]) not in self.started_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        for command in params["commands"]:
+            if not 1 <= len(command["command"]) <= 32 or not 1 <= len(command["description"]) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        key = json.dumps(scope, sort_keys=True)
+        self.commands[(key, params.get("language_code", ""))] = params["commands"]
+        return True
+
+    def commands_for_chat(self, chat_id: int, language: str = "") -> list[str]:
+        """The command names the bot published for one private chat."""
+        key = json.dumps({"chat_id": chat_id, "type": "chat"}, sort_keys=True)
+        return [c["command"] for c in self.commands.get((key, language), [])]
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset", 0))
+        limit = int(params.get("limit", 100))
+        timeout = float(params.get("timeout", 0))
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and timeout > 0:
+            deadline = time.monotonic() + timeout
+            async with self._changed:
+                while not self.updates and time.monotonic() < deadline and self._runner is not None:
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+                    except TimeoutError:
+                        break
+        return self.updates[:limit]
+
+    def _check_chat(self, chat_id: int) -> None:
+        if chat_id > 0 and chat_id not in self.started_chats:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        if chat_id in self.blocked_by:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    @staticmethod
+    def _check_markup(markup: dict[str, Any] | None) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _message_dict(self, sent: Sent) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "group"}
+        if sent.chat_id < 0:
+            chat["title"] = "Duty group"
+        message: dict[str, Any] = {"message_id": sent.message_id, "date": int(sent.at),
+                                   "chat": chat, "from": self.bot_user(), "text": sent.text}
+        if sent.reply_markup:
+            message["reply_markup"] = sent.reply_markup
+        return message
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        text = params["text"]
+        if not 1 <= len(text) <= 4096:
+            raise ApiError(400, "Bad Request: message is too long" if text else
+                           "Bad Request: message text is empty")
+        self._check_markup(params.get("reply_markup"))
+        self._check_chat(chat_id)
+        ids = self._message_ids.setdefault(chat_id, itertools.count(1))
+        sent = Sent(chat_id, next(ids), text, params.get("reply_markup"), "sendMessage",
+                    time.time(), payload=params)
+        self.sent.append(sent)
+        return self._message_dict(sent)
+
+    def find(self, chat_id: int, message_id: int) -> Sent:
+        """A message the bot sent, by chat and id."""
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                return sent
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
+        sent = self.find(int(params["chat_id"]), int(params["message_id"]))
+        text = params.get("text", "")
+        if not 1 <= len(text) <= 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if text == sent.text and markup == sent.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        sent.edits.append(sent.text)
+        sent.text, sent.reply_markup = text, markup
+        return self._message_dict(sent)
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
+        sent = self.find(int(params["chat_id"]), int(params["message_id"]))
+        self._check_markup(params.get("reply_markup"))
+        sent.reply_markup = params.get("reply_markup")
+        return self._message_dict(sent)
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        if len(params.get("text", "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.callback_answers[params["callback_query_id"]] = params
+        return True
+
+    # --- acting as users -------------------------------------------------------------------
+    async def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update for the bot's next ``getUpdates``."""
+        update = {"update_id": next(self._update_ids), **update}
+        self.updates.append(update)
+        async with self._changed:
+            self._changed.notify_all()
+        return update
+
+    def user(self, user_id: int, first_name: str, language_code: str | None = "en") -> User:
+        """An actor who talks to the bot in a private chat."""
+        return User(self, user_id, first_name, language_code)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until ``predicate()`` holds (re-checked after every call the bot makes)."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("timed out waiting for the bot")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    continue
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        """Every message the bot sent to a chat, in order."""
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+
+class User:
+    """A Telegram user in a private chat with the bot: sends messages, presses buttons, reads."""
+
+    def __init__(self, server: StandInBotApi, user_id: int, first_name: str,
+                 language_code: str | None) -> None:
+        self.server = server
+        self.id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+        self._read = 0
+        self._message_ids = itertools.count(1)
+
+    def as_user(self) -> dict[str, Any]:
+        """The ``User`` object of this actor."""
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    async def send(self, text: str) -> dict[str, Any]:
+        """Send a text message; a leading ``/command`` carries its ``bot_command`` entity."""
+        self.server.started_chats.add(self.id)
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+            "from": self.as_user(), "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self.server.push({"message": message})
+
+    async def press(self, sent: Sent, button_text: str | None = None, *,
+                    data: str | None = None) -> str:
+        """Press a button of a message (or send arbitrary ``data``, as a forger would)."""
+        if data is None:
+            data = next(d for t, d in sent.buttons() if button_text is None or t == button_text)
+        query_id = f"q{self.id}-{time.monotonic_ns()}"
+        await self.server.push({"callback_query": {
+            "id": query_id, "from": self.as_user(), "chat_instance": str(self.id),
+            "message": self.server._message_dict(sent), "data": data,
+        }})
+        return query_id
+
+    async def answer_to(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait for the bot's answer to a button press."""
+        await self.server.wait_until(lambda: query_id in self.server.callback_answers, timeout)
+        return self.server.callback_answers[query_id]
+
+    def inbox(self) -> list[Sent]:
+        """Every message the bot sent to this user."""
+        return self.server.messages_to(self.id)
+
+    async def next_message(self, timeout: float = 10.0) -> Sent:
+        """The next message to this user that the test has not read yet."""
+        await self.server.wait_until(lambda: len(self.inbox()) > self._read, timeout)
+        message = self.inbox()[self._read]
+        self._read += 1
+        return message
+
+    async def expect_silence(self, seconds: float = 0.5) -> None:
+        """Assert that the bot sends this user nothing more for ``seconds``."""
+        await asyncio.sleep(seconds)
+        unread = self.inbox()[self._read:]
+        assert not unread, f"unexpected messages: {[m.text for m in unread]}"
