@@ -18,8 +18,8 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
-from bot.db.migrate import current_revision, upgrade
-from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines
+from bot.db.migrate import current_revision
+from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines, unreachable_lines
 from bot.errors import ConfigError
 from bot.i18n import translator
 from bot.services.identity import reachability
@@ -32,23 +32,34 @@ ENV_CONFIG = "DUTYBOT_CONFIG"
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", default=argparse.SUPPRESS,
+        "--config",
+        default=argparse.SUPPRESS,
         help=f"the config file (default: ${ENV_CONFIG} or config.toml)",
     )
     parser = argparse.ArgumentParser(
-        prog="dutybot", parents=[common],
+        prog="dutybot",
+        parents=[common],
         description="dutybot: a Telegram bot for a 24-hour government duty desk.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", parents=[common], help="run the bot (applies pending migrations first)")
-    commands.add_parser("check-config", parents=[common],
-                        help="validate config and roster; print who is on duty now and the gaps ahead")
+    commands.add_parser(
+        "run", parents=[common], help="run the bot (applies pending migrations first)"
+    )
+    commands.add_parser(
+        "check-config",
+        parents=[common],
+        help="validate config and roster; print who is on duty now and the gaps ahead",
+    )
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", parents=[common], help="apply the database migrations")
     roster = commands.add_parser("roster", parents=[common], help="roster questions")
-    roster_commands = roster.add_subparsers(dest="roster_command", required=True, metavar="ROSTER_COMMAND")
-    show = roster_commands.add_parser("show", parents=[common], help="who holds each position at a time")
+    roster_commands = roster.add_subparsers(
+        dest="roster_command", required=True, metavar="ROSTER_COMMAND"
+    )
+    show = roster_commands.add_parser(
+        "show", parents=[common], help="who holds each position at a time"
+    )
     show.add_argument("--at", help='a local time, "YYYY-MM-DD HH:MM" (default: now)')
     return parser
 
@@ -63,6 +74,9 @@ def _safe_url(url: str) -> str:
 
 async def _reachability(configuration: Configuration) -> Reachability:
     """What the database knows about accounts, or nothing when it is not there yet."""
+    url = make_url(configuration.settings.database_url)
+    if url.get_backend_name() == "sqlite" and not os.path.exists(url.database or ""):  # noqa: ASYNC240
+        return Reachability()  # not created yet; checking must not create it
     database = Database(configuration.settings.database_url)
     try:
         if await current_revision(database) is None:
@@ -78,21 +92,31 @@ async def _reachability(configuration: Configuration) -> Reachability:
 def _print_duty(configuration: Configuration, at: datetime, reach: Reachability) -> None:
     settings, roster = configuration.settings, configuration.roster
     tr = translator(settings.language)
-    print(tr._("On duty at {time} ({zone}):").format(time=local_time(at, roster), zone=settings.timezone.key))
+    print(
+        tr._("On duty at {time} ({zone}):").format(
+            time=local_time(at, roster), zone=settings.timezone.key
+        )
+    )
     for line in on_duty_lines(roster, tr, at, roster.units, reach):
         print(line)
     print()
     for line in gap_lines(roster, tr, at):
         print(line)
+    unreachable = unreachable_lines(roster, tr, reach)
+    if unreachable:
+        print()
+        print("\n".join(unreachable))
 
 
 def check_config(args: argparse.Namespace) -> int:
     """Validate both files and print the duty table now and the gaps ahead."""
     configuration = load_configuration(_config_path(args))
     settings, roster = configuration.settings, configuration.roster
-    print(f"OK: {settings.config_file} and {settings.roster_file}: "
-          f"{len(roster.units)} units, {len(roster.people)} people, "
-          f"{len(roster.rotations)} rotations, {len(roster.shifts)} shifts")
+    print(
+        f"OK: {settings.config_file} and {settings.roster_file}: "
+        f"{len(roster.units)} units, {len(roster.people)} people, "
+        f"{len(roster.rotations)} rotations, {len(roster.shifts)} shifts"
+    )
     reach = asyncio.run(_reachability(configuration))
     _print_duty(configuration, datetime.now(UTC), reach)
     return 0
@@ -107,7 +131,9 @@ def roster_show(args: argparse.Namespace) -> int:
         try:
             parsed = datetime.fromisoformat(args.at)
         except ValueError:
-            raise ConfigError("--at", "", f'expected a local time like "2026-11-27 14:00", got {args.at!r}') from None
+            raise ConfigError(
+                "--at", "", f'expected a local time like "2026-11-27 14:00", got {args.at!r}'
+            ) from None
         at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
     _print_duty(configuration, at, Reachability())
     return 0
@@ -149,9 +175,14 @@ def run(args: argparse.Namespace) -> int:
             stop_signals=(signal.SIGINT, signal.SIGTERM),
         )
     except InvalidToken:
-        raise ConfigError(str(settings.config_file), "[telegram] token", "rejected by Telegram") from None
+        raise ConfigError(
+            str(settings.config_file), "[telegram] token", "rejected by Telegram"
+        ) from None
     except TelegramError as exc:
-        print(f"error: cannot reach the Bot API at {settings.telegram.base_url}: {exc}", file=sys.stderr)
+        print(
+            f"error: cannot reach the Bot API at {settings.telegram.base_url}: {exc}",
+            file=sys.stderr,
+        )
         return EXIT_RUNTIME
     return 0
 
@@ -170,10 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except SQLAlchemyError as exc:
-        print(f"error: database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"error: database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            file=sys.stderr,
+        )
         return EXIT_RUNTIME
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `dutybot roster show | head`
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The on-duty table and the gap list, as text, for ``check-config``, ``/roster`` and ``/oncall``."""
+"""The on-duty table and the gap list as text: ``check-config``, ``/roster``, ``/oncall``."""
 
 from __future__ import annotations
 
@@ -41,8 +41,13 @@ class Reachability:
         return ""
 
 
-def on_duty_lines(roster: Roster, tr: Translator, at: datetime, units: Iterable[str],
-                  reach: Reachability | None = None) -> list[str]:
+def on_duty_lines(
+    roster: Roster,
+    tr: Translator,
+    at: datetime,
+    units: Iterable[str],
+    reach: Reachability | None = None,
+) -> list[str]:
     """Who holds each position of each unit at ``at``, with the next handover."""
     reach = reach or Reachability()
     lines: list[str] = []
@@ -53,14 +58,19 @@ def on_duty_lines(roster: Roster, tr: Translator, at: datetime, units: Iterable[
             holders = roster.holders(unit_id, position, at)
             names = ", ".join(roster.people[p].name + reach.mark(tr, p) for p in holders)
             handover = roster.next_handover(unit_id, position, at)
-            when = (tr._("next handover {time}").format(time=local_time(handover, roster))
-                    if handover else tr._("no handover in the next 14 days"))
+            when = (
+                tr._("next handover {time}").format(time=local_time(handover, roster))
+                if handover
+                else tr._("no handover in the next 14 days")
+            )
             who = names or "⚠️ " + tr._("nobody (gap)")
             lines.append(f"  {tr._(POSITION_NAMES[position])}: {who} — {when}")
     return lines
 
 
-def gap_lines(roster: Roster, tr: Translator, at: datetime, units: Iterable[str] | None = None) -> list[str]:
+def gap_lines(
+    roster: Roster, tr: Translator, at: datetime, units: Iterable[str] | None = None
+) -> list[str]:
     """The gaps in the next 14 days, or a line saying there are none."""
     wanted = set(units) if units is not None else None
     gaps = [g for g in roster.gaps(at) if wanted is None or g.unit in wanted]
@@ -68,6 +78,20 @@ def gap_lines(roster: Roster, tr: Translator, at: datetime, units: Iterable[str]
         return [tr._("No gaps in the next 14 days.")]
     lines = [tr._("Gaps in the next 14 days:")]
     for gap in gaps:
-        lines.append(f"  {roster.units[gap.unit].name} — {tr._(POSITION_NAMES[gap.position])}: "
-                     f"{local_time(gap.start, roster)} → {local_time(gap.end, roster)}")
+        lines.append(
+            f"  {roster.units[gap.unit].name} — {tr._(POSITION_NAMES[gap.position])}: "
+            f"{local_time(gap.start, roster)} → {local_time(gap.end, roster)}"
+        )
     return lines
+
+
+def unreachable_lines(roster: Roster, tr: Translator, reach: Reachability) -> list[str]:
+    """Everyone in the roster the bot cannot message, with the reason; empty when all are fine."""
+    if not reach.known:
+        return []
+    lines = [
+        f"  {person.name} ({person.id}){reach.mark(tr, person.id)}"
+        for person in roster.people.values()
+        if reach.mark(tr, person.id)
+    ]
+    return [tr._("People the bot cannot message:"), *lines] if lines else []

@@ -23,7 +23,7 @@ DOMAIN = "dutybot"
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark a string for translation without translating it yet."""
     return message
 
@@ -54,7 +54,9 @@ def translator(language: str) -> Translator:
     """The translator for a language; English (the msgids themselves) for anything unknown."""
     path = catalog_path(language)
     if language == "en" or not path.exists():
-        return Translator("en" if language not in LANGUAGES else language, gettext.NullTranslations())
+        return Translator(
+            "en" if language not in LANGUAGES else language, gettext.NullTranslations()
+        )
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
     buffer = BytesIO()
@@ -71,8 +73,9 @@ def normalise_language(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-def pick_language(*, chosen: str | None, roster: str | None, telegram: str | None,
-                  default: str) -> str:
+def pick_language(
+    *, chosen: str | None, roster: str | None, telegram: str | None, default: str
+) -> str:
     """The user's language: their ``/lang`` choice, else the roster, else Telegram, else config."""
     for candidate in (chosen, roster, normalise_language(telegram)):
         if candidate in LANGUAGES:

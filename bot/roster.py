@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.durations import is_whole_days
-from bot.errors import ConfigError
 from bot.settings import LANGUAGES, POSITIONS
 from bot.tomlreader import Table, load_toml
 
@@ -174,7 +173,9 @@ class Roster:
         used = {pos for (u, pos) in self._by_slot if u == unit}
         return [p for p in POSITIONS if p == "officer" or p in used]
 
-    def _change_points(self, unit: str, position: str, after: datetime, until: datetime) -> list[datetime]:
+    def _change_points(
+        self, unit: str, position: str, after: datetime, until: datetime
+    ) -> list[datetime]:
         rotations, shifts = self._by_slot.get((unit, position), ([], []))
         streams: list[Iterable[datetime]] = [
             r.boundaries(after, until, self.timezone) for r in rotations
@@ -197,7 +198,10 @@ class Roster:
         found: list[Gap] = []
         for unit in self.units:
             for position in self.positions_of(unit):
-                points = [start, *(p for p in self._change_points(unit, position, start, end) if p < end)]
+                points = [
+                    start,
+                    *(p for p in self._change_points(unit, position, start, end) if p < end),
+                ]
                 open_since: datetime | None = None
                 for moment in points:
                     empty = not self.holders(unit, position, moment)
@@ -218,7 +222,9 @@ class Roster:
                 out.append(Holding(unit, position, self._holding_until(person, unit, position, at)))
         return out
 
-    def _holding_until(self, person: str, unit: str, position: str, at: datetime) -> datetime | None:
+    def _holding_until(
+        self, person: str, unit: str, position: str, at: datetime
+    ) -> datetime | None:
         for moment in self._change_points(unit, position, at, at + GAP_HORIZON):
             if person not in self.holders(unit, position, moment):
                 return moment
@@ -261,7 +267,9 @@ def _parse_local(table: Table, key: str, tz: ZoneInfo) -> datetime:
     try:
         value = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
     except ValueError:
-        raise table.fail(key, f'expected a local time like "2026-11-01T08:00", got {raw!r}') from None
+        raise table.fail(
+            key, f'expected a local time like "2026-11-01T08:00", got {raw!r}'
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(UTC)
@@ -274,8 +282,12 @@ def _read_units(root: Table) -> dict[str, Unit]:
         unit_id = t.string("id", required=True)
         if unit_id in units:
             raise t.fail("id", f"duplicate unit id {unit_id!r}")
-        units[unit_id] = Unit(unit_id, t.string("name", required=True), t.optional_string("parent"),
-                              t.optional_integer("duty_chat"))
+        units[unit_id] = Unit(
+            unit_id,
+            t.string("name", required=True),
+            t.optional_string("parent"),
+            t.optional_integer("duty_chat"),
+        )
     if not units:
         raise root.fail("units", "expected at least one [[units]] entry")
     tables = root.tables("units")
@@ -309,7 +321,9 @@ def _read_people(root: Table, units: dict[str, Unit]) -> dict[str, Person]:
             raise t.fail("unit", f"unknown unit {unit!r}")
         roles = t.string_list("roles", [])
         if not roles or any(r not in ROLES for r in roles):
-            raise t.fail("roles", f"expected a non-empty list from {', '.join(ROLES)}, got {roles!r}")
+            raise t.fail(
+                "roles", f"expected a non-empty list from {', '.join(ROLES)}, got {roles!r}"
+            )
         telegram_id = t.optional_integer("telegram_id")
         if telegram_id is not None:
             if telegram_id in telegram_ids:
@@ -318,8 +332,14 @@ def _read_people(root: Table, units: dict[str, Unit]) -> dict[str, Person]:
         language = t.optional_string("language")
         if language is not None and language not in LANGUAGES:
             raise t.fail("language", f"expected one of {', '.join(LANGUAGES)}, got {language!r}")
-        people[person_id] = Person(person_id, t.string("name", required=True), unit,
-                                   frozenset(roles), telegram_id, language)
+        people[person_id] = Person(
+            person_id,
+            t.string("name", required=True),
+            unit,
+            frozenset(roles),
+            telegram_id,
+            language,
+        )
     return people
 
 
@@ -333,8 +353,9 @@ def _check_slot(t: Table, units: dict[str, Unit]) -> tuple[str, str]:
     return unit, position
 
 
-def _read_rotations(root: Table, tz: ZoneInfo, units: dict[str, Unit],
-                    people: dict[str, Person]) -> list[Rotation]:
+def _read_rotations(
+    root: Table, tz: ZoneInfo, units: dict[str, Unit], people: dict[str, Person]
+) -> list[Rotation]:
     rotations = []
     for t in root.tables("rotations"):
         t.reject_unknown(("unit", "position", "people", "start", "length"))
@@ -348,13 +369,15 @@ def _read_rotations(root: Table, tz: ZoneInfo, units: dict[str, Unit],
         length = t.duration("length")
         raw_length = str(t.data["length"])
         days = length.days if is_whole_days(raw_length) else None
-        rotations.append(Rotation(unit, position, tuple(members), _parse_local(t, "start", tz),
-                                  length, days))
+        rotations.append(
+            Rotation(unit, position, tuple(members), _parse_local(t, "start", tz), length, days)
+        )
     return rotations
 
 
-def _read_shifts(root: Table, tz: ZoneInfo, units: dict[str, Unit],
-                 people: dict[str, Person]) -> list[Shift]:
+def _read_shifts(
+    root: Table, tz: ZoneInfo, units: dict[str, Unit], people: dict[str, Person]
+) -> list[Shift]:
     shifts = []
     for t in root.tables("shifts"):
         t.reject_unknown(("unit", "position", "person", "start", "end"))
@@ -364,7 +387,9 @@ def _read_shifts(root: Table, tz: ZoneInfo, units: dict[str, Unit],
             raise t.fail("person", f"unknown person {person!r}")
         start, end = _parse_local(t, "start", tz), _parse_local(t, "end", tz)
         if end <= start:
-            raise t.fail("end", f"expected a time after start ({t.data['start']}), got {t.data['end']}")
+            raise t.fail(
+                "end", f"expected a time after start ({t.data['start']}), got {t.data['end']}"
+            )
         shifts.append(Shift(unit, position, person, start, end))
     return shifts
 

@@ -40,7 +40,7 @@ class Runtime:
             await sync_roster(session, self.roster, self.now())
 
     async def reload_roster(self) -> Roster:
-        """Re-read the roster file (raising ``ConfigError`` and keeping the old one if it is bad)."""
+        """Re-read the roster file; a bad one raises ``ConfigError`` and the old one stays."""
         configuration = load_configuration(self.settings.config_file)
         async with self.database.transaction() as session:
             await sync_roster(session, configuration.roster, self.now())

@@ -110,8 +110,15 @@ def _read_levels(root: Table) -> dict[str, LevelPolicy]:
         base = DEFAULT_LEVELS[name]
         t = levels_table.table(name)
         t.reject_unknown(
-            ("accept", "initial_report", "followup_every", "followup_at", "warn_before",
-             "require_signoff", "close_within")
+            (
+                "accept",
+                "initial_report",
+                "followup_every",
+                "followup_at",
+                "warn_before",
+                "require_signoff",
+                "close_within",
+            )
         )
         levels[name] = LevelPolicy(
             accept=t.duration("accept", base.accept),
@@ -154,7 +161,9 @@ def _read_escalation(root: Table) -> EscalationSettings:
     chain = t.string_list("chain", list(ESCALATION_RUNGS))
     for rung in chain:
         if rung not in ESCALATION_RUNGS:
-            raise t.fail("chain", f"expected rungs from {', '.join(ESCALATION_RUNGS)}, got {rung!r}")
+            raise t.fail(
+                "chain", f"expected rungs from {', '.join(ESCALATION_RUNGS)}, got {rung!r}"
+            )
     if not chain:
         raise t.fail("chain", "expected at least one rung")
     return EscalationSettings(
@@ -170,15 +179,30 @@ def load_settings(path: str | Path) -> Settings:
     file = str(config_path)
     root = Table(file, "", load_toml(config_path))
     root.reject_unknown(
-        ("timezone", "language", "telegram", "database", "roster", "routing", "levels",
-         "escalation", "reporting", "onboarding", "bulletin", "handover", "spotcheck")
+        (
+            "timezone",
+            "language",
+            "telegram",
+            "database",
+            "roster",
+            "routing",
+            "levels",
+            "escalation",
+            "reporting",
+            "onboarding",
+            "bulletin",
+            "handover",
+            "spotcheck",
+        )
     )
 
     tz_name = root.string("timezone", "Asia/Shanghai")
     try:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise root.fail("timezone", f"expected an IANA time zone like Asia/Shanghai, got {tz_name!r}") from None
+        raise root.fail(
+            "timezone", f"expected an IANA time zone like Asia/Shanghai, got {tz_name!r}"
+        ) from None
 
     language = root.string("language", "zh")
     if language not in LANGUAGES:
@@ -205,7 +229,7 @@ def load_settings(path: str | Path) -> Settings:
     direct = reporting.string_list("direct_to_root", ["I", "II", "sensitive"])
     for item in direct:
         if item not in (*LEVELS, "sensitive"):
-            raise reporting.fail("direct_to_root", f"expected levels or \"sensitive\", got {item!r}")
+            raise reporting.fail("direct_to_root", f'expected levels or "sensitive", got {item!r}')
 
     onboarding = root.table("onboarding")
     onboarding.reject_unknown(("invite_valid",))

@@ -1,4 +1,4 @@
-"""Typed reading of a parsed TOML table with errors that name the file, the key and what was expected."""
+"""Typed reading of parsed TOML, with errors naming the file, the key and what was expected."""
 
 from __future__ import annotations
 

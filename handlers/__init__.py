@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 IDENTIFY_GROUP = -1
 
@@ -31,6 +38,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=r"^1:lang:"))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, fallback.stray_text))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, fallback.stray_text)
+    )
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
     application.add_error_handler(on_error)

@@ -30,12 +30,24 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("whoami", N_("Who you are and whether you are on duty now")),
     CommandInfo("lang", N_("Choose your language"), usage="[en|zh]"),
     CommandInfo("cancel", N_("Leave the current form")),
-    CommandInfo("oncall", N_("Who is on duty now, and the next handover"),
-                frozenset({"officer", "leader", "supervisor", "admin"}), usage="[unit]"),
-    CommandInfo("roster", N_("Show the roster now, or reload it from its file"),
-                frozenset({"admin"}), usage="[reload]"),
-    CommandInfo("invite", N_("Make a one-time link that connects a person's Telegram account"),
-                frozenset({"admin"}), usage="<person-id>"),
+    CommandInfo(
+        "oncall",
+        N_("Who is on duty now, and the next handover"),
+        frozenset({"officer", "leader", "supervisor", "admin"}),
+        usage="[unit]",
+    ),
+    CommandInfo(
+        "roster",
+        N_("Show the roster now, or reload it from its file"),
+        frozenset({"admin"}),
+        usage="[reload]",
+    ),
+    CommandInfo(
+        "invite",
+        N_("Make a one-time link that connects a person's Telegram account"),
+        frozenset({"admin"}),
+        usage="<person-id>",
+    ),
 )
 
 

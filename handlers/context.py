@@ -29,10 +29,14 @@ class Caller:
 
 
 class DutyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The callback context with the caller and their translator filled in by ``identify_caller``."""
+    """The callback context with the caller and their translator, set by ``identify_caller``."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
-                 chat_id: int | None = None, user_id: int | None = None) -> None:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
         super().__init__(application, chat_id, user_id)
         self.caller: Caller | None = None
         self.tr: Translator = translator(self.runtime.settings.language)
@@ -62,8 +66,9 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
         identity = await identify(session, runtime.roster, user.id)
     default = runtime.settings.language
     if identity is None:
-        context.tr = translator(pick_language(chosen=None, roster=None, telegram=user.language_code,
-                                              default=default))
+        context.tr = translator(
+            pick_language(chosen=None, roster=None, telegram=user.language_code, default=default)
+        )
         if is_deep_link_start(update):
             return
         chat = update.effective_chat
@@ -77,8 +82,12 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
             elif update.effective_message is not None:
                 await update.effective_message.reply_text(text)
         raise ApplicationHandlerStop
-    language = pick_language(chosen=identity.chosen_language, roster=identity.person.language,
-                             telegram=user.language_code, default=default)
+    language = pick_language(
+        chosen=identity.chosen_language,
+        roster=identity.person.language,
+        telegram=user.language_code,
+        default=default,
+    )
     context.caller = Caller(identity.person, user.id, language)
     context.tr = translator(language)
 

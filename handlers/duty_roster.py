@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def oncall_scope(context: DutyContext, caller: Caller) -> list[str]:
-    """The units whose duty a caller may see: supervisors their subtree, admins all, others their unit."""
+    """The units a caller may see: a supervisor their subtree, an admin all, others their unit."""
     roster = context.runtime.roster
     if caller.has_role("admin"):
         return list(roster.units)
@@ -33,24 +33,34 @@ async def oncall(update: Update, context: DutyContext) -> None:
     caller = require_caller(context)
     tr, runtime = context.tr, context.runtime
     if not caller.has_role("officer", "leader", "supervisor", "admin"):
-        await message.reply_text(tr._("Only duty officers, leaders and supervisors can see the duty roster."))
+        await message.reply_text(
+            tr._("Only duty officers, leaders and supervisors can see the duty roster.")
+        )
         return
     scope = oncall_scope(context, caller)
     units = scope
     if context.args:
         wanted = context.args[0]
         if wanted not in runtime.roster.units:
-            await message.reply_text(tr._("There is no unit with the id {id}.").format(id=wanted[:64]))
+            await message.reply_text(
+                tr._("There is no unit with the id {id}.").format(id=wanted[:64])
+            )
             return
         if wanted not in scope:
-            await message.reply_text(tr._("The unit {id} is outside what you may see.").format(id=wanted))
+            await message.reply_text(
+                tr._("The unit {id} is outside what you may see.").format(id=wanted)
+            )
             return
         units = [wanted]
     async with runtime.database.sessions() as session:
         reach = await reachability(session, runtime.roster)
     now = runtime.now()
-    lines = [tr._("On duty now:"), *on_duty_lines(runtime.roster, tr, now, units, reach), "",
-             *gap_lines(runtime.roster, tr, now, units)]
+    lines = [
+        tr._("On duty now:"),
+        *on_duty_lines(runtime.roster, tr, now, units, reach),
+        "",
+        *gap_lines(runtime.roster, tr, now, units),
+    ]
     await reply_long(message, lines)
 
 
@@ -74,15 +84,23 @@ async def roster_command(update: Update, context: DutyContext) -> None:
         except ConfigError as exc:
             log.warning("roster reload refused: %s", exc)
             await message.reply_text(
-                tr._("The roster was not reloaded; the old one stays in force:\n{error}").format(error=exc)
+                tr._("The roster was not reloaded; the old one stays in force:\n{error}").format(
+                    error=exc
+                )
             )
             return
-        await message.reply_text(tr._("Roster reloaded: {units} units, {people} people.").format(
-            units=len(roster.units), people=len(roster.people)))
+        await message.reply_text(
+            tr._("Roster reloaded: {units} units, {people} people.").format(
+                units=len(roster.units), people=len(roster.people)
+            )
+        )
         return
     async with runtime.database.sessions() as session:
         reach = await reachability(session, runtime.roster)
     now = runtime.now()
-    lines = [*on_duty_lines(runtime.roster, tr, now, runtime.roster.units, reach), "",
-             *gap_lines(runtime.roster, tr, now)]
+    lines = [
+        *on_duty_lines(runtime.roster, tr, now, runtime.roster.units, reach),
+        "",
+        *gap_lines(runtime.roster, tr, now),
+    ]
     await reply_long(message, lines)

@@ -21,8 +21,10 @@ async def on_error(update: object, context: DutyContext) -> None:
     log.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update):
         return
-    text = context.tr._("Sorry, something went wrong on our side and your request was not "
-                        "completed. Please try again; if it keeps failing, call the duty office.")
+    text = context.tr._(
+        "Sorry, something went wrong on our side and your request was not "
+        "completed. Please try again; if it keeps failing, call the duty office."
+    )
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

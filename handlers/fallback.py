@@ -26,5 +26,6 @@ async def stray_text(update: Update, context: DutyContext) -> None:
 async def stale_button(update: Update, context: DutyContext) -> None:
     """A press on a button no handler recognises: forged, or from an older version of the bot."""
     if update.callback_query is not None:
-        await update.callback_query.answer(context.tr._("This button is no longer valid."),
-                                           show_alert=True)
+        await update.callback_query.answer(
+            context.tr._("This button is no longer valid."), show_alert=True
+        )

@@ -1,4 +1,4 @@
-"""Onboarding (SPEC §5): ``/start`` greets roster people; ``/invite`` + ``/start <code>`` links accounts."""
+"""Onboarding (SPEC §5): `/start` greets people; `/invite` and `/start <code>` link accounts."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ async def start(update: Update, context: DutyContext) -> None:
     person = caller.person
     unit = context.runtime.roster.units[person.unit]
     await message.reply_text(
-        tr._("Hello, {name}! You are {roles} at {unit}.\nSend /help to see what you can do here.")
-        .format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
+        tr._(
+            "Hello, {name}! You are {roles} at {unit}.\nSend /help to see what you can do here."
+        ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
     )
+    await publish_commands_for(context.application, context.runtime, person.id, caller.telegram_id)
 
 
 async def redeem(update: Update, context: DutyContext, code: str) -> None:
@@ -37,29 +39,42 @@ async def redeem(update: Update, context: DutyContext, code: str) -> None:
     tr = context.tr
     if context.caller is not None:
         await message.reply_text(
-            tr._("Your account is already linked to {name}.").format(name=context.caller.person.name)
+            tr._("Your account is already linked to {name}.").format(
+                name=context.caller.person.name
+            )
         )
         return
     runtime = context.runtime
     async with runtime.database.transaction() as session:
-        outcome, person = await redeem_invite(session, runtime.roster, code=code,
-                                              telegram_id=user.id, at=runtime.now())
+        outcome, person = await redeem_invite(
+            session, runtime.roster, code=code, telegram_id=user.id, at=runtime.now()
+        )
     if outcome is RedeemOutcome.LINKED and person is not None:
         unit = runtime.roster.units[person.unit]
         await message.reply_text(
-            tr._("Welcome, {name}! Your Telegram account is now linked: you are {roles} at "
-                 "{unit}.\nSend /help to see what you can do here.")
-            .format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
+            tr._(
+                "Welcome, {name}! Your Telegram account is now linked: you are {roles} at "
+                "{unit}.\nSend /help to see what you can do here."
+            ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
         )
         await publish_commands_for(context.application, runtime, person.id, user.id)
         return
     refusals = {
-        RedeemOutcome.UNKNOWN: tr._("This invite link is not valid. Ask your administrator for a new one."),
-        RedeemOutcome.USED: tr._("This invite link has already been used. Ask your administrator "
-                                 "for a new one."),
-        RedeemOutcome.EXPIRED: tr._("This invite link has expired. Ask your administrator for a new one."),
-        RedeemOutcome.ACCOUNT_TAKEN: tr._("This Telegram account is already linked to somebody else."),
-        RedeemOutcome.PERSON_GONE: tr._("This invite link is for a person no longer in the roster."),
+        RedeemOutcome.UNKNOWN: tr._(
+            "This invite link is not valid. Ask your administrator for a new one."
+        ),
+        RedeemOutcome.USED: tr._(
+            "This invite link has already been used. Ask your administrator for a new one."
+        ),
+        RedeemOutcome.EXPIRED: tr._(
+            "This invite link has expired. Ask your administrator for a new one."
+        ),
+        RedeemOutcome.ACCOUNT_TAKEN: tr._(
+            "This Telegram account is already linked to somebody else."
+        ),
+        RedeemOutcome.PERSON_GONE: tr._(
+            "This invite link is for a person no longer in the roster."
+        ),
     }
     await message.reply_text(
         refusals[outcome] + "\n" + tr._("Your Telegram id is {id}.").format(id=user.id)
@@ -88,15 +103,24 @@ async def invite(update: Update, context: DutyContext) -> None:
         return
     if person.telegram_id is not None:
         await message.reply_text(
-            tr._("{name} already has a Telegram id in the roster file; no invite is needed.")
-            .format(name=person.name)
+            tr._(
+                "{name} already has a Telegram id in the roster file; no invite is needed."
+            ).format(name=person.name)
         )
         return
     async with runtime.database.transaction() as session:
-        code, expires = await create_invite(session, person_id=person.id, created_by=caller.person.id,
-                                            at=runtime.now(), valid_for=runtime.settings.invite_valid)
+        code, expires = await create_invite(
+            session,
+            person_id=person.id,
+            created_by=caller.person.id,
+            at=runtime.now(),
+            valid_for=runtime.settings.invite_valid,
+        )
     link = create_deep_linked_url(context.bot.username, code)
     await message.reply_text(
-        tr._("Invite for {name}. Send them this link; it works once, until {expires}:\n{link}")
-        .format(name=person.name, expires=local_time(expires, runtime.settings.timezone), link=link)
+        tr._(
+            "Invite for {name}. Send them this link; it works once, until {expires}:\n{link}"
+        ).format(
+            name=person.name, expires=local_time(expires, runtime.settings.timezone), link=link
+        )
     )

@@ -21,7 +21,10 @@ async def help_command(update: Update, context: DutyContext) -> None:
         return
     caller = require_caller(context)
     tr = context.tr
-    lines = [tr._("What you can do ({roles}):").format(roles=role_list(tr, caller.person.roles)), ""]
+    lines = [
+        tr._("What you can do ({roles}):").format(roles=role_list(tr, caller.person.roles)),
+        "",
+    ]
     for info in commands_for(caller.person.roles):
         usage = f" {info.usage}" if info.usage else ""
         lines.append(f"/{info.name}{usage} — {tr._(info.description)}")
@@ -48,27 +51,42 @@ async def whoami(update: Update, context: DutyContext) -> None:
     if holdings:
         lines.append(tr._("On duty now:"))
         for holding in holdings:
-            until = (tr._("until {time}").format(time=local_time(holding.until, tz))
-                     if holding.until else tr._("no handover in the next 14 days"))
-            lines.append(f"• {position_name(tr, holding.position)}, "
-                         f"{roster.units[holding.unit].name}, {until}")
+            until = (
+                tr._("until {time}").format(time=local_time(holding.until, tz))
+                if holding.until
+                else tr._("no handover in the next 14 days")
+            )
+            lines.append(
+                f"• {position_name(tr, holding.position)}, "
+                f"{roster.units[holding.unit].name}, {until}"
+            )
     else:
         lines.append(tr._("Not on duty now."))
         upcoming = roster.next_holding(person.id, now)
         if upcoming is not None:
             moment, holding = upcoming
-            lines.append(tr._("Next shift: {position}, {unit}, from {time}.").format(
-                position=position_name(tr, holding.position), unit=roster.units[holding.unit].name,
-                time=local_time(moment, tz)))
+            lines.append(
+                tr._("Next shift: {position}, {unit}, from {time}.").format(
+                    position=position_name(tr, holding.position),
+                    unit=roster.units[holding.unit].name,
+                    time=local_time(moment, tz),
+                )
+            )
     await message.reply_text("\n".join(lines))
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
     """One button per supported language."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=callback_data.encode("lang", code))
-        for code in LANGUAGES
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    LANGUAGE_NAMES[code], callback_data=callback_data.encode("lang", code)
+                )
+                for code in LANGUAGES
+            ]
+        ]
+    )
 
 
 async def choose_language(update: Update, context: DutyContext, language: str) -> str:
@@ -95,7 +113,9 @@ async def lang(update: Update, context: DutyContext) -> None:
         return
     code = args[0].lower()
     if len(args) != 1 or code not in LANGUAGES:
-        await message.reply_text(tr._("Usage: /lang en or /lang zh"), reply_markup=language_keyboard())
+        await message.reply_text(
+            tr._("Usage: /lang en or /lang zh"), reply_markup=language_keyboard()
+        )
         return
     await message.reply_text(await choose_language(update, context, code))
 

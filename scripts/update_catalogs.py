@@ -25,7 +25,9 @@ def extract() -> Catalog:
         for filename, lineno, message, comments, _ in extract_from_dir(
             ROOT / directory, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            template.add(message, None, [(f"{directory}/{filename}", lineno)], auto_comments=comments)
+            template.add(
+                message, None, [(f"{directory}/{filename}", lineno)], auto_comments=comments
+            )
     return template
 
 

@@ -56,8 +56,11 @@ class Sent:
         """``(text, callback_data)`` of every inline button."""
         if not self.reply_markup:
             return []
-        return [(b["text"], b.get("callback_data", "")) for row in
-                self.reply_markup.get("inline_keyboard", []) for b in row]
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in self.reply_markup.get("inline_keyboard", [])
+            for b in row
+        ]
 
 
 @dataclass
@@ -114,11 +117,18 @@ class StandInBotApi:
         return f"http://127.0.0.1:{self.port}/bot"
 
     # --- faults ----------------------------------------------------------------------------
-    def fail(self, *methods: str, code: int = 500, description: str = "Internal Server Error",
-             retry_after: int | None = None, count: int = 1) -> None:
+    def fail(
+        self,
+        *methods: str,
+        code: int = 500,
+        description: str = "Internal Server Error",
+        retry_after: int | None = None,
+        count: int = 1,
+    ) -> None:
         """Answer the next ``count`` calls of ``methods`` with an error."""
-        self.faults.append(Fault(frozenset(m.lower() for m in methods), code, description,
-                                 retry_after, count))
+        self.faults.append(
+            Fault(frozenset(m.lower() for m in methods), code, description, retry_after, count)
+        )
 
     def _take_fault(self, method: str) -> Fault | None:
         for fault in self.faults:
@@ -130,8 +140,9 @@ class StandInBotApi:
     # --- HTTP ------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"},
-                                     status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"].lower()
         try:
             params = await self._parse(request, method)
@@ -141,8 +152,11 @@ class StandInBotApi:
                 raise ApiError(fault.code, fault.description, fault.retry_after)
             result = await getattr(self, f"_m_{method}", self._not_implemented)(params)
         except ApiError as error:
-            body: dict[str, Any] = {"ok": False, "error_code": error.code,
-                                    "description": error.description}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.code,
+                "description": error.description,
+            }
             if error.retry_after is not None:
                 body["parameters"] = {"retry_after": error.retry_after}
             return web.json_response(body, status=error.code)
@@ -185,8 +199,12 @@ class StandInBotApi:
         return {"id": BOT_ID, "is_bot": True, "first_name": "DutyBot", "username": BOT_USERNAME}
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
-        return {**self.bot_user(), "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            **self.bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
         return True
@@ -196,7 +214,10 @@ class StandInBotApi:
         if scope.get("type") == "chat" and int(scope["chat_id"]) not in self.started_chats:
             raise ApiError(400, "Bad Request: chat not found")
         for command in params["commands"]:
-            if not 1 <= len(command["command"]) <= 32 or not 1 <= len(command["description"]) <= 256:
+            if (
+                not 1 <= len(command["command"]) <= 32
+                or not 1 <= len(command["description"]) <= 256
+            ):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
         key = json.dumps(scope, sort_keys=True)
         self.commands[(key, params.get("language_code", ""))] = params["commands"]
@@ -237,11 +258,19 @@ class StandInBotApi:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
     def _message_dict(self, sent: Sent) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "group"}
+        chat: dict[str, Any] = {
+            "id": sent.chat_id,
+            "type": "private" if sent.chat_id > 0 else "group",
+        }
         if sent.chat_id < 0:
             chat["title"] = "Duty group"
-        message: dict[str, Any] = {"message_id": sent.message_id, "date": int(sent.at),
-                                   "chat": chat, "from": self.bot_user(), "text": sent.text}
+        message: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": int(sent.at),
+            "chat": chat,
+            "from": self.bot_user(),
+            "text": sent.text,
+        }
         if sent.reply_markup:
             message["reply_markup"] = sent.reply_markup
         return message
@@ -250,13 +279,24 @@ class StandInBotApi:
         chat_id = int(params["chat_id"])
         text = params["text"]
         if not 1 <= len(text) <= 4096:
-            raise ApiError(400, "Bad Request: message is too long" if text else
-                           "Bad Request: message text is empty")
+            raise ApiError(
+                400,
+                "Bad Request: message is too long"
+                if text
+                else "Bad Request: message text is empty",
+            )
         self._check_markup(params.get("reply_markup"))
         self._check_chat(chat_id)
         ids = self._message_ids.setdefault(chat_id, itertools.count(1))
-        sent = Sent(chat_id, next(ids), text, params.get("reply_markup"), "sendMessage",
-                    time.time(), payload=params)
+        sent = Sent(
+            chat_id,
+            next(ids),
+            text,
+            params.get("reply_markup"),
+            "sendMessage",
+            time.time(),
+            payload=params,
+        )
         self.sent.append(sent)
         return self._message_dict(sent)
 
@@ -326,8 +366,9 @@ class StandInBotApi:
 class User:
     """A Telegram user in a private chat with the bot: sends messages, presses buttons, reads."""
 
-    def __init__(self, server: StandInBotApi, user_id: int, first_name: str,
-                 language_code: str | None) -> None:
+    def __init__(
+        self, server: StandInBotApi, user_id: int, first_name: str, language_code: str | None
+    ) -> None:
         self.server = server
         self.id = user_id
         self.first_name = first_name
@@ -346,24 +387,36 @@ class User:
         """Send a text message; a leading ``/command`` carries its ``bot_command`` entity."""
         self.server.started_chats.add(self.id)
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
             "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
-            "from": self.as_user(), "text": text,
+            "from": self.as_user(),
+            "text": text,
         }
         if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
         return await self.server.push({"message": message})
 
-    async def press(self, sent: Sent, button_text: str | None = None, *,
-                    data: str | None = None) -> str:
+    async def press(
+        self, sent: Sent, button_text: str | None = None, *, data: str | None = None
+    ) -> str:
         """Press a button of a message (or send arbitrary ``data``, as a forger would)."""
         if data is None:
             data = next(d for t, d in sent.buttons() if button_text is None or t == button_text)
         query_id = f"q{self.id}-{time.monotonic_ns()}"
-        await self.server.push({"callback_query": {
-            "id": query_id, "from": self.as_user(), "chat_instance": str(self.id),
-            "message": self.server._message_dict(sent), "data": data,
-        }})
+        await self.server.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.as_user(),
+                    "chat_instance": str(self.id),
+                    "message": self.server._message_dict(sent),
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     async def answer_to(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -385,5 +438,5 @@ class User:
     async def expect_silence(self, seconds: float = 0.5) -> None:
         """Assert that the bot sends this user nothing more for ``seconds``."""
         await asyncio.sleep(seconds)
-        unread = self.inbox()[self._read:]
+        unread = self.inbox()[self._read :]
         assert not unread, f"unexpected messages: {[m.text for m in unread]}"

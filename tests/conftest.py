@@ -55,12 +55,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def config_path(tmp_path: Path, botapi: StandInBotApi, database_url: str) -> Path:
-    """A config and roster for the test city, pointing at the stand-in server and the test database."""
+    """Config and roster of the test city, pointing at the stand-in server and test database."""
     return write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
 
 
 @pytest.fixture
-async def harness(config_path: Path, botapi: StandInBotApi, clock: FakeClock) -> AsyncIterator[BotHarness]:
+async def harness(
+    config_path: Path, botapi: StandInBotApi, clock: FakeClock
+) -> AsyncIterator[BotHarness]:
     """dutybot's Application, polling the stand-in server."""
     bot = BotHarness(config_path, botapi, clock)
     await bot.start()

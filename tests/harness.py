@@ -200,8 +200,15 @@ end = "2026-12-20T08:00"
 """
 
 
-def write_config(directory: Path, *, base_url: str, database_url: str, roster: str = ROSTER,
-                 extra: str = "", language: str = "en") -> Path:
+def write_config(
+    directory: Path,
+    *,
+    base_url: str,
+    database_url: str,
+    roster: str = ROSTER,
+    extra: str = "",
+    language: str = "en",
+) -> Path:
     """Write ``config.toml`` and ``roster.toml`` into ``directory``; return the config path."""
     (directory / "roster.toml").write_text(roster)
     config = directory / "config.toml"
@@ -231,8 +238,9 @@ class BotHarness:
         if app.post_init is not None:
             await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1,
-                                        allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
         await app.start()
         self.application = app
 

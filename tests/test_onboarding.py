@@ -29,7 +29,9 @@ async def test_whoami_shows_an_officer_on_duty_now_until_the_handover(harness: B
     assert "2026-11-28 08:00" in reply.text
 
 
-async def test_whoami_tells_a_person_off_duty_when_their_next_shift_starts(harness: BotHarness) -> None:
+async def test_whoami_tells_a_person_off_duty_when_their_next_shift_starts(
+    harness: BotHarness,
+) -> None:
     li = harness.user(3002, "Li")
     await li.send("/whoami")
     reply = await li.next_message()
@@ -48,7 +50,9 @@ async def test_field_worker_is_not_on_duty(harness: BotHarness) -> None:
     assert "Not on duty now." in reply.text
 
 
-async def test_stranger_gets_one_refusal_with_their_id_and_nothing_else(harness: BotHarness) -> None:
+async def test_stranger_gets_one_refusal_with_their_id_and_nothing_else(
+    harness: BotHarness,
+) -> None:
     stranger = harness.user(STRANGER, "Eve")
     await stranger.send("/start")
     reply = await stranger.next_message()

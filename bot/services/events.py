@@ -11,9 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Event
 
 
-def record_event(session: AsyncSession, *, at: datetime, kind: str, actor: str | None = None,
-                 subject: str | None = None, note: str | None = None,
-                 **data: Any) -> Event:
+def record_event(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    kind: str,
+    actor: str | None = None,
+    subject: str | None = None,
+    note: str | None = None,
+    **data: Any,
+) -> Event:
     """Add an event to the session; it commits (or not) together with the change it records."""
     event = Event(at=at, kind=kind, actor_id=actor, subject=subject, note=note, data=data)
     session.add(event)

@@ -29,7 +29,12 @@ async def sync_roster(session: AsyncSession, roster: Roster, at: datetime) -> No
     units = {u.id: u for u in await session.scalars(select(UnitRow))}
     for unit in roster.units.values():
         row = units.get(unit.id) or UnitRow(id=unit.id)
-        row.name, row.parent_id, row.duty_chat, row.in_roster = unit.name, unit.parent, unit.duty_chat, True
+        row.name, row.parent_id, row.duty_chat, row.in_roster = (
+            unit.name,
+            unit.parent,
+            unit.duty_chat,
+            True,
+        )
         session.add(row)
     for unit_id, row in units.items():
         if unit_id not in roster.units:
@@ -44,8 +49,9 @@ async def sync_roster(session: AsyncSession, roster: Roster, at: datetime) -> No
     for person_id, prow in people.items():
         if person_id not in roster.people:
             prow.in_roster = False
-    record_event(session, at=at, kind="roster.loaded", units=len(roster.units),
-                 people=len(roster.people))
+    record_event(
+        session, at=at, kind="roster.loaded", units=len(roster.units), people=len(roster.people)
+    )
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,9 @@ async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> I
         person = roster.people.get(linked) if linked else None
     if person is None:
         return None
-    chosen = await session.scalar(select(PersonRow.chosen_language).where(PersonRow.id == person.id))
+    chosen = await session.scalar(
+        select(PersonRow.chosen_language).where(PersonRow.id == person.id)
+    )
     return Identity(person, chosen)
 
 
@@ -81,23 +89,43 @@ async def telegram_ids(session: AsyncSession, roster: Roster) -> dict[str, int]:
 
 async def set_language(session: AsyncSession, person_id: str, language: str, at: datetime) -> None:
     """Remember a person's ``/lang`` choice."""
-    await session.execute(update(PersonRow).where(PersonRow.id == person_id)
-                          .values(chosen_language=language))
-    record_event(session, at=at, kind="person.language", actor=person_id, subject=f"person:{person_id}",
-                 language=language)
+    await session.execute(
+        update(PersonRow).where(PersonRow.id == person_id).values(chosen_language=language)
+    )
+    record_event(
+        session,
+        at=at,
+        kind="person.language",
+        actor=person_id,
+        subject=f"person:{person_id}",
+        language=language,
+    )
 
 
-async def create_invite(session: AsyncSession, *, person_id: str, created_by: str, at: datetime,
-                        valid_for: timedelta) -> tuple[str, datetime]:
+async def create_invite(
+    session: AsyncSession, *, person_id: str, created_by: str, at: datetime, valid_for: timedelta
+) -> tuple[str, datetime]:
     """Make a one-time code for ``person_id``; return the code (shown once) and its expiry."""
     code = secrets.token_urlsafe(INVITE_CODE_BYTES)
     expires = at + valid_for
-    invite = InviteCode(code_hash=hash_code(code), person_id=person_id, created_by=created_by,
-                        created_at=at, expires_at=expires)
+    invite = InviteCode(
+        code_hash=hash_code(code),
+        person_id=person_id,
+        created_by=created_by,
+        created_at=at,
+        expires_at=expires,
+    )
     session.add(invite)
     await session.flush()
-    record_event(session, at=at, kind="invite.created", actor=created_by,
-                 subject=f"person:{person_id}", invite=invite.id, expires_at=expires.isoformat())
+    record_event(
+        session,
+        at=at,
+        kind="invite.created",
+        actor=created_by,
+        subject=f"person:{person_id}",
+        invite=invite.id,
+        expires_at=expires.isoformat(),
+    )
     return code, expires
 
 
@@ -112,9 +140,10 @@ class RedeemOutcome(Enum):
     PERSON_GONE = "person_gone"
 
 
-async def redeem_invite(session: AsyncSession, roster: Roster, *, code: str, telegram_id: int,
-                        at: datetime) -> tuple[RedeemOutcome, Person | None]:
-    """Bind ``telegram_id`` to the code's person, once; a race between two presses has one winner."""
+async def redeem_invite(
+    session: AsyncSession, roster: Roster, *, code: str, telegram_id: int, at: datetime
+) -> tuple[RedeemOutcome, Person | None]:
+    """Bind ``telegram_id`` to the code's person, once; of two racing presses one wins."""
     invite = await session.scalar(select(InviteCode).where(InviteCode.code_hash == hash_code(code)))
     if invite is None:
         return RedeemOutcome.UNKNOWN, None
@@ -135,18 +164,32 @@ async def redeem_invite(session: AsyncSession, roster: Roster, *, code: str, tel
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return RedeemOutcome.USED, person
-    await session.execute(delete(TelegramAccount).where(
-        (TelegramAccount.person_id == person.id) | (TelegramAccount.telegram_id == telegram_id)))
-    session.add(TelegramAccount(telegram_id=telegram_id, person_id=person.id, linked_at=at,
-                                invite_id=invite.id))
-    record_event(session, at=at, kind="account.linked", actor=person.id, subject=f"person:{person.id}",
-                 telegram_id=telegram_id, invite=invite.id)
+    await session.execute(
+        delete(TelegramAccount).where(
+            (TelegramAccount.person_id == person.id) | (TelegramAccount.telegram_id == telegram_id)
+        )
+    )
+    session.add(
+        TelegramAccount(
+            telegram_id=telegram_id, person_id=person.id, linked_at=at, invite_id=invite.id
+        )
+    )
+    record_event(
+        session,
+        at=at,
+        kind="account.linked",
+        actor=person.id,
+        subject=f"person:{person.id}",
+        telegram_id=telegram_id,
+        invite=invite.id,
+    )
     return RedeemOutcome.LINKED, person
 
 
 async def reachability(session: AsyncSession, roster: Roster) -> Reachability:
     """Who has a Telegram account the bot knows, and who could not be messaged."""
     linked = frozenset((await telegram_ids(session, roster)).keys())
-    unreachable = frozenset(await session.scalars(
-        select(PersonRow.id).where(PersonRow.unreachable_since.is_not(None))))
+    unreachable = frozenset(
+        await session.scalars(select(PersonRow.id).where(PersonRow.unreachable_since.is_not(None)))
+    )
     return Reachability(known=True, linked=linked, unreachable=unreachable)
