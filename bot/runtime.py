@@ -11,6 +11,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
+from bot.delivery.sender import Sender
 from bot.roster import Roster
 from bot.services.identity import sync_roster
 from bot.settings import Settings
@@ -28,6 +29,12 @@ class Runtime:
     roster: Roster
     database: Database
     clock: Clock = field(default_factory=SystemClock)
+    sender: Sender | None = None
+
+    def outbox_committed(self) -> None:
+        """A transaction that queued messages committed: let the sender look now."""
+        if self.sender is not None:
+            self.sender.wake()
 
     def now(self) -> datetime:
         """The current moment (aware UTC) from the injected clock."""
@@ -62,7 +69,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     """The python-telegram-bot Application with every handler registered."""
     from handlers import register
     from handlers.context import DutyContext
-    from handlers.lifecycle import on_shutdown, on_startup
+    from handlers.lifecycle import on_shutdown, on_startup, on_stop
 
     settings = runtime.settings
     application = (
@@ -73,6 +80,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
         .defaults(Defaults(tzinfo=settings.timezone, block=True))
         .context_types(ContextTypes(context=DutyContext))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )

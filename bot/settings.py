@@ -73,6 +73,15 @@ class EscalationSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    """Telegram's sending limits the sender keeps to."""
+
+    overall_per_second: int = 30
+    private_per_second: float = 1.0
+    group_per_minute: int = 20
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot is configured with; built only by ``load_settings``."""
 
@@ -90,6 +99,7 @@ class Settings:
     bulletin_daily_at: time = time(8, 0)
     handover_accept_within: timedelta = _m(15)
     spotcheck_answer_within: timedelta = _m(3)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def require_token(self) -> str:
         """The bot token, or a ``ConfigError`` when running without one."""
@@ -173,6 +183,21 @@ def _read_escalation(root: Table) -> EscalationSettings:
     )
 
 
+def _read_delivery(root: Table) -> DeliverySettings:
+    t = root.table("delivery")
+    t.reject_unknown(("overall_per_second", "private_per_second", "group_per_minute"))
+    overall = t.integer("overall_per_second", 30)
+    group = t.integer("group_per_minute", 20)
+    private = t.data.get("private_per_second", 1.0)
+    if isinstance(private, bool) or not isinstance(private, int | float) or private <= 0:
+        raise t.fail("private_per_second", f"expected a positive number, got {private!r}")
+    if overall <= 0:
+        raise t.fail("overall_per_second", f"expected a positive number, got {overall}")
+    if group <= 0:
+        raise t.fail("group_per_minute", f"expected a positive number, got {group}")
+    return DeliverySettings(overall, float(private), group)
+
+
 def load_settings(path: str | Path) -> Settings:
     """Read and validate the config file; raise ``ConfigError`` naming file, key and expectation."""
     config_path = Path(path)
@@ -188,6 +213,7 @@ def load_settings(path: str | Path) -> Settings:
             "routing",
             "levels",
             "escalation",
+            "delivery",
             "reporting",
             "onboarding",
             "bulletin",
@@ -255,4 +281,5 @@ def load_settings(path: str | Path) -> Settings:
         bulletin_daily_at=bulletin.clock_time("daily_at", time(8, 0)),
         handover_accept_within=handover.duration("accept_within", _m(15)),
         spotcheck_answer_within=spotcheck.duration("answer_within", _m(3)),
+        delivery=_read_delivery(root),
     )

@@ -15,12 +15,13 @@ from telegram.ext import (
 )
 
 IDENTIFY_GROUP = -1
+RECORD_GROUP = 99
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot, in the order they must be tried."""
     from handlers import duty_roster, fallback, onboarding, profile
-    from handlers.context import identify_caller
+    from handlers.context import identify_caller, record_update
     from handlers.errors import on_error
 
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
@@ -42,4 +43,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, fallback.stray_text)
     )
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
+    application.add_handler(TypeHandler(Update, record_update), group=RECORD_GROUP)
     application.add_error_handler(on_error)

@@ -9,10 +9,12 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
+from bot.delivery.outbox import enqueue
 from bot.i18n import Translator, pick_language, translator
 from bot.roster import Person
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.services.identity import identify
+from bot.services.identity import identify, mark_reachable
+from bot.services.updates import already_processed, key_of, record_processed_if_new
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class DutyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         super().__init__(application, chat_id, user_id)
         self.caller: Caller | None = None
         self.tr: Translator = translator(self.runtime.settings.language)
+        self.update_recorded = False
 
     @property
     def runtime(self) -> Runtime:
@@ -57,12 +60,14 @@ def is_deep_link_start(update: Update) -> bool:
 
 
 async def identify_caller(update: Update, context: DutyContext) -> None:
-    """Resolve the caller of every update; refuse strangers once, politely, with their id."""
-    user = update.effective_user
-    if user is None:
-        return
+    """Drop re-delivered updates; resolve the caller; refuse strangers politely, with their id."""
     runtime = context.runtime
     async with runtime.database.sessions() as session:
+        if await already_processed(session, key_of(update)):
+            raise ApplicationHandlerStop
+        user = update.effective_user
+        if user is None:
+            return
         identity = await identify(session, runtime.roster, user.id)
     default = runtime.settings.language
     if identity is None:
@@ -79,8 +84,10 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
             ).format(id=user.id)
             if update.callback_query is not None:
                 await update.callback_query.answer(text, show_alert=True)
-            elif update.effective_message is not None:
-                await update.effective_message.reply_text(text)
+            else:
+                async with runtime.database.transaction() as session:
+                    enqueue(session, chat.id, text)
+                runtime.outbox_committed()
         raise ApplicationHandlerStop
     language = pick_language(
         chosen=identity.chosen_language,
@@ -90,6 +97,17 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
     )
     context.caller = Caller(identity.person, user.id, language)
     context.tr = translator(language)
+    if identity.unreachable:
+        async with runtime.database.transaction() as session:
+            await mark_reachable(session, identity.person.id, runtime.now())
+
+
+async def record_update(update: Update, context: DutyContext) -> None:
+    """After every handler: remember the update, so a re-delivered copy changes nothing."""
+    if context.update_recorded:
+        return
+    async with context.runtime.database.transaction() as session:
+        await record_processed_if_new(session, key_of(update), context.runtime.now())
 
 
 def require_caller(context: DutyContext) -> Caller:

@@ -10,7 +10,7 @@ from bot.duty_table import gap_lines, on_duty_lines
 from bot.errors import ConfigError
 from bot.services.identity import reachability
 from handlers.context import Caller, DutyContext, require_caller
-from handlers.messages import reply_long
+from handlers.respond import reply
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,10 @@ async def oncall(update: Update, context: DutyContext) -> None:
     caller = require_caller(context)
     tr, runtime = context.tr, context.runtime
     if not caller.has_role("officer", "leader", "supervisor", "admin"):
-        await message.reply_text(
-            tr._("Only duty officers, leaders and supervisors can see the duty roster.")
+        await reply(
+            update,
+            context,
+            tr._("Only duty officers, leaders and supervisors can see the duty roster."),
         )
         return
     scope = oncall_scope(context, caller)
@@ -42,13 +44,15 @@ async def oncall(update: Update, context: DutyContext) -> None:
     if context.args:
         wanted = context.args[0]
         if wanted not in runtime.roster.units:
-            await message.reply_text(
-                tr._("There is no unit with the id {id}.").format(id=wanted[:64])
+            await reply(
+                update, context, tr._("There is no unit with the id {id}.").format(id=wanted[:64])
             )
             return
         if wanted not in scope:
-            await message.reply_text(
-                tr._("The unit {id} is outside what you may see.").format(id=wanted)
+            await reply(
+                update,
+                context,
+                tr._("The unit {id} is outside what you may see.").format(id=wanted),
             )
             return
         units = [wanted]
@@ -61,7 +65,7 @@ async def oncall(update: Update, context: DutyContext) -> None:
         "",
         *gap_lines(runtime.roster, tr, now, units),
     ]
-    await reply_long(message, lines)
+    await reply(update, context, "\n".join(lines))
 
 
 async def roster_command(update: Update, context: DutyContext) -> None:
@@ -72,27 +76,31 @@ async def roster_command(update: Update, context: DutyContext) -> None:
     caller = require_caller(context)
     tr, runtime = context.tr, context.runtime
     if not caller.has_role("admin"):
-        await message.reply_text(tr._("Only an administrator can manage the roster."))
+        await reply(update, context, tr._("Only an administrator can manage the roster."))
         return
     args = context.args or []
     if args and args != ["reload"]:
-        await message.reply_text(tr._("Usage: /roster or /roster reload"))
+        await reply(update, context, tr._("Usage: /roster or /roster reload"))
         return
     if args == ["reload"]:
         try:
             roster = await runtime.reload_roster()
         except ConfigError as exc:
             log.warning("roster reload refused: %s", exc)
-            await message.reply_text(
+            await reply(
+                update,
+                context,
                 tr._("The roster was not reloaded; the old one stays in force:\n{error}").format(
                     error=exc
-                )
+                ),
             )
             return
-        await message.reply_text(
+        await reply(
+            update,
+            context,
             tr._("Roster reloaded: {units} units, {people} people.").format(
                 units=len(roster.units), people=len(roster.people)
-            )
+            ),
         )
         return
     async with runtime.database.sessions() as session:
@@ -103,4 +111,4 @@ async def roster_command(update: Update, context: DutyContext) -> None:
         "",
         *gap_lines(runtime.roster, tr, now),
     ]
-    await reply_long(message, lines)
+    await reply(update, context, "\n".join(lines))

@@ -5,21 +5,26 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.context import DutyContext
+from handlers.respond import reply
 
 
 async def unknown_command(update: Update, context: DutyContext) -> None:
     """A command the bot does not have."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            context.tr._("I do not know that command. Send /help to see what you can do.")
+        await reply(
+            update,
+            context,
+            context.tr._("I do not know that command. Send /help to see what you can do."),
         )
 
 
 async def stray_text(update: Update, context: DutyContext) -> None:
     """A private message that is not a command and not part of a form."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            context.tr._("I only understand commands. Send /help to see what you can do.")
+        await reply(
+            update,
+            context,
+            context.tr._("I only understand commands. Send /help to see what you can do."),
         )
 
 

@@ -11,9 +11,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.db.models import PersonRow
+from bot.delivery.outbox import Claimed
+from bot.delivery.pacing import Limits, Pacer
+from bot.delivery.sender import Sender
 from bot.i18n import pick_language, translator
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.services.identity import telegram_ids
+from bot.services.identity import mark_unreachable, person_for_chat, telegram_ids
 from bot.settings import LANGUAGES
 from handlers.catalog import EVERYONE, commands_for
 
@@ -64,14 +67,44 @@ async def publish_all_commands(application: AnyApplication, runtime: Runtime) ->
 
 
 async def on_startup(application: AnyApplication) -> None:
-    """Migrate the database, load the roster into it and publish the command menus."""
+    """Migrate the database, load the roster, start delivering, publish the command menus."""
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
     await runtime.prepare_database()
+    limits = runtime.settings.delivery
+    runtime.sender = Sender(
+        runtime.database,
+        application.bot,
+        Pacer(
+            Limits(
+                limits.overall_per_second, 1.0 / limits.private_per_second, limits.group_per_minute
+            )
+        ),
+    )
+    runtime.sender.undeliverable_listeners.append(
+        lambda item, reason: record_unreachable(runtime, item, reason)
+    )
+    runtime.sender.start()
     try:
         await publish_all_commands(application, runtime)
     except TelegramError as exc:
         log.warning("could not publish the command menus: %s", exc)
     log.info("dutybot started as @%s", application.bot.username)
+
+
+async def record_unreachable(runtime: Runtime, item: Claimed, reason: str) -> None:
+    """A 403: the person behind the chat cannot be messaged until they write to the bot."""
+    async with runtime.database.transaction() as session:
+        person_id = item.person_id or await person_for_chat(session, runtime.roster, item.chat_id)
+        if person_id is not None:
+            await mark_unreachable(session, person_id, runtime.now(), reason)
+
+
+async def on_stop(application: AnyApplication) -> None:
+    """Stop delivering (messages in flight are recorded; the rest wait in the outbox)."""
+    runtime: Runtime = application.bot_data[RUNTIME_KEY]
+    if runtime.sender is not None:
+        await runtime.sender.stop()
+        runtime.sender = None
 
 
 async def on_shutdown(application: AnyApplication) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
+from bot.roster import Person
 from bot.services.identity import RedeemOutcome, create_invite, redeem_invite
 from handlers.context import DutyContext, require_caller
 from handlers.lifecycle import publish_commands_for
 from handlers.render import local_time, role_list
+from handlers.respond import reply, reply_in
 
 
 async def start(update: Update, context: DutyContext) -> None:
@@ -23,10 +25,12 @@ async def start(update: Update, context: DutyContext) -> None:
     caller = require_caller(context)
     person = caller.person
     unit = context.runtime.roster.units[person.unit]
-    await message.reply_text(
+    await reply(
+        update,
+        context,
         tr._(
             "Hello, {name}! You are {roles} at {unit}.\nSend /help to see what you can do here."
-        ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
+        ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name),
     )
     await publish_commands_for(context.application, context.runtime, person.id, caller.telegram_id)
 
@@ -38,10 +42,12 @@ async def redeem(update: Update, context: DutyContext, code: str) -> None:
         return
     tr = context.tr
     if context.caller is not None:
-        await message.reply_text(
+        await reply(
+            update,
+            context,
             tr._("Your account is already linked to {name}.").format(
                 name=context.caller.person.name
-            )
+            ),
         )
         return
     runtime = context.runtime
@@ -49,16 +55,23 @@ async def redeem(update: Update, context: DutyContext, code: str) -> None:
         outcome, person = await redeem_invite(
             session, runtime.roster, code=code, telegram_id=user.id, at=runtime.now()
         )
+        reply_in(session, update, context, redeem_answer(context, outcome, person, user.id))
+    runtime.outbox_committed()
     if outcome is RedeemOutcome.LINKED and person is not None:
-        unit = runtime.roster.units[person.unit]
-        await message.reply_text(
-            tr._(
-                "Welcome, {name}! Your Telegram account is now linked: you are {roles} at "
-                "{unit}.\nSend /help to see what you can do here."
-            ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
-        )
         await publish_commands_for(context.application, runtime, person.id, user.id)
-        return
+
+
+def redeem_answer(
+    context: DutyContext, outcome: RedeemOutcome, person: Person | None, telegram_id: int
+) -> str:
+    """What the person opening an invite link is told."""
+    tr = context.tr
+    if outcome is RedeemOutcome.LINKED and person is not None:
+        unit = context.runtime.roster.units[person.unit]
+        return tr._(
+            "Welcome, {name}! Your Telegram account is now linked: you are {roles} at "
+            "{unit}.\nSend /help to see what you can do here."
+        ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
     refusals = {
         RedeemOutcome.UNKNOWN: tr._(
             "This invite link is not valid. Ask your administrator for a new one."
@@ -76,9 +89,7 @@ async def redeem(update: Update, context: DutyContext, code: str) -> None:
             "This invite link is for a person no longer in the roster."
         ),
     }
-    await message.reply_text(
-        refusals[outcome] + "\n" + tr._("Your Telegram id is {id}.").format(id=user.id)
-    )
+    return refusals[outcome] + "\n" + tr._("Your Telegram id is {id}.").format(id=telegram_id)
 
 
 async def invite(update: Update, context: DutyContext) -> None:
@@ -89,23 +100,29 @@ async def invite(update: Update, context: DutyContext) -> None:
     caller = require_caller(context)
     tr, runtime = context.tr, context.runtime
     if not caller.has_role("admin"):
-        await message.reply_text(tr._("Only an administrator can invite people."))
+        await reply(update, context, tr._("Only an administrator can invite people."))
         return
     if len(context.args or []) != 1:
-        await message.reply_text(tr._("Usage: /invite <person-id>, for example /invite wang.fang"))
+        await reply(
+            update, context, tr._("Usage: /invite <person-id>, for example /invite wang.fang")
+        )
         return
     person_id = (context.args or [""])[0]
     person = runtime.roster.people.get(person_id)
     if person is None:
-        await message.reply_text(
-            tr._("There is nobody with the id {id} in the roster.").format(id=person_id[:64])
+        await reply(
+            update,
+            context,
+            tr._("There is nobody with the id {id} in the roster.").format(id=person_id[:64]),
         )
         return
     if person.telegram_id is not None:
-        await message.reply_text(
+        await reply(
+            update,
+            context,
             tr._(
                 "{name} already has a Telegram id in the roster file; no invite is needed."
-            ).format(name=person.name)
+            ).format(name=person.name),
         )
         return
     async with runtime.database.transaction() as session:
@@ -116,11 +133,11 @@ async def invite(update: Update, context: DutyContext) -> None:
             at=runtime.now(),
             valid_for=runtime.settings.invite_valid,
         )
-    link = create_deep_linked_url(context.bot.username, code)
-    await message.reply_text(
-        tr._(
+        link = create_deep_linked_url(context.bot.username, code)
+        text = tr._(
             "Invite for {name}. Send them this link; it works once, until {expires}:\n{link}"
         ).format(
             name=person.name, expires=local_time(expires, runtime.settings.timezone), link=link
         )
-    )
+        reply_in(session, update, context, text)
+    runtime.outbox_committed()

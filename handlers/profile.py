@@ -12,6 +12,7 @@ from handlers.catalog import commands_for
 from handlers.context import DutyContext, require_caller
 from handlers.lifecycle import publish_commands_for
 from handlers.render import local_time, position_name, role_list
+from handlers.respond import edit_in, reply, reply_in
 
 
 async def help_command(update: Update, context: DutyContext) -> None:
@@ -28,7 +29,7 @@ async def help_command(update: Update, context: DutyContext) -> None:
     for info in commands_for(caller.person.roles):
         usage = f" {info.usage}" if info.usage else ""
         lines.append(f"/{info.name}{usage} — {tr._(info.description)}")
-    await message.reply_text("\n".join(lines))
+    await reply(update, context, "\n".join(lines))
 
 
 async def whoami(update: Update, context: DutyContext) -> None:
@@ -72,7 +73,7 @@ async def whoami(update: Update, context: DutyContext) -> None:
                     time=local_time(moment, tz),
                 )
             )
-    await message.reply_text("\n".join(lines))
+    await reply(update, context, "\n".join(lines))
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
@@ -89,16 +90,23 @@ def language_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def choose_language(update: Update, context: DutyContext, language: str) -> str:
-    """Store the caller's language and refresh their command menu; return the confirmation."""
+async def choose_language(
+    update: Update, context: DutyContext, language: str, *, edit_menu: bool = False
+) -> None:
+    """Store the caller's language, confirm it (in place of the menu), refresh the command menu."""
     caller = require_caller(context)
     runtime = context.runtime
-    async with runtime.database.transaction() as session:
-        await set_language(session, caller.person.id, language, runtime.now())
-    await publish_commands_for(context.application, runtime, caller.person.id, caller.telegram_id)
     tr = translator(language)
     context.tr = tr
-    return tr._("Language set to {language}.").format(language=LANGUAGE_NAMES[language])
+    text = tr._("Language set to {language}.").format(language=LANGUAGE_NAMES[language])
+    async with runtime.database.transaction() as session:
+        await set_language(session, caller.person.id, language, runtime.now())
+        if edit_menu:
+            edit_in(session, update, context, text)
+        else:
+            reply_in(session, update, context, text)
+    runtime.outbox_committed()
+    await publish_commands_for(context.application, runtime, caller.person.id, caller.telegram_id)
 
 
 async def lang(update: Update, context: DutyContext) -> None:
@@ -109,15 +117,17 @@ async def lang(update: Update, context: DutyContext) -> None:
     tr = context.tr
     args = context.args or []
     if not args:
-        await message.reply_text(tr._("Choose your language:"), reply_markup=language_keyboard())
+        await reply(
+            update, context, tr._("Choose your language:"), reply_markup=language_keyboard()
+        )
         return
     code = args[0].lower()
     if len(args) != 1 or code not in LANGUAGES:
-        await message.reply_text(
-            tr._("Usage: /lang en or /lang zh"), reply_markup=language_keyboard()
+        await reply(
+            update, context, tr._("Usage: /lang en or /lang zh"), reply_markup=language_keyboard()
         )
         return
-    await message.reply_text(await choose_language(update, context, code))
+    await choose_language(update, context, code)
 
 
 async def lang_button(update: Update, context: DutyContext) -> None:
@@ -129,12 +139,11 @@ async def lang_button(update: Update, context: DutyContext) -> None:
     if data is None or data.action != "lang" or data.args[0] not in LANGUAGES:
         await query.answer(context.tr._("This button is no longer valid."), show_alert=True)
         return
-    text = await choose_language(update, context, data.args[0])
     await query.answer()
-    await query.edit_message_text(text)
+    await choose_language(update, context, data.args[0], edit_menu=True)
 
 
 async def cancel(update: Update, context: DutyContext) -> None:
     """``/cancel`` outside any form."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(context.tr._("There is nothing to cancel."))
+        await reply(update, context, context.tr._("There is nothing to cancel."))

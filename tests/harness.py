@@ -208,6 +208,7 @@ def write_config(
     roster: str = ROSTER,
     extra: str = "",
     language: str = "en",
+    private_per_second: float = 100.0,
 ) -> Path:
     """Write ``config.toml`` and ``roster.toml`` into ``directory``; return the config path."""
     (directory / "roster.toml").write_text(roster)
@@ -215,7 +216,8 @@ def write_config(
     config.write_text(
         f'timezone = "Asia/Shanghai"\nlanguage = "{language}"\n\n'
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\npoll_timeout = 1\n\n'
-        f'[database]\nurl = "{database_url}"\n\n[roster]\nfile = "roster.toml"\n{extra}'
+        f'[database]\nurl = "{database_url}"\n\n[roster]\nfile = "roster.toml"\n\n'
+        f"[delivery]\nprivate_per_second = {private_per_second}\n{extra}"
     )
     return config
 
@@ -255,6 +257,8 @@ class BotHarness:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)

@@ -11,6 +11,7 @@ import pytest
 
 from bot.settings import DEFAULT_LEVELS, load_settings
 from tests.harness import ROSTER, write_config
+from tests.test_database import head_revision
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"
@@ -152,7 +153,7 @@ def test_db_upgrade_applies_migrations_and_is_idempotent(tmp_path: Path) -> None
     for _ in range(2):
         result = dutybot("db", "upgrade", "--config", str(config), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert "revision 0001" in result.stdout
+        assert f"revision {head_revision()}" in result.stdout
     check = dutybot("check-config", "--config", str(config), cwd=tmp_path)
     assert "no Telegram account linked" in check.stdout  # new.hire has no account yet
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import UTCDateTime
@@ -95,3 +105,44 @@ class Event(Base):
     subject: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message to send (or an edit of one already sent), written in the transaction that
+    causes it; the sender delivers it at least once, in order per chat, higher priority first."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_chat_order", "chat_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int]
+    person_id: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))  # sendMessage | editMessageText
+    priority: Mapped[int] = mapped_column(default=5)  # 0 = level I … 5 = routine
+    text: Mapped[str] = mapped_column(Text)
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    edit_message_id: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update whose effects are committed; a re-delivered copy is ignored."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None]
+    message_id: Mapped[int | None]
+    processed_at: Mapped[datetime]

@@ -60,6 +60,7 @@ class Identity:
 
     person: Person
     chosen_language: str | None
+    unreachable: bool = False
 
 
 async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> Identity | None:
@@ -72,10 +73,16 @@ async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> I
         person = roster.people.get(linked) if linked else None
     if person is None:
         return None
-    chosen = await session.scalar(
-        select(PersonRow.chosen_language).where(PersonRow.id == person.id)
-    )
-    return Identity(person, chosen)
+    row = (
+        await session.execute(
+            select(PersonRow.chosen_language, PersonRow.unreachable_since).where(
+                PersonRow.id == person.id
+            )
+        )
+    ).first()
+    if row is None:
+        return Identity(person, None)
+    return Identity(person, row[0], row[1] is not None)
 
 
 async def telegram_ids(session: AsyncSession, roster: Roster) -> dict[str, int]:
@@ -193,3 +200,41 @@ async def reachability(session: AsyncSession, roster: Roster) -> Reachability:
         await session.scalars(select(PersonRow.id).where(PersonRow.unreachable_since.is_not(None)))
     )
     return Reachability(known=True, linked=linked, unreachable=unreachable)
+
+
+async def person_for_chat(session: AsyncSession, roster: Roster, chat_id: int) -> str | None:
+    """The person whose private chat this is, if any."""
+    for person_id, telegram_id in (await telegram_ids(session, roster)).items():
+        if telegram_id == chat_id:
+            return person_id
+    return None
+
+
+async def mark_unreachable(
+    session: AsyncSession, person_id: str, at: datetime, reason: str
+) -> bool:
+    """Record that the bot cannot message a person (403); return whether this is news."""
+    result = await session.execute(
+        update(PersonRow)
+        .where(PersonRow.id == person_id, PersonRow.unreachable_since.is_(None))
+        .values(unreachable_since=at)
+    )
+    news = bool(result.rowcount)  # type: ignore[attr-defined]
+    if news:
+        record_event(
+            session, at=at, kind="person.unreachable", subject=f"person:{person_id}", reason=reason
+        )
+    return news
+
+
+async def mark_reachable(session: AsyncSession, person_id: str, at: datetime) -> bool:
+    """The person wrote to the bot: it can message them again; return whether this is news."""
+    result = await session.execute(
+        update(PersonRow)
+        .where(PersonRow.id == person_id, PersonRow.unreachable_since.is_not(None))
+        .values(unreachable_since=None)
+    )
+    news = bool(result.rowcount)  # type: ignore[attr-defined]
+    if news:
+        record_event(session, at=at, kind="person.reachable", subject=f"person:{person_id}")
+    return news

@@ -1,0 +1,1 @@
+"""Delivery that never loses a message: the outbox, pacing within Telegram's limits, the sender."""

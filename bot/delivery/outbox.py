@@ -1,0 +1,244 @@
+"""The transactional outbox: messages are rows written with the change that causes them.
+
+``enqueue`` and ``enqueue_edit`` add rows to the caller's session (so they commit or roll back
+with the change); the sender claims due rows with a conditional update (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), sends them, and records the outcome here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.db.models import OutboxMessage
+
+MAX_TEXT = 4096
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+SEND, EDIT = "sendMessage", "editMessageText"
+
+# Priorities: incident levels first, routine answers last.
+LEVEL_PRIORITY = {"I": 0, "II": 1, "sensitive": 1, "III": 2, "IV": 3, "unassessed": 3}
+ROUTINE = 5
+
+
+def utcnow() -> datetime:
+    """Delivery runs on real time: Telegram's limits and retry_after are wall-clock facts."""
+    return datetime.now(UTC)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split text into chunks of at most ``limit`` characters, on line boundaries where possible."""
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single overlong line is cut hard
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def enqueue(
+    session: AsyncSession,
+    chat_id: int,
+    text: str,
+    *,
+    person_id: str | None = None,
+    priority: int = ROUTINE,
+    reply_markup: dict[str, Any] | None = None,
+) -> list[OutboxMessage]:
+    """Queue a message (split into several under 4096 characters; buttons go on the last)."""
+    now = utcnow()
+    chunks = split_text(text)
+    rows = [
+        OutboxMessage(
+            chat_id=chat_id,
+            person_id=person_id,
+            method=SEND,
+            priority=priority,
+            text=chunk,
+            reply_markup=reply_markup if i == len(chunks) - 1 else None,
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def enqueue_edit(
+    session: AsyncSession,
+    chat_id: int,
+    text: str,
+    *,
+    message_id: int | None = None,
+    edit_of: OutboxMessage | int | None = None,
+    priority: int = ROUTINE,
+    reply_markup: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Queue an edit of a message: one sent through the outbox (``edit_of``) or by its id."""
+    if (message_id is None) == (edit_of is None):
+        raise ValueError("give exactly one of message_id and edit_of")
+    now = utcnow()
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
+    row = OutboxMessage(
+        chat_id=chat_id,
+        method=EDIT,
+        priority=priority,
+        text=text,
+        reply_markup=reply_markup,
+        edit_message_id=message_id,
+        state=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    if isinstance(edit_of, OutboxMessage):
+        row.edit_of = edit_of.id
+    else:
+        row.edit_of = edit_of
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row, detached from its session, with what the sender needs."""
+
+    id: int
+    chat_id: int
+    person_id: str | None
+    method: str
+    priority: int
+    text: str
+    reply_markup: dict[str, Any] | None
+    edit_message_id: int | None
+    attempts: int
+    created_at: datetime
+
+
+async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
+    """Rows claimed by a sender that died (or hung) go back to the queue."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == SENDING, OutboxMessage.claimed_until < now)
+        .values(state=PENDING, claimed_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def due_heads(
+    session: AsyncSession, now: datetime, limit: int, *, lock: bool
+) -> Sequence[OutboxMessage]:
+    """The first undelivered row of each chat that is due now, highest priority first.
+
+    Only the head of a chat's queue is ever eligible, which keeps every chat in order across
+    retries; with ``lock`` (PostgreSQL) the rows are locked and rows other senders hold skipped.
+    """
+    earlier = aliased(OutboxMessage)
+    blocked = exists().where(
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.id < OutboxMessage.id,
+        earlier.state.in_((PENDING, SENDING)),
+    )
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, ~blocked)
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(limit)
+    )
+    if lock:
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    return (await session.scalars(query)).all()
+
+
+async def claim(
+    session: AsyncSession, rows: Iterable[OutboxMessage], now: datetime, lease: timedelta
+) -> list[Claimed]:
+    """Claim rows (pending → sending) with a conditional update; return those this caller won."""
+    claimed: list[Claimed] = []
+    for row in rows:
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(and_(OutboxMessage.id == row.id, OutboxMessage.state == PENDING))
+            .values(state=SENDING, claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        message_id = row.edit_message_id
+        if row.method == EDIT and message_id is None and row.edit_of is not None:
+            message_id = await session.scalar(
+                select(OutboxMessage.telegram_message_id).where(OutboxMessage.id == row.edit_of)
+            )
+        claimed.append(
+            Claimed(
+                row.id,
+                row.chat_id,
+                row.person_id,
+                row.method,
+                row.priority,
+                row.text,
+                row.reply_markup,
+                message_id,
+                row.attempts + 1,
+                row.created_at,
+            )
+        )
+    return claimed
+
+
+async def mark_sent(
+    session: AsyncSession, row_id: int, telegram_message_id: int | None, now: datetime
+) -> None:
+    """Telegram accepted the message."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            state=SENT,
+            sent_at=now,
+            telegram_message_id=telegram_message_id,
+            claimed_until=None,
+            last_error=None,
+        )
+    )
+
+
+async def mark_retry(session: AsyncSession, row_id: int, at: datetime, error: str) -> None:
+    """Try again at ``at``."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(state=PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:500])
+    )
+
+
+async def mark_failed(session: AsyncSession, row_id: int, error: str) -> None:
+    """Telegram refused the message for good (blocked, never started, malformed)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(state=FAILED, claimed_until=None, last_error=error[:500])
+    )

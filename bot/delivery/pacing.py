@@ -1,0 +1,79 @@
+"""Telegram's sending limits as sliding windows: overall, per private chat, per group.
+
+Telegram allows about 30 messages a second overall, one a second to a private chat and 20 a
+minute to a group. The pacer answers "may I send to this chat now?" and remembers what was sent;
+``retry_after`` answers from Telegram block a chat (or everything) for the time asked.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many messages may go out in which window (seconds)."""
+
+    overall_per_second: int = 30
+    private_interval: float = 1.0
+    group_per_minute: int = 20
+
+
+class Pacer:
+    """Sliding-window rate limits; time is passed in (monotonic seconds) so tests can drive it."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._overall: deque[float] = deque()
+        self._private_last: dict[int, float] = {}
+        self._groups: dict[int, deque[float]] = {}
+        self._blocked_until: dict[int, float] = {}
+        self._all_blocked_until = 0.0
+
+    def ready_at(self, chat_id: int, now: float) -> float:
+        """The earliest moment (≥ ``now``) at which a message to ``chat_id`` may go out."""
+        moment = max(now, self._all_blocked_until, self._blocked_until.get(chat_id, 0.0))
+        overall = self._overall
+        while overall and overall[0] <= now - 1.0:
+            overall.popleft()
+        if len(overall) >= self.limits.overall_per_second:
+            moment = max(moment, overall[0] + 1.0)
+        if chat_id > 0:
+            last = self._private_last.get(chat_id)
+            if last is not None:
+                moment = max(moment, last + self.limits.private_interval)
+        else:
+            window = self._groups.get(chat_id)
+            if window:
+                while window and window[0] <= now - 60.0:
+                    window.popleft()
+                if len(window) >= self.limits.group_per_minute:
+                    moment = max(moment, window[0] + 60.0)
+        return moment
+
+    def overall_ready_at(self, now: float) -> float:
+        """The earliest moment at which anything at all may go out."""
+        overall = self._overall
+        while overall and overall[0] <= now - 1.0:
+            overall.popleft()
+        moment = max(now, self._all_blocked_until)
+        if len(overall) >= self.limits.overall_per_second:
+            moment = max(moment, overall[0] + 1.0)
+        return moment
+
+    def record(self, chat_id: int, now: float) -> None:
+        """Count a message that is going out now."""
+        self._overall.append(now)
+        if chat_id > 0:
+            self._private_last[chat_id] = now
+        else:
+            self._groups.setdefault(chat_id, deque()).append(now)
+
+    def block(self, chat_id: int, until: float) -> None:
+        """Telegram asked us to wait (``retry_after``) before writing to this chat again."""
+        self._blocked_until[chat_id] = max(self._blocked_until.get(chat_id, 0.0), until)
+
+    def block_all(self, until: float) -> None:
+        """Telegram asked us to wait before sending anything."""
+        self._all_blocked_until = max(self._all_blocked_until, until)

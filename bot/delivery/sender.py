@@ -1,0 +1,213 @@
+"""The sender: claims due outbox rows, sends them within Telegram's limits, records outcomes.
+
+One asyncio task per process. It wakes when a transaction queued something (``wake``), when a
+paced chat becomes ready, and at least every ``sweep_interval`` (to pick up rows written by other
+processes and claims of a sender that died). Network errors and 5xx are retried with backoff,
+``retry_after`` is honoured, 403 marks the person unreachable, and "message is not modified"
+counts as done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.db.engine import Database
+from bot.delivery import outbox
+from bot.delivery.outbox import EDIT, Claimed, utcnow
+from bot.delivery.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+UndeliverableListener = Callable[[Claimed, str], Awaitable[None]]
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this python-telegram-bot version returns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: Any = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after a transient failure: 1, 2, 4 … capped at 60, with jitter."""
+    return float(min(60.0, 2.0 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2))
+
+
+class Sender:
+    """Delivers the outbox: ``start()`` after the bot is initialised, ``stop()`` before shutdown."""
+
+    def __init__(
+        self,
+        database: Database,
+        bot: Bot,
+        pacer: Pacer | None = None,
+        *,
+        concurrency: int = 32,
+        batch: int = 200,
+        lease: timedelta = timedelta(seconds=30),
+        sweep_interval: float = 1.0,
+    ) -> None:
+        self.database = database
+        self.bot = bot
+        self.pacer = pacer or Pacer()
+        self.batch = batch
+        self.lease = lease
+        self.sweep_interval = sweep_interval
+        self.undeliverable_listeners: list[UndeliverableListener] = []
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was queued: look at the outbox now rather than at the next sweep."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the delivery loop."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="dutybot-sender")
+
+    async def stop(self) -> None:
+        """Stop claiming; let sends in flight finish (their rows are recorded)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=15)
+
+    async def _run(self) -> None:
+        last_sweep = 0.0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                now = time.monotonic()
+                if now - last_sweep >= self.sweep_interval:
+                    async with self.database.transaction() as session:
+                        released = await outbox.release_expired_claims(session, utcnow())
+                    if released:
+                        log.warning("re-queued %d messages whose sender stopped mid-send", released)
+                    last_sweep = now
+                wait = await self._dispatch_due()
+            except Exception:  # the loop must outlive any single failure
+                log.exception("outbox sender cycle failed")
+                wait = self.sweep_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.005, wait))
+
+    async def _dispatch_due(self) -> float:
+        """Claim what may go out now and send it; return how long to sleep before looking again."""
+        now_wall = utcnow()
+        now = time.monotonic()
+        next_look = self.sweep_interval
+        if self.pacer.overall_ready_at(now) > now:
+            return self.pacer.overall_ready_at(now) - now
+        async with self.database.transaction() as session:
+            heads = await outbox.due_heads(
+                session, now_wall, self.batch, lock=self.database.is_postgresql
+            )
+            chosen = []
+            for row in heads:
+                ready = self.pacer.ready_at(row.chat_id, now)
+                if ready <= now:
+                    chosen.append(row)
+                    self.pacer.record(row.chat_id, now)
+                else:
+                    next_look = min(next_look, ready - now)
+            claimed = await outbox.claim(session, chosen, now_wall, self.lease)
+        for item in claimed:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        if len(heads) >= self.batch:
+            next_look = 0.0
+        return next_look
+
+    async def _deliver(self, item: Claimed) -> None:
+        try:
+            await self._send_and_record(item)
+        except Exception:
+            log.exception("delivering outbox row %s failed", item.id)
+        finally:
+            self._slots.release()
+            self._wake.set()
+
+    async def _call(self, item: Claimed) -> Message | bool:
+        markup = (
+            InlineKeyboardMarkup.de_json(item.reply_markup, self.bot) if item.reply_markup else None
+        )
+        if item.method == EDIT:
+            if item.edit_message_id is None:
+                raise BadRequest("the message to edit was never delivered")
+            return await self.bot.edit_message_text(
+                item.text,
+                chat_id=item.chat_id,
+                message_id=item.edit_message_id,
+                reply_markup=markup,
+            )
+        return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
+
+    async def _send_and_record(self, item: Claimed) -> None:
+        try:
+            result = await self._call(item)
+        except RetryAfter as error:
+            seconds = retry_after_seconds(error)
+            self.pacer.block(item.chat_id, time.monotonic() + seconds)
+            await self._record_retry(item, seconds, f"429 retry after {seconds:g}s")
+            return
+        except Forbidden as error:
+            await self._record_undeliverable(item, f"403 {error.message}")
+            return
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                await self._record_sent(item, item.edit_message_id)
+            else:
+                log.error("Telegram refused outbox row %s: %s", item.id, error.message)
+                async with self.database.transaction() as session:
+                    await outbox.mark_failed(session, item.id, f"400 {error.message}")
+            return
+        except (NetworkError, TelegramError) as error:
+            await self._record_retry(
+                item, backoff(item.attempts), f"{type(error).__name__}: {error}"
+            )
+            return
+        message_id = result.message_id if isinstance(result, Message) else item.edit_message_id
+        await self._record_sent(item, message_id)
+
+    async def _record_sent(self, item: Claimed, message_id: int | None) -> None:
+        async with self.database.transaction() as session:
+            await outbox.mark_sent(session, item.id, message_id, utcnow())
+
+    async def _record_retry(self, item: Claimed, seconds: float, error: str) -> None:
+        log.info(
+            "outbox row %s to %s: %s; retrying in %.1fs", item.id, item.chat_id, error, seconds
+        )
+        async with self.database.transaction() as session:
+            await outbox.mark_retry(session, item.id, utcnow() + timedelta(seconds=seconds), error)
+
+    async def _record_undeliverable(self, item: Claimed, error: str) -> None:
+        log.warning("chat %s cannot be messaged: %s", item.chat_id, error)
+        async with self.database.transaction() as session:
+            await outbox.mark_failed(session, item.id, error)
+        for listener in self.undeliverable_listeners:
+            try:
+                await listener(item, error)
+            except Exception:
+                log.exception("an undeliverable-message listener failed")

@@ -1,0 +1,73 @@
+"""Exactly-once intake: a Telegram update's identity is recorded with its effects.
+
+An update is identified by its ``update_id`` and, for new messages, by chat and message id (the
+same message can come back under a new update id after a webhook or polling hiccup). A handler
+that changes something records the update in the same transaction as the change; the
+identification gate drops any update already recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+
+from bot.db.models import ProcessedUpdate
+
+
+@dataclass(frozen=True)
+class UpdateKey:
+    """What makes two updates the same."""
+
+    update_id: int
+    chat_id: int | None
+    message_id: int | None
+
+
+def key_of(update: Update) -> UpdateKey:
+    """The identity of an update; only brand-new messages carry a chat and message id."""
+    message = update.message
+    if message is not None:
+        return UpdateKey(update.update_id, message.chat_id, message.message_id)
+    return UpdateKey(update.update_id, None, None)
+
+
+async def already_processed(session: AsyncSession, key: UpdateKey) -> bool:
+    """Tell whether this update (or the same message under another update id) was handled."""
+    condition = ProcessedUpdate.update_id == key.update_id
+    if key.chat_id is not None and key.message_id is not None:
+        condition = or_(
+            condition,
+            and_(
+                ProcessedUpdate.chat_id == key.chat_id, ProcessedUpdate.message_id == key.message_id
+            ),
+        )
+    found = await session.scalar(select(ProcessedUpdate.update_id).where(condition).limit(1))
+    return found is not None
+
+
+def record_processed(session: AsyncSession, key: UpdateKey, at: datetime) -> None:
+    """Record the update in the caller's transaction; a concurrent duplicate makes it fail."""
+    session.add(
+        ProcessedUpdate(
+            update_id=key.update_id, chat_id=key.chat_id, message_id=key.message_id, processed_at=at
+        )
+    )
+
+
+async def record_processed_if_new(session: AsyncSession, key: UpdateKey, at: datetime) -> None:
+    """Record the update unless it already is (for updates whose handlers changed nothing)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(ProcessedUpdate)
+        .values(
+            update_id=key.update_id, chat_id=key.chat_id, message_id=key.message_id, processed_at=at
+        )
+        .on_conflict_do_nothing()
+    )
