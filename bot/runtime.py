@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from bot.settings import Settings
 from scheduling.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+# python-telegram-bot 22 gives time periods (retry_after) as timedelta when asked to; ask.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 RUNTIME_KEY = "dutybot.runtime"
 
 

@@ -79,6 +79,7 @@ class DeliverySettings:
     overall_per_second: int = 30
     private_per_second: float = 1.0
     group_per_minute: int = 20
+    claim_lease: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,9 @@ def _read_escalation(root: Table) -> EscalationSettings:
 
 def _read_delivery(root: Table) -> DeliverySettings:
     t = root.table("delivery")
-    t.reject_unknown(("overall_per_second", "private_per_second", "group_per_minute"))
+    t.reject_unknown(
+        ("overall_per_second", "private_per_second", "group_per_minute", "claim_lease")
+    )
     overall = t.integer("overall_per_second", 30)
     group = t.integer("group_per_minute", 20)
     private = t.data.get("private_per_second", 1.0)
@@ -195,7 +198,8 @@ def _read_delivery(root: Table) -> DeliverySettings:
         raise t.fail("overall_per_second", f"expected a positive number, got {overall}")
     if group <= 0:
         raise t.fail("group_per_minute", f"expected a positive number, got {group}")
-    return DeliverySettings(overall, float(private), group)
+    lease = t.duration("claim_lease", timedelta(seconds=30))
+    return DeliverySettings(overall, float(private), group, lease)
 
 
 def load_settings(path: str | Path) -> Settings:

@@ -71,15 +71,10 @@ async def on_startup(application: AnyApplication) -> None:
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
     await runtime.prepare_database()
     limits = runtime.settings.delivery
-    runtime.sender = Sender(
-        runtime.database,
-        application.bot,
-        Pacer(
-            Limits(
-                limits.overall_per_second, 1.0 / limits.private_per_second, limits.group_per_minute
-            )
-        ),
+    pacer = Pacer(
+        Limits(limits.overall_per_second, 1.0 / limits.private_per_second, limits.group_per_minute)
     )
+    runtime.sender = Sender(runtime.database, application.bot, pacer, lease=limits.claim_lease)
     runtime.sender.undeliverable_listeners.append(
         lambda item, reason: record_unreachable(runtime, item, reason)
     )

@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +90,15 @@ class StandInBotApi:
         self.started_chats: set[int] = set()
         self.blocked_by: set[int] = set()
         self.faults: list[Fault] = []
+        self.random_fault_rate = 0.0
+        self.random_fault_methods: frozenset[str] = frozenset()
+        self._random = random.Random(0)
+        self.enforce_limits = False
+        self.send_delay = 0.0
+        self._limit_private_last: dict[int, float] = {}
+        self._limit_overall: deque[float] = deque()
+        self._limit_groups: dict[int, deque[float]] = {}
+        self.rate_limited = 0
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._changed = asyncio.Condition()
@@ -130,6 +142,53 @@ class StandInBotApi:
             Fault(frozenset(m.lower() for m in methods), code, description, retry_after, count)
         )
 
+    def fail_randomly(self, rate: float, *methods: str, seed: int = 0) -> None:
+        """Answer a fraction of calls of ``methods`` with 429 (retry_after 1) or 500, at random."""
+        self.random_fault_rate = rate
+        self.random_fault_methods = frozenset(m.lower() for m in methods)
+        self._random = random.Random(seed)
+
+    def _random_fault(self, method: str) -> ApiError | None:
+        if (
+            method not in self.random_fault_methods
+            or self._random.random() >= self.random_fault_rate
+        ):
+            return None
+        if self._random.random() < 0.5:
+            return ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        return ApiError(500, "Internal Server Error")
+
+    def _check_rate(self, chat_id: int) -> None:
+        """Telegram's flood control: 30/s overall, 1/s per private chat, 20/min per group."""
+        if not self.enforce_limits:
+            return
+        now = time.monotonic()
+        tolerance = 0.05
+        overall = self._limit_overall
+        while overall and overall[0] <= now - 1.0 + tolerance:
+            overall.popleft()
+        wait = 0.0
+        if len(overall) >= 30:
+            wait = max(wait, overall[0] + 1.0 - now)
+        if chat_id > 0:
+            last = self._limit_private_last.get(chat_id)
+            if last is not None and now - last < 1.0 - tolerance:
+                wait = max(wait, last + 1.0 - now)
+        else:
+            window = self._limit_groups.setdefault(chat_id, deque())
+            while window and window[0] <= now - 60.0 + tolerance:
+                window.popleft()
+            if len(window) >= 20:
+                wait = max(wait, window[0] + 60.0 - now)
+        if wait > 0:
+            self.rate_limited += 1
+            raise ApiError(429, "Too Many Requests", retry_after=max(1, math.ceil(wait)))
+        overall.append(now)
+        if chat_id > 0:
+            self._limit_private_last[chat_id] = now
+        else:
+            self._limit_groups[chat_id].append(now)
+
     def _take_fault(self, method: str) -> Fault | None:
         for fault in self.faults:
             if fault.count > 0 and method in fault.methods:
@@ -150,6 +209,9 @@ class StandInBotApi:
             fault = self._take_fault(method)
             if fault is not None:
                 raise ApiError(fault.code, fault.description, fault.retry_after)
+            random_fault = self._random_fault(method)
+            if random_fault is not None:
+                raise random_fault
             result = await getattr(self, f"_m_{method}", self._not_implemented)(params)
         except ApiError as error:
             body: dict[str, Any] = {
@@ -287,6 +349,9 @@ class StandInBotApi:
             )
         self._check_markup(params.get("reply_markup"))
         self._check_chat(chat_id)
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
+        self._check_rate(chat_id)
         ids = self._message_ids.setdefault(chat_id, itertools.count(1))
         sent = Sent(
             chat_id,
@@ -334,9 +399,17 @@ class StandInBotApi:
 
     # --- acting as users -------------------------------------------------------------------
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
-        """Queue an update for the bot's next ``getUpdates``."""
+        """Queue an update for the bot's next ``getUpdates`` (an ``update_id`` given is kept)."""
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
+        async with self._changed:
+            self._changed.notify_all()
+        return update
+
+    async def push_twice(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue the same update twice in one batch, as Telegram does after a lost confirmation."""
+        update = {"update_id": next(self._update_ids), **update}
+        self.updates.extend([update, json.loads(json.dumps(update))])
         async with self._changed:
             self._changed.notify_all()
         return update
@@ -383,9 +456,8 @@ class User:
             user["language_code"] = self.language_code
         return user
 
-    async def send(self, text: str) -> dict[str, Any]:
-        """Send a text message; a leading ``/command`` carries its ``bot_command`` entity."""
-        self.server.started_chats.add(self.id)
+    def message(self, text: str) -> dict[str, Any]:
+        """A text message from this user; a leading ``/command`` carries its entity."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -397,7 +469,12 @@ class User:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
-        return await self.server.push({"message": message})
+        return message
+
+    async def send(self, text: str) -> dict[str, Any]:
+        """Send a text message (which also opens the private chat with the bot)."""
+        self.server.started_chats.add(self.id)
+        return await self.server.push({"message": self.message(text)})
 
     async def press(
         self, sent: Sent, button_text: str | None = None, *, data: str | None = None

@@ -30,15 +30,11 @@ class Pacer:
         self._groups: dict[int, deque[float]] = {}
         self._blocked_until: dict[int, float] = {}
         self._all_blocked_until = 0.0
+        self._reserved = 0  # claimed, not yet on the wire: they will land in the current window
 
     def ready_at(self, chat_id: int, now: float) -> float:
         """The earliest moment (≥ ``now``) at which a message to ``chat_id`` may go out."""
-        moment = max(now, self._all_blocked_until, self._blocked_until.get(chat_id, 0.0))
-        overall = self._overall
-        while overall and overall[0] <= now - 1.0:
-            overall.popleft()
-        if len(overall) >= self.limits.overall_per_second:
-            moment = max(moment, overall[0] + 1.0)
+        moment = max(self.overall_ready_at(now), self._blocked_until.get(chat_id, 0.0))
         if chat_id > 0:
             last = self._private_last.get(chat_id)
             if last is not None:
@@ -58,17 +54,24 @@ class Pacer:
         while overall and overall[0] <= now - 1.0:
             overall.popleft()
         moment = max(now, self._all_blocked_until)
-        if len(overall) >= self.limits.overall_per_second:
-            moment = max(moment, overall[0] + 1.0)
+        if len(overall) + self._reserved >= self.limits.overall_per_second:
+            moment = max(moment, overall[0] + 1.0 if overall else now + 0.01)
         return moment
 
     def record(self, chat_id: int, now: float) -> None:
-        """Count a message that is going out now."""
-        self._overall.append(now)
+        """Reserve a slot for a message about to go out (``leaving_now`` confirms it)."""
+        self._reserved += 1
         if chat_id > 0:
             self._private_last[chat_id] = now
         else:
             self._groups.setdefault(chat_id, deque()).append(now)
+
+    def leaving_now(self, chat_id: int, now: float) -> None:
+        """The reserved message leaves now: count it from now, not from when it was reserved."""
+        self._reserved = max(0, self._reserved - 1)
+        self._overall.append(now)
+        if chat_id > 0:
+            self._private_last[chat_id] = max(self._private_last.get(chat_id, now), now)
 
     def block(self, chat_id: int, until: float) -> None:
         """Telegram asked us to wait (``retry_after``) before writing to this chat again."""

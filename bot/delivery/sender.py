@@ -165,6 +165,7 @@ class Sender:
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
 
     async def _send_and_record(self, item: Claimed) -> None:
+        self.pacer.leaving_now(item.chat_id, time.monotonic())
         try:
             result = await self._call(item)
         except RetryAfter as error:

@@ -1,0 +1,163 @@
+"""Delivery through the outbox: retries, ordering, priorities, 403s, edits, long texts, and
+updates that arrive twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.db.models import Event, InviteCode, OutboxMessage
+from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, enqueue, enqueue_edit
+from bot.runtime import Runtime
+from tests.botapi import StandInBotApi
+from tests.harness import CHEN, GAO, LI, QIAN, WANG, XU, ZHOU, BotHarness, eventually
+
+RECIPIENTS = [CHEN, GAO, LI, QIAN, WANG, XU]
+
+
+def runtime_of(harness: BotHarness) -> Runtime:
+    assert harness.runtime is not None
+    return harness.runtime
+
+
+async def queue(harness: BotHarness, messages: list[tuple[int, str, int]]) -> None:
+    """Commit messages (chat, text, priority) to the outbox as a domain transaction would."""
+    runtime = runtime_of(harness)
+    async with runtime.database.transaction() as session:
+        for chat_id, text, priority in messages:
+            enqueue(session, chat_id, text, priority=priority)
+    runtime.outbox_committed()
+
+
+async def states_are(harness: BotHarness, expected: dict[str, int]) -> bool:
+    return await outbox_states(harness) == expected
+
+
+async def outbox_states(harness: BotHarness) -> dict[str, int]:
+    async with runtime_of(harness).database.sessions() as session:
+        rows = await session.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        )
+        return {state: count for state, count in rows}
+
+
+async def test_every_message_arrives_once_in_order_despite_429_and_500(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    for chat in RECIPIENTS:
+        botapi.started_chats.add(chat)
+    botapi.fail_randomly(0.3, "sendMessage", seed=7)
+    expected = {chat: [f"alert {chat}-{n}" for n in range(6)] for chat in RECIPIENTS}
+    await queue(
+        harness, [(c, t, ROUTINE) for n in range(6) for c in RECIPIENTS for t in [expected[c][n]]]
+    )
+    total = sum(len(v) for v in expected.values())
+    await botapi.wait_until(lambda: len(botapi.sent) >= total, timeout=90)
+    for chat, texts in expected.items():
+        assert [m.text for m in botapi.messages_to(chat)] == texts
+    refused = [c for c in botapi.calls if c[0] == "sendmessage"]
+    assert len(refused) > total, "the fault injection did not fail any call"
+    await eventually(lambda: states_are(harness, {"sent": total}))
+
+
+async def test_higher_levels_go_first_when_there_is_a_queue(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    # 60 messages to 60 chats at once: more than the 30/s Telegram allows overall, so a queue
+    # forms; the 10 level-I alerts, queued last, must all be in the first second's 30.
+    chats = list(range(50001, 50061))
+    botapi.started_chats.update(chats)
+    routine = [(c, f"routine {c}", ROUTINE) for c in chats[:50]]
+    urgent = [(c, f"level I {c}", LEVEL_PRIORITY["I"]) for c in chats[50:]]
+    await queue(harness, routine + urgent)
+    await botapi.wait_until(lambda: len(botapi.sent) >= 60, timeout=30)
+    order = [m.text for m in botapi.sent]
+    assert sum(t.startswith("level I") for t in order[:30]) == 10, order
+
+
+async def test_a_blocked_person_is_marked_unreachable_and_shown_so(
+    harness: BotHarness, botapi: StandInBotApi, config_path: Path
+) -> None:
+    # Qian Bo (water leader) never opened a chat with the bot: Telegram answers 403.
+    await queue(harness, [(QIAN, "escalation for the leader", 0)])
+    await botapi.wait_until(lambda: any(c[0] == "sendmessage" for c in botapi.calls))
+    runtime = runtime_of(harness)
+
+    async def unreachable_event() -> bool:
+        async with runtime.database.sessions() as session:
+            kinds = (await session.scalars(select(Event.kind))).all()
+            return "person.unreachable" in kinds
+
+    await eventually(unreachable_event)
+    await eventually(lambda: states_are(harness, {"failed": 1}))
+
+    gao = harness.user(GAO, "Gao")
+    await gao.send("/oncall")
+    assert "Qian Bo (unreachable" in (await gao.next_message()).text
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")}
+    check = subprocess.run(  # noqa: ASYNC221 - the CLI is what a user runs
+        [sys.executable, "-m", "bot", "check-config", "--config", str(config_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert "Qian Bo (qian.bo) (unreachable" in check.stdout
+
+    qian = harness.user(QIAN, "Qian")
+    await qian.send("/whoami")  # writing to the bot makes the chat reachable again
+    await qian.next_message()
+    await gao.send("/oncall")
+    assert "Qian Bo (unreachable" not in (await gao.next_message()).text
+
+
+async def test_long_texts_are_split_on_line_boundaries(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    botapi.started_chats.add(LI)
+    lines = [f"line {n:04d} " + "x" * 90 for n in range(100)]
+    await queue(harness, [(LI, "\n".join(lines), ROUTINE)])
+    await botapi.wait_until(lambda: len(botapi.messages_to(LI)) >= 3)
+    parts = [m.text for m in botapi.messages_to(LI)]
+    assert all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts).split("\n") == lines
+
+
+async def test_an_unchanged_edit_counts_as_done(harness: BotHarness, botapi: StandInBotApi) -> None:
+    botapi.started_chats.add(LI)
+    runtime = runtime_of(harness)
+    async with runtime.database.transaction() as session:
+        [original] = enqueue(session, LI, "alert #1")
+        await session.flush()
+        enqueue_edit(session, LI, "alert #1", edit_of=original)  # Telegram: not modified
+        enqueue_edit(session, LI, "alert #1 — accepted by Li Lei", edit_of=original)
+    runtime.outbox_committed()
+    await botapi.wait_until(
+        lambda: bool(botapi.messages_to(LI)) and botapi.messages_to(LI)[0].text.endswith("Li Lei")
+    )
+    await eventually(lambda: states_are(harness, {"sent": 3}))
+    assert len(botapi.messages_to(LI)) == 1
+
+
+async def test_the_same_update_twice_has_one_effect(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    admin = harness.user(ZHOU, "Zhou")
+    botapi.started_chats.add(ZHOU)
+    message = admin.message("/invite new.hire")
+    await botapi.push_twice({"message": message})
+    await admin.next_message()
+    # The same message again under a new update id (a proxy or webhook retry).
+    await botapi.push({"message": message})
+    await admin.send("/whoami")
+    assert "Zhou Hua" in (await admin.next_message()).text  # the next answer is to /whoami
+    async with runtime_of(harness).database.sessions() as session:
+        invites = await session.scalar(select(func.count()).select_from(InviteCode))
+    assert invites == 1
