@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from bot.db.models import Event, InviteCode, OutboxMessage
 from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, enqueue, enqueue_edit
 from bot.runtime import Runtime
+from scheduling.clock import FakeClock
 from tests.botapi import StandInBotApi
-from tests.harness import CHEN, GAO, LI, QIAN, WANG, XU, ZHOU, BotHarness, eventually
+from tests.harness import CHEN, GAO, LI, QIAN, WANG, XU, ZHOU, BotHarness, eventually, write_config
 
 RECIPIENTS = [CHEN, GAO, LI, QIAN, WANG, XU]
 
@@ -161,3 +162,24 @@ async def test_the_same_update_twice_has_one_effect(
     async with runtime_of(harness).database.sessions() as session:
         invites = await session.scalar(select(func.count()).select_from(InviteCode))
     assert invites == 1
+
+
+async def test_an_urgent_alert_overtakes_routine_messages_to_the_same_person(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str, clock: FakeClock
+) -> None:
+    config = write_config(
+        tmp_path, base_url=botapi.base_url, database_url=database_url, private_per_second=2.0
+    )
+    harness = BotHarness(config, botapi, clock)
+    await harness.start()
+    try:
+        botapi.started_chats.add(LI)
+        await queue(harness, [(LI, f"routine {n}", ROUTINE) for n in range(6)])
+        await botapi.wait_until(lambda: len(botapi.messages_to(LI)) >= 1)
+        await queue(harness, [(LI, "LEVEL I alert", LEVEL_PRIORITY["I"])])
+        await botapi.wait_until(lambda: len(botapi.messages_to(LI)) >= 7, timeout=30)
+    finally:
+        await harness.stop()
+    texts = [m.text for m in botapi.messages_to(LI)]
+    assert texts.index("LEVEL I alert") <= 2, texts
+    assert [t for t in texts if t.startswith("routine")] == [f"routine {n}" for n in range(6)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -152,20 +152,35 @@ async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
 async def due_heads(
     session: AsyncSession, now: datetime, limit: int, *, lock: bool
 ) -> Sequence[OutboxMessage]:
-    """The first undelivered row of each chat that is due now, highest priority first.
+    """The next row of each chat that is due now, highest priority first.
 
-    Only the head of a chat's queue is ever eligible, which keeps every chat in order across
-    retries; with ``lock`` (PostgreSQL) the rows are locked and rows other senders hold skipped.
+    A chat's next row is its highest-priority, oldest undelivered one: an urgent alert overtakes
+    routine messages queued for the same person, while messages of equal priority (the parts of
+    a long text, a series of answers) keep their order across retries. An edit waits for the
+    message it edits. With ``lock`` (PostgreSQL) the rows are locked and rows that another
+    sender holds are skipped.
     """
-    earlier = aliased(OutboxMessage)
-    blocked = exists().where(
-        earlier.chat_id == OutboxMessage.chat_id,
-        earlier.id < OutboxMessage.id,
-        earlier.state.in_((PENDING, SENDING)),
+    other = aliased(OutboxMessage)
+    original = aliased(OutboxMessage)
+    ahead = exists().where(
+        other.chat_id == OutboxMessage.chat_id,
+        other.state.in_((PENDING, SENDING)),
+        or_(
+            other.priority < OutboxMessage.priority,
+            and_(other.priority == OutboxMessage.priority, other.id < OutboxMessage.id),
+        ),
+    )
+    original_unsent = exists().where(
+        original.id == OutboxMessage.edit_of, original.state.in_((PENDING, SENDING))
     )
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, ~blocked)
+        .where(
+            OutboxMessage.state == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            ~ahead,
+            ~original_unsent,
+        )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
     )

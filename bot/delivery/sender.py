@@ -41,8 +41,8 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 def backoff(attempts: int) -> float:
-    """Seconds to wait after a transient failure: 1, 2, 4 … capped at 60, with jitter."""
-    return float(min(60.0, 2.0 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2))
+    """Seconds to wait after a transient failure: 0.5, 1, 2 … capped at 30, with jitter."""
+    return float(min(30.0, 0.5 * 2.0 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2))
 
 
 class Sender:
