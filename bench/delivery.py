@@ -21,24 +21,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from telegram import Bot  # noqa: E402
+from telegram import Bot
 
-from bot.db.engine import Database  # noqa: E402
-from bot.db.migrate import upgrade  # noqa: E402
-from bot.delivery.outbox import LEVEL_PRIORITY, enqueue  # noqa: E402
-from bot.delivery.sender import Sender  # noqa: E402
-from tests.botapi import TOKEN, StandInBotApi  # noqa: E402
+from bot.db.engine import Database
+from bot.db.migrate import upgrade
+from bot.delivery.outbox import LEVEL_PRIORITY, enqueue
+from bot.delivery.sender import Sender
+from tests.botapi import TOKEN, StandInBotApi
 
 ALERTS, CHATS, CEILING = 1000, 200, 30.0
 LEVELS = ["I"] * 100 + ["II"] * 200 + ["III"] * 300 + ["IV"] * 400
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def burst(fault_rate: float) -> dict[str, object]:
+    """Queue the burst, deliver it, and measure."""
     server = StandInBotApi()
     server.enforce_limits = True
     await server.start()
@@ -87,6 +89,7 @@ async def burst(fault_rate: float) -> dict[str, object]:
 
 
 async def main() -> None:
+    """Run both bursts and print the table."""
     rows = [await burst(0.0), await burst(0.2)]
     print(
         f"Delivery: {ALERTS} alerts to {CHATS} chats; ceiling {CEILING:.0f} msg/s "
