@@ -365,6 +365,37 @@ class StandInBotApi:
         self.sent.append(sent)
         return self._message_dict(sent)
 
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        photo = params["photo"]
+        caption = params.get("caption", "")
+        if not isinstance(photo, str) or not photo:
+            raise ApiError(400, "Bad Request: wrong file identifier")
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._check_markup(params.get("reply_markup"))
+        self._check_chat(chat_id)
+        self._check_rate(chat_id)
+        ids = self._message_ids.setdefault(chat_id, itertools.count(1))
+        sent = Sent(
+            chat_id,
+            next(ids),
+            caption,
+            params.get("reply_markup"),
+            "sendPhoto",
+            time.time(),
+            payload=params,
+        )
+        self.sent.append(sent)
+        message = self._message_dict(sent)
+        del message["text"]
+        if caption:
+            message["caption"] = caption
+        message["photo"] = [
+            {"file_id": photo, "file_unique_id": photo[-16:], "width": 640, "height": 480}
+        ]
+        return message
+
     def find(self, chat_id: int, message_id: int) -> Sent:
         """A message the bot sent, by chat and id."""
         for sent in self.sent:

@@ -183,3 +183,18 @@ async def test_an_urgent_alert_overtakes_routine_messages_to_the_same_person(
     texts = [m.text for m in botapi.messages_to(LI)]
     assert texts.index("LEVEL I alert") <= 2, texts
     assert [t for t in texts if t.startswith("routine")] == [f"routine {n}" for n in range(6)]
+
+
+async def test_photos_go_out_with_their_caption(harness: BotHarness, botapi: StandInBotApi) -> None:
+    from bot.delivery.outbox import enqueue_photo
+
+    botapi.started_chats.add(LI)
+    runtime = runtime_of(harness)
+    async with runtime.database.transaction() as session:
+        enqueue_photo(session, LI, "AgACAgIAAxkBAAIBphoto", "#17 flooded underpass")
+    runtime.outbox_committed()
+    await botapi.wait_until(lambda: bool(botapi.messages_to(LI)))
+    [photo] = botapi.messages_to(LI)
+    assert photo.method == "sendPhoto"
+    assert photo.payload["photo"] == "AgACAgIAAxkBAAIBphoto"
+    assert photo.text == "#17 flooded underpass"

@@ -120,9 +120,10 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int]
     person_id: Mapped[str | None] = mapped_column(String(64))
-    method: Mapped[str] = mapped_column(String(32))  # sendMessage | editMessageText
+    method: Mapped[str] = mapped_column(String(32))  # sendMessage | sendPhoto | editMessageText
     priority: Mapped[int] = mapped_column(default=5)  # 0 = level I … 5 = routine
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # the caption of a photo
+    photo: Mapped[str | None] = mapped_column(String(200))  # a Telegram file id
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     edit_message_id: Mapped[int | None]

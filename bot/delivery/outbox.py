@@ -20,7 +20,8 @@ from bot.db.models import OutboxMessage
 
 MAX_TEXT = 4096
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-SEND, EDIT = "sendMessage", "editMessageText"
+SEND, PHOTO, EDIT = "sendMessage", "sendPhoto", "editMessageText"
+MAX_CAPTION = 1024
 
 # Priorities: incident levels first, routine answers last.
 LEVEL_PRIORITY = {"I": 0, "II": 1, "sensitive": 1, "III": 2, "IV": 3, "unassessed": 3}
@@ -87,6 +88,35 @@ def enqueue(
     return rows
 
 
+def enqueue_photo(
+    session: AsyncSession,
+    chat_id: int,
+    photo: str,
+    caption: str = "",
+    *,
+    person_id: str | None = None,
+    priority: int = ROUTINE,
+) -> OutboxMessage:
+    """Queue a photo (a Telegram file id) with a caption of at most 1024 characters."""
+    now = utcnow()
+    if len(caption) > MAX_CAPTION:
+        caption = caption[: MAX_CAPTION - 1] + "…"
+    row = OutboxMessage(
+        chat_id=chat_id,
+        person_id=person_id,
+        method=PHOTO,
+        priority=priority,
+        text=caption,
+        photo=photo,
+        state=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
 def enqueue_edit(
     session: AsyncSession,
     chat_id: int,
@@ -135,6 +165,7 @@ class Claimed:
     text: str
     reply_markup: dict[str, Any] | None
     edit_message_id: int | None
+    photo: str | None
     attempts: int
     created_at: datetime
 
@@ -209,16 +240,17 @@ async def claim(
             )
         claimed.append(
             Claimed(
-                row.id,
-                row.chat_id,
-                row.person_id,
-                row.method,
-                row.priority,
-                row.text,
-                row.reply_markup,
-                message_id,
-                row.attempts + 1,
-                row.created_at,
+                id=row.id,
+                chat_id=row.chat_id,
+                person_id=row.person_id,
+                method=row.method,
+                priority=row.priority,
+                text=row.text,
+                reply_markup=row.reply_markup,
+                edit_message_id=message_id,
+                photo=row.photo,
+                attempts=row.attempts + 1,
+                created_at=row.created_at,
             )
         )
     return claimed

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.db.engine import Database
 from bot.delivery import outbox
-from bot.delivery.outbox import EDIT, Claimed, utcnow
+from bot.delivery.outbox import EDIT, PHOTO, Claimed, utcnow
 from bot.delivery.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,10 @@ class Sender:
                 chat_id=item.chat_id,
                 message_id=item.edit_message_id,
                 reply_markup=markup,
+            )
+        if item.method == PHOTO and item.photo is not None:
+            return await self.bot.send_photo(
+                item.chat_id, item.photo, caption=item.text or None, reply_markup=markup
             )
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
 

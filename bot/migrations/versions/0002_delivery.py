@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=32), nullable=False),
         sa.Column("priority", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("photo", sa.String(length=200), nullable=True),
         sa.Column("reply_markup", sa.JSON(), nullable=True),
         sa.Column("edit_of", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
