@@ -46,8 +46,9 @@ async def test_private_chats_get_at_most_one_message_a_second_and_all_at_most_30
             f"message {n} to {chat}" for n in range(3)
         ]
     for i, start in enumerate(times):
-        in_window = sum(1 for t in times[i:] if t - start < 1.0)
-        assert in_window <= 30 + 1, f"{in_window} messages within one second"
+        in_window = sum(1 for t in times[i:] if t - start < 0.95)
+        # Measured like Telegram's flood control in the stand-in: 50 ms of arrival jitter allowed.
+        assert in_window <= 30, f"{in_window} messages within one second"
     # Not a speed target (that is bench/delivery.py), a sanity check that pacing does not stall:
     # 120 messages at a ceiling of 30/s take 4 s; allow three times that.
     assert times[-1] - times[0] < 12.0
@@ -82,4 +83,4 @@ def test_overall_window_holds_back_the_31st_message() -> None:
         assert pacer.ready_at(chat, 10.0) == 10.0
         pacer.record(chat, 10.0)
         pacer.leaving_now(chat, 10.0)
-    assert pacer.ready_at(31, 10.5) == 11.0
+    assert 11.0 <= pacer.ready_at(31, 10.5) <= 11.05

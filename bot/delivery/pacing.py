@@ -20,6 +20,11 @@ class Limits:
     group_per_minute: int = 20
 
 
+# Telegram counts arrivals on its side; a message may reach it a little later than the one
+# before it left. Keeping this much in hand keeps network jitter from crossing a limit.
+SAFETY = 0.02
+
+
 class Pacer:
     """Sliding-window rate limits; time is passed in (monotonic seconds) so tests can drive it."""
 
@@ -38,24 +43,24 @@ class Pacer:
         if chat_id > 0:
             last = self._private_last.get(chat_id)
             if last is not None:
-                moment = max(moment, last + self.limits.private_interval)
+                moment = max(moment, last + self.limits.private_interval + SAFETY)
         else:
             window = self._groups.get(chat_id)
             if window:
-                while window and window[0] <= now - 60.0:
+                while window and window[0] <= now - 60.0 - SAFETY:
                     window.popleft()
                 if len(window) >= self.limits.group_per_minute:
-                    moment = max(moment, window[0] + 60.0)
+                    moment = max(moment, window[0] + 60.0 + SAFETY)
         return moment
 
     def overall_ready_at(self, now: float) -> float:
         """The earliest moment at which anything at all may go out."""
         overall = self._overall
-        while overall and overall[0] <= now - 1.0:
+        while overall and overall[0] <= now - 1.0 - SAFETY:
             overall.popleft()
         moment = max(now, self._all_blocked_until)
         if len(overall) + self._reserved >= self.limits.overall_per_second:
-            moment = max(moment, overall[0] + 1.0 if overall else now + 0.01)
+            moment = max(moment, overall[0] + 1.0 + SAFETY if overall else now + 0.01)
         return moment
 
     def record(self, chat_id: int, now: float) -> None:
