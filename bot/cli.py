@@ -167,7 +167,14 @@ def run(args: argparse.Namespace) -> int:
     settings = configuration.settings
     token = settings.require_token()
     configure_logging(token)
-    application = build_application(runtime_from(configuration))
+    runtime = runtime_from(configuration)
+
+    async def prepare() -> None:
+        await runtime.prepare_database()
+        await runtime.database.close()  # run_polling starts its own event loop
+
+    asyncio.run(prepare())
+    application = build_application(runtime)
     try:
         application.run_polling(
             allowed_updates=Update.ALL_TYPES,

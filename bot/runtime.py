@@ -13,6 +13,7 @@ from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.delivery.sender import Sender
+from bot.persistence import SQLPersistence
 from bot.roster import Roster
 from bot.services.identity import sync_roster
 from bot.settings import Settings
@@ -82,6 +83,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
         .base_file_url(settings.telegram.base_file_url)
         .defaults(Defaults(tzinfo=settings.timezone, block=True))
         .context_types(ContextTypes(context=DutyContext))
+        .persistence(SQLPersistence(runtime.database))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

@@ -20,11 +20,20 @@ RECORD_GROUP = 99
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot, in the order they must be tried."""
-    from handlers import duty_roster, fallback, onboarding, profile
+    from handlers import (
+        duty_roster,
+        fallback,
+        incident_actions,
+        my_incidents,
+        onboarding,
+        profile,
+        report,
+    )
     from handlers.context import identify_caller, record_update
     from handlers.errors import on_error
 
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
+    application.add_handler(report.conversation())
     commands = {
         "start": onboarding.start,
         "invite": onboarding.invite,
@@ -34,10 +43,21 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "cancel": profile.cancel,
         "oncall": duty_roster.oncall,
         "roster": duty_roster.roster_command,
+        "accept": incident_actions.accept_command,
+        "transfer": incident_actions.transfer_command,
+        "dismiss": incident_actions.dismiss_command,
+        "merge": incident_actions.merge_command,
+        "myreports": my_incidents.my_reports,
+        "addinfo": my_incidents.add_info,
+        "mine": my_incidents.mine,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=r"^1:lang:"))
+    application.add_handler(
+        CallbackQueryHandler(incident_actions.button, pattern=r"^1:(acc|trf|tru|dis|mrg):")
+    )
+    application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, fallback.stray_text)

@@ -16,7 +16,17 @@ _ARG = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 
 # action -> number of arguments
 ACTIONS: dict[str, int] = {
-    "lang": 1,
+    "lang": 1,  # language code
+    "acc": 1,  # accept incident
+    "trf": 1,  # transfer incident: choose a unit
+    "tru": 2,  # transfer incident to unit
+    "dis": 1,  # dismiss incident: ask the reason
+    "mrg": 2,  # merge incident into another
+    "rc": 1,  # report form: category
+    "rl": 1,  # report form: level
+    "rk": 0,  # report form: skip casualties
+    "rp": 0,  # report form: photos done
+    "ry": 1,  # report form: send or cancel
 }
 
 

@@ -30,6 +30,33 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("whoami", N_("Who you are and whether you are on duty now")),
     CommandInfo("lang", N_("Choose your language"), usage="[en|zh]"),
     CommandInfo("cancel", N_("Leave the current form")),
+    CommandInfo("report", N_("Report an emergency: a form, or at once with text"), usage="[text]"),
+    CommandInfo("addinfo", N_("Add information to your report"), usage="<number> <text>"),
+    CommandInfo("myreports", N_("Your reports and their state")),
+    CommandInfo(
+        "mine", N_("Your open incidents and their next deadline"), frozenset({"officer", "leader"})
+    ),
+    CommandInfo(
+        "accept", N_("Accept an incident"), frozenset({"officer", "leader"}), usage="<number>"
+    ),
+    CommandInfo(
+        "transfer",
+        N_("Hand an incident to another unit"),
+        frozenset({"officer", "leader"}),
+        usage="<number> <unit> <reason>",
+    ),
+    CommandInfo(
+        "dismiss",
+        N_("Close a report that is not an incident"),
+        frozenset({"officer", "leader"}),
+        usage="<number> <reason>",
+    ),
+    CommandInfo(
+        "merge",
+        N_("Merge a duplicate report into another"),
+        frozenset({"officer", "leader"}),
+        usage="<number> <into number>",
+    ),
     CommandInfo(
         "oncall",
         N_("Who is on duty now, and the next handover"),

@@ -43,6 +43,7 @@ class DutyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         self.caller: Caller | None = None
         self.tr: Translator = translator(self.runtime.settings.language)
         self.update_recorded = False
+        self.persist_now = False  # a form changed: write it to the database before moving on
 
     @property
     def runtime(self) -> Runtime:
@@ -103,7 +104,10 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
 
 
 async def record_update(update: Update, context: DutyContext) -> None:
-    """After every handler: remember the update, so a re-delivered copy changes nothing."""
+    """After every handler: save a changed form, and remember the update, so that a
+    re-delivered copy changes nothing."""
+    if context.persist_now:
+        await context.application.update_persistence()
     if context.update_recorded:
         return
     async with context.runtime.database.transaction() as session:

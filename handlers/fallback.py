@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.context import DutyContext
+from handlers.incident_actions import answer_pending, pending_action
 from handlers.respond import reply
 
 
@@ -19,8 +20,13 @@ async def unknown_command(update: Update, context: DutyContext) -> None:
 
 
 async def stray_text(update: Update, context: DutyContext) -> None:
-    """A private message that is not a command and not part of a form."""
-    if update.effective_message is not None:
+    """A private message that is not a command and not part of a form: the answer to a
+    question the bot asked (a reason), or a hint."""
+    message = update.effective_message
+    if message is not None and message.text and pending_action(context) is not None:
+        await answer_pending(update, context, message.text)
+        return
+    if message is not None:
         await reply(
             update,
             context,

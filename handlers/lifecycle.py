@@ -67,9 +67,9 @@ async def publish_all_commands(application: AnyApplication, runtime: Runtime) ->
 
 
 async def on_startup(application: AnyApplication) -> None:
-    """Migrate the database, load the roster, start delivering, publish the command menus."""
+    """Start delivering and publish the command menus (the database is prepared already:
+    the persistence reads it when the application initialises)."""
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
-    await runtime.prepare_database()
     limits = runtime.settings.delivery
     pacer = Pacer(
         Limits(limits.overall_per_second, 1.0 / limits.private_per_second, limits.group_per_minute)

@@ -10,6 +10,7 @@ from bot.settings import LANGUAGES
 from handlers import callback_data
 from handlers.catalog import commands_for
 from handlers.context import DutyContext, require_caller
+from handlers.incident_actions import cancel_pending
 from handlers.lifecycle import publish_commands_for
 from handlers.render import local_time, position_name, role_list
 from handlers.respond import edit_in, reply, reply_in
@@ -144,6 +145,8 @@ async def lang_button(update: Update, context: DutyContext) -> None:
 
 
 async def cancel(update: Update, context: DutyContext) -> None:
-    """``/cancel`` outside any form."""
-    if update.effective_message is not None:
+    """``/cancel`` outside the report form: drop a question the bot is waiting on, if any."""
+    if cancel_pending(context):
+        await reply(update, context, context.tr._("Cancelled."))
+    else:
         await reply(update, context, context.tr._("There is nothing to cancel."))

@@ -7,14 +7,16 @@ own transaction, together with the update's identity, so a change and its answer
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.delivery.outbox import ROUTINE, enqueue, enqueue_edit
 from bot.services.updates import key_of, record_processed
 from handlers.context import DutyContext
 
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
-def _markup(markup: InlineKeyboardMarkup | None) -> dict[str, object] | None:
+
+def _markup(markup: Markup | None) -> dict[str, object] | None:
     return markup.to_dict() if markup is not None else None
 
 
@@ -24,7 +26,7 @@ def reply_in(
     context: DutyContext,
     text: str,
     *,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: Markup | None = None,
     priority: int = ROUTINE,
 ) -> None:
     """Queue an answer to the update's chat inside ``session`` and record the update as handled."""
@@ -50,7 +52,7 @@ async def reply(
     context: DutyContext,
     text: str,
     *,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: Markup | None = None,
 ) -> None:
     """Queue an answer in its own transaction and wake the sender."""
     async with context.runtime.database.transaction() as session:
@@ -64,7 +66,7 @@ def edit_in(
     context: DutyContext,
     text: str,
     *,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: Markup | None = None,
 ) -> None:
     """Queue, inside ``session``, an edit of the message whose button was pressed."""
     query = update.callback_query
@@ -78,6 +80,13 @@ def edit_in(
         message_id=message.message_id,
         reply_markup=_markup(reply_markup),
     )
+    if not context.update_recorded:
+        record_processed(session, key_of(update), context.runtime.now())
+        context.update_recorded = True
+
+
+def record_in(session: AsyncSession, update: Update, context: DutyContext) -> None:
+    """Record the update as handled inside ``session`` (for changes answered by a button toast)."""
     if not context.update_recorded:
         record_processed(session, key_of(update), context.runtime.now())
         context.update_recorded = True

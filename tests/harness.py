@@ -246,6 +246,7 @@ class BotHarness:
     async def start(self) -> None:
         """Build the Application from the config files and start polling."""
         self.runtime = runtime_from(load_configuration(self.config_path), self.clock)
+        await self.runtime.prepare_database()
         app = build_application(self.runtime)
         await app.initialize()
         if app.post_init is not None:

@@ -147,3 +147,66 @@ class ProcessedUpdate(Base):
     chat_id: Mapped[int | None]
     message_id: Mapped[int | None]
     processed_at: Mapped[datetime]
+
+
+class IncidentRow(Base):
+    """An incident (SPEC §2); its number is its id. Every change also writes a timeline event
+    (``events`` with subject ``incident:<id>``) in the same transaction."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_unit_state", "unit_id", "state"),
+        Index("ix_incidents_reporter", "reporter_id", "id"),
+        Index("ix_incidents_assignee", "assignee_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    category: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16), default="unassessed")
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    summary: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location_text: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    occurred_at: Mapped[datetime | None]
+    reported_at: Mapped[datetime]
+    reporter_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    dead: Mapped[int | None]
+    injured: Mapped[int | None]
+    missing: Mapped[int | None]
+    trapped: Mapped[int | None]
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    drill: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="reported")
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    accepted_at: Mapped[datetime | None]
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class IncidentAlert(Base):
+    """One copy of an incident's alert card (an outbox row), so every copy can be edited."""
+
+    __tablename__ = "incident_alerts"
+    __table_args__ = (Index("ix_incident_alerts_incident", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    chat_id: Mapped[int]
+    person_id: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class BotState(Base):
+    """python-telegram-bot's persistence (forms half-filled, pending questions) as rows."""
+
+    __tablename__ = "bot_state"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[dict[str, Any]]

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.db.engine import Database
@@ -38,6 +38,19 @@ def retry_after_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value: Any = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def markup_from(data: dict[str, Any] | None, bot: Bot) -> Any:
+    """Rebuild stored reply markup: inline buttons, a reply keyboard, or its removal."""
+    if not data:
+        return None
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, bot)
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, bot)
+    if data.get("remove_keyboard"):
+        return ReplyKeyboardRemove.de_json(data, bot)
+    return None
 
 
 def backoff(attempts: int) -> float:
@@ -127,10 +140,12 @@ class Sender:
                 ready = self.pacer.ready_at(row.chat_id, now)
                 if ready <= now:
                     chosen.append(row)
-                    self.pacer.record(row.chat_id, now)
+                    self.pacer.reserve(row.chat_id)
                 else:
                     next_look = min(next_look, ready - now)
             claimed = await outbox.claim(session, chosen, now_wall, self.lease)
+        for lost in {row.chat_id for row in chosen} - {item.chat_id for item in claimed}:
+            self.pacer.done(lost, time.monotonic())  # another sender took it
         for item in claimed:
             await self._slots.acquire()
             task = asyncio.create_task(self._deliver(item))
@@ -142,12 +157,18 @@ class Sender:
 
     async def _deliver(self, item: Claimed) -> None:
         try:
-            await self._send_and_record(item)
+            await self._send_and_record_paced(item)
         except Exception:
             log.exception("delivering outbox row %s failed", item.id)
         finally:
             self._slots.release()
             self._wake.set()
+
+    async def _send_and_record_paced(self, item: Claimed) -> None:
+        try:
+            await self._send_and_record(item)
+        finally:
+            self.pacer.done(item.chat_id, time.monotonic())
 
     async def _call(self, item: Claimed) -> Message | bool:
         markup = (
@@ -169,7 +190,6 @@ class Sender:
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
 
     async def _send_and_record(self, item: Claimed) -> None:
-        self.pacer.leaving_now(item.chat_id, time.monotonic())
         try:
             result = await self._call(item)
         except RetryAfter as error:

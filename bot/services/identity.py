@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InviteCode, PersonRow, TelegramAccount, UnitRow
 from bot.duty_table import Reachability
+from bot.i18n import pick_language
 from bot.roster import Person, Roster
 from bot.services.events import record_event
 
@@ -238,3 +239,23 @@ async def mark_reachable(session: AsyncSession, person_id: str, at: datetime) ->
     if news:
         record_event(session, at=at, kind="person.reachable", subject=f"person:{person_id}")
     return news
+
+
+async def languages(
+    session: AsyncSession, roster: Roster, person_ids: list[str], default: str
+) -> dict[str, str]:
+    """Each person's language for messages they did not ask for (alerts, notifications)."""
+    if not person_ids:
+        return {}
+    rows = await session.execute(
+        select(PersonRow.id, PersonRow.chosen_language).where(PersonRow.id.in_(person_ids))
+    )
+    chosen = {person_id: language for person_id, language in rows}
+    out = {}
+    for person_id in person_ids:
+        person = roster.people.get(person_id)
+        roster_language = person.language if person else None
+        out[person_id] = pick_language(
+            chosen=chosen.get(person_id), roster=roster_language, telegram=None, default=default
+        )
+    return out

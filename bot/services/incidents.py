@@ -1,0 +1,362 @@
+"""Incidents (SPEC §2, §3.1–3.2): create, accept, transfer, dismiss, merge, add information.
+
+Every change is a conditional update and writes its timeline event (``events`` with subject
+``incident:<n>``) in the caller's transaction, so concurrent presses have exactly one winner
+and the timeline never disagrees with the row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import IncidentRow
+from bot.roster import Person, Roster
+from bot.services.events import record_event
+
+OPEN_STATES = ("reported", "accepted", "initial_reported")
+MAX_DESCRIPTION = 3000
+MAX_SUMMARY = 120
+DUPLICATE_WINDOW = timedelta(hours=1)
+DUPLICATE_RADIUS_M = 1000.0
+
+
+def subject(incident_id: int) -> str:
+    """The event-log subject of an incident's timeline."""
+    return f"incident:{incident_id}"
+
+
+@dataclass
+class Draft:
+    """What a reporter has told us so far (the guided form fills it step by step)."""
+
+    description: str
+    category: str | None = None
+    level: str = "unassessed"
+    sensitive: bool = False
+    location_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    casualties: dict[str, int] = field(default_factory=dict)
+    photos: list[str] = field(default_factory=list)
+    drill: bool = False
+
+
+def summarise(description: str) -> str:
+    """The first line of a description, cut to fit a summary."""
+    first = description.strip().split("\n", 1)[0].strip()
+    return first if len(first) <= MAX_SUMMARY else first[: MAX_SUMMARY - 1] + "…"
+
+
+async def create_incident(
+    session: AsyncSession, *, draft: Draft, reporter: Person, unit_id: str, at: datetime
+) -> IncidentRow:
+    """Store a new incident (state ``reported``) and its first timeline event."""
+    incident = IncidentRow(
+        unit_id=unit_id,
+        category=draft.category,
+        level=draft.level,
+        sensitive=draft.sensitive,
+        summary=summarise(draft.description),
+        description=draft.description.strip(),
+        location_text=draft.location_text,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        reported_at=at,
+        reporter_id=reporter.id,
+        dead=draft.casualties.get("dead"),
+        injured=draft.casualties.get("injured"),
+        missing=draft.casualties.get("missing"),
+        trapped=draft.casualties.get("trapped"),
+        attachments=list(draft.photos),
+        drill=draft.drill,
+        state="reported",
+        version=1,
+    )
+    session.add(incident)
+    await session.flush()
+    record_event(
+        session,
+        at=at,
+        kind="incident.reported",
+        actor=reporter.id,
+        subject=subject(incident.id),
+        unit=unit_id,
+        level=draft.level,
+        category=draft.category,
+    )
+    return incident
+
+
+async def get(session: AsyncSession, incident_id: int) -> IncidentRow | None:
+    """One incident by number."""
+    return await session.get(IncidentRow, incident_id, populate_existing=True)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+async def duplicate_candidate(session: AsyncSession, incident: IncidentRow) -> IncidentRow | None:
+    """An open incident of the same category and unit from the last hour, within 1 km when both
+    have coordinates: the newest such one."""
+    if incident.category is None:
+        return None
+    rows = await session.scalars(
+        select(IncidentRow)
+        .where(
+            IncidentRow.id != incident.id,
+            IncidentRow.unit_id == incident.unit_id,
+            IncidentRow.category == incident.category,
+            IncidentRow.state.in_(OPEN_STATES),
+            IncidentRow.reported_at >= incident.reported_at - DUPLICATE_WINDOW,
+        )
+        .order_by(IncidentRow.id.desc())
+    )
+    for other in rows:
+        coordinates = (incident.latitude, incident.longitude, other.latitude, other.longitude)
+        if None in coordinates:
+            return other
+        lat1, lon1, lat2, lon2 = (float(c) for c in coordinates)  # type: ignore[arg-type]
+        if distance_m(lat1, lon1, lat2, lon2) <= DUPLICATE_RADIUS_M:
+            return other
+    return None
+
+
+def may_handle(roster: Roster, person: Person, unit_id: str, at: datetime) -> bool:
+    """Whether a person may accept or change an incident of ``unit_id``: a duty officer or
+    leader of that unit, or anyone holding one of its positions right now."""
+    if person.unit == unit_id and person.roles.intersection({"officer", "leader"}):
+        return True
+    return any(h.unit == unit_id for h in roster.holdings(person.id, at))
+
+
+class Outcome(Enum):
+    """How an attempted change ended."""
+
+    DONE = "done"
+    ALREADY_ACCEPTED = "already_accepted"
+    NOT_OPEN = "not_open"
+    SAME_UNIT = "same_unit"
+    SAME_INCIDENT = "same_incident"
+
+
+@dataclass(frozen=True)
+class Change:
+    """The result of a change: what happened, and the incident as it is now."""
+
+    outcome: Outcome
+    incident: IncidentRow
+
+
+async def _conditional(
+    session: AsyncSession, incident_id: int, states: Sequence[str], **values: object
+) -> bool:
+    result = await session.execute(
+        update(IncidentRow)
+        .where(IncidentRow.id == incident_id, IncidentRow.state.in_(states))
+        .values(version=IncidentRow.version + 1, **values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def accept(
+    session: AsyncSession, incident: IncidentRow, person: Person, at: datetime
+) -> Change:
+    """First press wins: ``reported → accepted`` with the person as assignee."""
+    won = await _conditional(
+        session,
+        incident.id,
+        ("reported",),
+        state="accepted",
+        assignee_id=person.id,
+        accepted_at=at,
+    )
+    current = await get(session, incident.id)
+    assert current is not None
+    if not won:
+        outcome = Outcome.ALREADY_ACCEPTED if current.state in OPEN_STATES else Outcome.NOT_OPEN
+        return Change(outcome, current)
+    record_event(
+        session,
+        at=at,
+        kind="incident.accepted",
+        actor=person.id,
+        subject=subject(incident.id),
+        old="reported",
+        new="accepted",
+        unit=current.unit_id,
+    )
+    return Change(Outcome.DONE, current)
+
+
+async def transfer(
+    session: AsyncSession,
+    incident: IncidentRow,
+    to_unit: str,
+    reason: str,
+    person: Person,
+    at: datetime,
+) -> Change:
+    """Hand the incident to another unit; it is ``reported`` there until one of its officers
+    accepts, and the old assignee stays responsible until then."""
+    if to_unit == incident.unit_id:
+        return Change(Outcome.SAME_UNIT, incident)
+    from_unit = incident.unit_id
+    won = await _conditional(session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported")
+    current = await get(session, incident.id)
+    assert current is not None
+    if not won:
+        return Change(Outcome.NOT_OPEN, current)
+    record_event(
+        session,
+        at=at,
+        kind="incident.transferred",
+        actor=person.id,
+        subject=subject(incident.id),
+        note=reason,
+        old=from_unit,
+        new=to_unit,
+    )
+    return Change(Outcome.DONE, current)
+
+
+async def dismiss(
+    session: AsyncSession, incident: IncidentRow, reason: str, person: Person, at: datetime
+) -> Change:
+    """Not an incident: close it as ``dismissed`` with the reason."""
+    old = incident.state
+    won = await _conditional(
+        session, incident.id, OPEN_STATES, state="dismissed", closed_reason=reason
+    )
+    current = await get(session, incident.id)
+    assert current is not None
+    if not won:
+        return Change(Outcome.NOT_OPEN, current)
+    record_event(
+        session,
+        at=at,
+        kind="incident.dismissed",
+        actor=person.id,
+        subject=subject(incident.id),
+        note=reason,
+        old=old,
+        new="dismissed",
+    )
+    return Change(Outcome.DONE, current)
+
+
+async def merge(
+    session: AsyncSession, incident: IncidentRow, into: IncidentRow, person: Person, at: datetime
+) -> Change:
+    """A duplicate: link it to ``into`` and close it as ``merged``."""
+    if incident.id == into.id:
+        return Change(Outcome.SAME_INCIDENT, incident)
+    if into.state not in OPEN_STATES:
+        return Change(Outcome.NOT_OPEN, into)
+    old = incident.state
+    won = await _conditional(
+        session,
+        incident.id,
+        OPEN_STATES,
+        state="merged",
+        duplicate_of=into.id,
+        closed_reason=f"#{into.id}",
+    )
+    current = await get(session, incident.id)
+    assert current is not None
+    if not won:
+        return Change(Outcome.NOT_OPEN, current)
+    record_event(
+        session,
+        at=at,
+        kind="incident.merged",
+        actor=person.id,
+        subject=subject(incident.id),
+        old=old,
+        new="merged",
+        into=into.id,
+    )
+    record_event(
+        session,
+        at=at,
+        kind="incident.duplicate_linked",
+        actor=person.id,
+        subject=subject(into.id),
+        duplicate=incident.id,
+    )
+    return Change(Outcome.DONE, current)
+
+
+async def add_info(
+    session: AsyncSession,
+    incident: IncidentRow,
+    person: Person,
+    at: datetime,
+    *,
+    text: str | None = None,
+    photo: str | None = None,
+) -> None:
+    """The reporter adds to their report: text appended to the description, or a photo."""
+    values: dict[str, object] = {}
+    if text:
+        stamp = at.strftime("%Y-%m-%d %H:%M UTC")
+        values["description"] = f"{incident.description}\n[+ {stamp}] {text}".strip()
+    if photo:
+        values["attachments"] = [*incident.attachments, photo]
+    await session.execute(
+        update(IncidentRow)
+        .where(IncidentRow.id == incident.id)
+        .values(version=IncidentRow.version + 1, **values)
+    )
+    record_event(
+        session,
+        at=at,
+        kind="incident.info_added",
+        actor=person.id,
+        subject=subject(incident.id),
+        note=text,
+        photo=photo,
+    )
+
+
+async def reported_by(session: AsyncSession, person_id: str, limit: int = 20) -> list[IncidentRow]:
+    """A person's own reports, newest first."""
+    rows = await session.scalars(
+        select(IncidentRow)
+        .where(IncidentRow.reporter_id == person_id)
+        .order_by(IncidentRow.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def assigned_to(session: AsyncSession, person_id: str) -> list[IncidentRow]:
+    """Open incidents a person is responsible for (including ones transferred away but not yet
+    accepted by the other unit), oldest first."""
+    rows = await session.scalars(
+        select(IncidentRow)
+        .where(IncidentRow.assignee_id == person_id, IncidentRow.state.in_(OPEN_STATES))
+        .order_by(IncidentRow.id)
+    )
+    return list(rows)
+
+
+async def awaiting_acceptance(session: AsyncSession, unit_ids: list[str]) -> list[IncidentRow]:
+    """Incidents of these units nobody has accepted yet, oldest first."""
+    rows = await session.scalars(
+        select(IncidentRow)
+        .where(IncidentRow.unit_id.in_(unit_ids), IncidentRow.state == "reported")
+        .order_by(IncidentRow.id)
+    )
+    return list(rows)
