@@ -333,8 +333,8 @@ class StandInBotApi:
             "from": self.bot_user(),
             "text": sent.text,
         }
-        if sent.reply_markup:
-            message["reply_markup"] = sent.reply_markup
+        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+            message["reply_markup"] = sent.reply_markup  # Telegram echoes inline keyboards only
         return message
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
@@ -437,6 +437,12 @@ class StandInBotApi:
             self._changed.notify_all()
         return update
 
+    async def push_all(self, updates: list[dict[str, Any]]) -> None:
+        """Queue several updates at once: the bot gets them in one batch, as simultaneous."""
+        self.updates.extend({"update_id": next(self._update_ids), **u} for u in updates)
+        async with self._changed:
+            self._changed.notify_all()
+
     async def push_twice(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue the same update twice in one batch, as Telegram does after a lost confirmation."""
         update = {"update_id": next(self._update_ids), **update}
@@ -507,25 +513,54 @@ class User:
         self.server.started_chats.add(self.id)
         return await self.server.push({"message": self.message(text)})
 
+    async def share_location(self, latitude: float, longitude: float) -> dict[str, Any]:
+        """Share a location (the reply keyboard's request_location button)."""
+        message = self.message("")
+        del message["text"]
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        return await self.server.push({"message": message})
+
+    async def send_photo(self, file_id: str, caption: str | None = None) -> dict[str, Any]:
+        """Send a photo (Telegram gives the bot several sizes; the last is the largest)."""
+        message = self.message("")
+        del message["text"]
+        message["photo"] = [
+            {
+                "file_id": f"{file_id}-small",
+                "file_unique_id": f"{file_id}s",
+                "width": 90,
+                "height": 60,
+            },
+            {"file_id": file_id, "file_unique_id": f"{file_id}l", "width": 1280, "height": 960},
+        ]
+        if caption:
+            message["caption"] = caption
+        return await self.server.push({"message": message})
+
+    def press_update(
+        self, sent: Sent, button_text: str | None = None, *, data: str | None = None
+    ) -> dict[str, Any]:
+        """The update a button press makes, to push later (several at once, say)."""
+        if data is None:
+            data = next(d for t, d in sent.buttons() if button_text is None or button_text in t)
+        return {
+            "callback_query": {
+                "id": f"q{self.id}-{time.monotonic_ns()}",
+                "from": self.as_user(),
+                "chat_instance": str(self.id),
+                "message": self.server._message_dict(sent),
+                "data": data,
+            }
+        }
+
     async def press(
         self, sent: Sent, button_text: str | None = None, *, data: str | None = None
     ) -> str:
-        """Press a button of a message (or send arbitrary ``data``, as a forger would)."""
-        if data is None:
-            data = next(d for t, d in sent.buttons() if button_text is None or t == button_text)
-        query_id = f"q{self.id}-{time.monotonic_ns()}"
-        await self.server.push(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": self.as_user(),
-                    "chat_instance": str(self.id),
-                    "message": self.server._message_dict(sent),
-                    "data": data,
-                }
-            }
-        )
-        return query_id
+        """Press a button whose label contains ``button_text`` (or send arbitrary ``data``, as a
+        forger would); return the callback query id."""
+        update = self.press_update(sent, button_text, data=data)
+        await self.server.push(update)
+        return str(update["callback_query"]["id"])
 
     async def answer_to(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Wait for the bot's answer to a button press."""

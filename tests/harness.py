@@ -280,6 +280,10 @@ class BotHarness:
         await self.stop()
         await self.start()
 
+    def open_chats(self, *telegram_ids: int) -> None:
+        """These people have pressed Start in their chat with the bot (so it may message them)."""
+        self.botapi.started_chats.update(telegram_ids)
+
     def user(self, telegram_id: int, name: str = "User", language: str | None = "en") -> User:
         """An actor in a private chat with the bot."""
         return self.botapi.user(telegram_id, name, language)

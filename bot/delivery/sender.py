@@ -158,8 +158,12 @@ class Sender:
     async def _deliver(self, item: Claimed) -> None:
         try:
             await self._send_and_record_paced(item)
-        except Exception:
+        except Exception as error:  # a bug must not leave the row claimed until the lease ends
             log.exception("delivering outbox row %s failed", item.id)
+            try:
+                await self._record_retry(item, backoff(item.attempts), f"bug: {error!r}")
+            except Exception:
+                log.exception("could not re-queue outbox row %s", item.id)
         finally:
             self._slots.release()
             self._wake.set()
@@ -171,9 +175,7 @@ class Sender:
             self.pacer.done(item.chat_id, time.monotonic())
 
     async def _call(self, item: Claimed) -> Message | bool:
-        markup = (
-            InlineKeyboardMarkup.de_json(item.reply_markup, self.bot) if item.reply_markup else None
-        )
+        markup = markup_from(item.reply_markup, self.bot)
         if item.method == EDIT:
             if item.edit_message_id is None:
                 raise BadRequest("the message to edit was never delivered")

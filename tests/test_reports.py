@@ -1,0 +1,378 @@
+"""Scenarios of the duty line: a field worker reports, the officers on duty are alerted, one
+accepts; transfers, dismissals, merges; bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.db.models import Event, IncidentRow
+from tests.botapi import Sent, StandInBotApi, User
+from tests.harness import (
+    GAO,
+    LI,
+    MA,
+    QIAN,
+    WANG,
+    WU,
+    XU,
+    ZHENG,
+    ZHOU,
+    BotHarness,
+)
+
+OFFICERS = (WANG, LI, QIAN, WU, ZHENG, GAO)
+
+
+async def incident(harness: BotHarness, number: int) -> IncidentRow:
+    assert harness.runtime is not None
+    async with harness.runtime.database.sessions() as session:
+        row = await session.get(IncidentRow, number)
+    assert row is not None
+    return row
+
+
+async def timeline(harness: BotHarness, number: int) -> list[Event]:
+    assert harness.runtime is not None
+    async with harness.runtime.database.sessions() as session:
+        rows = await session.scalars(
+            select(Event).where(Event.subject == f"incident:{number}").order_by(Event.id)
+        )
+        return list(rows)
+
+
+async def alert_for(user: User) -> Sent:
+    """The next message to ``user``, which must be an alert card."""
+    message = await user.next_message()
+    assert message.text.startswith("🚨"), message.text
+    return message
+
+
+async def quick_report(harness: BotHarness, reporter: User, text: str) -> int:
+    await reporter.send(f"/report {text}")
+    receipt = await reporter.next_message()
+    assert "#" in receipt.text, receipt.text
+    return int(receipt.text.split("#")[1].split(".")[0].split("。")[0].split(",")[0])
+
+
+async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    await xu.send("/report Burst water main flooding Elm Street underpass")
+    receipt = await xu.next_message()
+    assert receipt.text.startswith("Received as #1.")
+    wang, li = harness.user(WANG, "Wang"), harness.user(LI, "Li")
+    for officer in (wang, li):
+        card = await alert_for(officer)
+        assert "#1" in card.text and "Burst water main" in card.text
+        assert any("Accept" in label or "接报" in label for label, _ in card.buttons())
+    assert "Xu Tao" in botapi.messages_to(LI)[0].text
+    await harness.user(QIAN, "Qian").expect_silence(0.3)  # the leader: not yet
+    await harness.user(WU, "Wu").expect_silence(0.1)  # another unit's officer: never
+    assert (await incident(harness, 1)).state == "reported"
+
+
+async def fill_form(
+    harness: BotHarness,
+    reporter: User,
+    *,
+    category: str = "Natural",
+    level: str = "Level III",
+    restart_after_level: bool = False,
+) -> Sent:
+    """Walk the guided form: returns the confirmation card (with Send / Cancel)."""
+    await reporter.send("/report")
+    question = await reporter.next_message()
+    await reporter.press(question, category)
+    question = await reporter.next_message()
+    await reporter.press(question, level)
+    where = await reporter.next_message()
+    assert where.reply_markup and where.reply_markup["keyboard"][0][0]["request_location"]
+    if restart_after_level:
+        await harness.restart()
+    await reporter.share_location(31.2304, 121.4737)
+    await reporter.next_message()  # what happened?
+    await reporter.send("Landslide blocking the river road\nTwo cars under debris")
+    await reporter.next_message()  # casualties?
+    await reporter.send("0 2 0 1")
+    await reporter.next_message()  # photos?
+    await reporter.send_photo("PHOTO-landslide-1")
+    done = await reporter.next_message()
+    await reporter.press(done, "Done")
+    confirm = await reporter.next_message()
+    assert "Landslide blocking the river road" in confirm.text
+    return confirm
+
+
+async def test_guided_form_end_to_end_with_location_and_photo(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    confirm = await fill_form(harness, xu)
+    await xu.press(confirm, "Send")
+    assert (await xu.next_message()).text.startswith("Received as #1.")
+    wang = harness.user(WANG, "Wang", "zh")
+    card = await alert_for(wang)
+    assert "openstreetmap.org/?mlat=31.23040&mlon=121.47370" in card.text
+    assert "照片：1 张" in card.text  # Wang reads Chinese
+    assert "受伤 2" in card.text and "被困 1" in card.text
+    photo = await wang.next_message()
+    assert photo.method == "sendPhoto" and photo.payload["photo"] == "PHOTO-landslide-1"
+    row = await incident(harness, 1)
+    assert (row.category, row.level, row.injured, row.trapped) == ("natural", "III", 2, 1)
+    assert row.attachments == ["PHOTO-landslide-1"]
+
+
+async def test_guided_form_survives_a_restart_of_the_bot(harness: BotHarness) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    confirm = await fill_form(harness, xu, restart_after_level=True)
+    await xu.press(confirm, "Send")
+    assert (await xu.next_message()).text.startswith("Received as #1.")
+    row = await incident(harness, 1)
+    assert (row.category, row.level, row.latitude) == ("natural", "III", 31.2304)
+
+
+async def test_cancel_leaves_the_form_and_reports_nothing(harness: BotHarness) -> None:
+    xu = harness.user(XU, "Xu")
+    await xu.send("/report")
+    await xu.next_message()
+    await xu.send("/cancel")
+    assert "cancelled" in (await xu.next_message()).text
+    await xu.send("/myreports")
+    assert "not reported anything" in (await xu.next_message()).text
+
+
+async def test_two_officers_press_accept_at_the_same_moment(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Gas smell in building 5")
+    wang, li = harness.user(WANG, "Wang", "en"), harness.user(LI, "Li")
+    wang_card, li_card = await alert_for(wang), await alert_for(li)
+    presses = [wang.press_update(wang_card, "接报"), li.press_update(li_card, "Accept")]
+    await botapi.push_all(presses)
+    answers = [await wang.answer_to(p["callback_query"]["id"]) for p in presses[:1]] + [
+        await li.answer_to(presses[1]["callback_query"]["id"])
+    ]
+    texts = [a.get("text", "") for a in answers]
+    winner = await incident(harness, number)
+    assert winner.state == "accepted" and winner.assignee_id in ("wang.fang", "li.lei")
+    assert sum("已接报" in t or "You have accepted" in t for t in texts) == 1
+    assert sum("already accepted by" in t or "已由" in t for t in texts) == 1
+    name = "Wang Fang" if winner.assignee_id == "wang.fang" else "Li Lei"
+    await botapi.wait_until(lambda: name in wang_card.text and name in li_card.text)
+    assert not wang_card.buttons() and not li_card.buttons()
+    receipt = await xu.next_message()
+    assert f"accepted by {name}" in receipt.text
+    kinds = [e.kind for e in await timeline(harness, number)]
+    assert kinds.count("incident.accepted") == 1
+
+
+async def test_forged_or_foreign_accept_changes_nothing(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Manhole cover missing")
+    query = await xu.press(botapi.messages_to(XU)[0], data=f"1:acc:{number}")
+    answer = await xu.answer_to(query)
+    assert "may not act" in answer["text"]
+    wu = harness.user(WU, "Wu")
+    await wu.send(f"/accept {number}")
+    assert "may not act" in (await wu.next_message()).text
+    stale = await xu.press(botapi.messages_to(XU)[0], data=f"0:acc:{number}")
+    assert "no longer valid" in (await xu.answer_to(stale))["text"]
+    row = await incident(harness, number)
+    assert row.state == "reported" and row.assignee_id is None
+
+
+async def test_transfer_by_button_alerts_the_other_unit_which_must_accept(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Chemical drums on the river bank")
+    li = harness.user(LI, "Li")
+    card = await alert_for(li)
+    await li.press(card, "Transfer")
+    choice = await li.next_message()
+    await li.press(choice, "Emergency Bureau")
+    assert "reason" in (await li.next_message()).text
+    await li.send("hazardous materials are the emergency bureau's")
+    assert "transferred to Emergency Bureau" in (await li.next_message()).text
+    wu, zheng = harness.user(WU, "Wu"), harness.user(ZHENG, "Zheng")
+    new_card = await alert_for(wu)
+    await alert_for(zheng)
+    assert "Transferred to Emergency Bureau" in card.text
+    assert "transferred to Emergency Bureau" in (await xu.next_message()).text
+    row = await incident(harness, number)
+    assert (row.unit_id, row.state) == ("emergency", "reported")
+    await wu.press(new_card, "Accept")
+    await botapi.wait_until(lambda: "Accepted by Wu Gang" in new_card.text)
+    row = await incident(harness, number)
+    assert (row.state, row.assignee_id) == ("accepted", "wu.gang")
+    events = await timeline(harness, number)
+    transfer = next(e for e in events if e.kind == "incident.transferred")
+    assert transfer.note == "hazardous materials are the emergency bureau's"
+
+
+async def test_transfer_by_command_keeps_the_old_assignee_responsible_until_accepted(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Road subsidence on Route 9")
+    wang = harness.user(WANG, "Wang", "en")
+    await alert_for(wang)
+    await wang.send(f"/accept {number}")
+    assert "#" in (await wang.next_message()).text
+    await wang.send(f"/transfer {number} emergency road belongs to the bureau")
+    await wang.next_message()
+    row = await incident(harness, number)
+    assert (row.unit_id, row.state, row.assignee_id) == ("emergency", "reported", "wang.fang")
+    await wang.send("/mine")
+    assert "等待Emergency Bureau接报" in (await wang.next_message()).text
+    wu = harness.user(WU, "Wu")
+    await alert_for(wu)
+    await wu.send(f"/accept {number}")
+    await wu.next_message()
+    assert "不再由你负责" in (await wang.next_message()).text
+
+
+async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Smoke from chimney")
+    li = harness.user(LI, "Li")
+    card = await alert_for(li)
+    await li.press(card, "Dismiss")
+    assert "reason" in (await li.next_message()).text
+    await li.send("a licensed bonfire, checked by phone")
+    assert "dismissed" in (await li.next_message()).text
+    told = await xu.next_message()
+    assert "dismissed" in told.text and "licensed bonfire" in told.text
+    row = await incident(harness, number)
+    assert (row.state, row.closed_reason) == ("dismissed", "a licensed bonfire, checked by phone")
+    assert "Dismissed by Li Lei" in card.text
+
+
+async def test_duplicate_report_offers_merge_which_links_and_tells_the_reporter(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    await xu.press(await fill_form(harness, xu), "Send")
+    await xu.next_message()
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.next_message()  # the photo
+    await xu.press(await fill_form(harness, xu), "Send")
+    await xu.next_message()
+    second = await alert_for(li)
+    assert "Possible duplicate of #1" in second.text
+    await li.press(second, "Merge into #1")
+    await botapi.wait_until(lambda: "Merged into #1" in second.text)
+    row = await incident(harness, 2)
+    assert (row.state, row.duplicate_of) == ("merged", 1)
+    messages = [m.text for m in botapi.messages_to(XU)]
+    await botapi.wait_until(lambda: any("merged into it" in m.text for m in botapi.messages_to(XU)))
+    assert messages
+
+
+async def test_a_unit_without_officers_alerts_its_leader_and_logs_the_gap(
+    harness: BotHarness, botapi: StandInBotApi, config_path: Path
+) -> None:
+    harness.open_chats(*OFFICERS)
+    roster = config_path.parent / "roster.toml"
+    text = roster.read_text()
+    for position in ("officer", "backup"):
+        text = text.replace(
+            f'unit = "water"\nposition = "{position}"', 'unit = "water"\nposition = "head"'
+        )
+    roster.write_text(
+        text.replace(
+            'unit = "water"\nposition = "head"\npeople = ["wang.fang", "li.lei"]',
+            'unit = "city"\nposition = "head"\npeople = ["wang.fang", "li.lei"]',
+            1,
+        ).replace(
+            'unit = "water"\nposition = "head"\npeople = ["li.lei", "wang.fang"]',
+            'unit = "city"\nposition = "head"\npeople = ["li.lei", "wang.fang"]',
+            1,
+        )
+    )
+    zhou = harness.user(ZHOU, "Zhou")
+    await zhou.send("/roster reload")
+    assert "reloaded" in (await zhou.next_message()).text
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Flooded cellar")
+    qian = harness.user(QIAN, "Qian")
+    card = await alert_for(qian)
+    assert f"#{number}" in card.text
+    kinds = [e.kind for e in await timeline(harness, number)]
+    assert "routing.gap" in kinds
+
+
+async def test_addinfo_and_captioned_photo_reach_the_assignee(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Tree fallen on power line")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await xu.next_message()  # accepted by Li Lei
+    await xu.send(f"/addinfo {number} sparks visible, road closed by police")
+    assert f"Added to #{number}" in (await xu.next_message()).text
+    assert "sparks visible" in (await li.next_message()).text
+    await xu.send_photo("PHOTO-tree", caption=f"#{number} from the north side")
+    assert f"Added to #{number}" in (await xu.next_message()).text
+    await li.next_message()
+    photo = await li.next_message()
+    assert photo.payload["photo"] == "PHOTO-tree"
+    row = await incident(harness, number)
+    assert row.attachments == ["PHOTO-tree"] and "sparks visible" in row.description
+    await xu.send("/myreports")
+    assert f"#{number} Tree fallen on power line — accepted" in (await xu.next_message()).text
+    await li.send("/mine")
+    mine = (await li.next_message()).text
+    assert f"#{number}" in mine and "initial report due 2026-11-27 15:00" in mine
+
+
+async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu, ma = harness.user(XU, "Xu"), harness.user(MA, "Ma")
+    await xu.send("/report " + "x" * 5000)
+    assert "too long" in (await xu.next_message()).text
+    await xu.send("/report")
+    assert "What kind of emergency" in (await xu.next_message()).text
+    await xu.send("/cancel")
+    await xu.next_message()
+    number = await quick_report(harness, xu, "Stray cattle on the highway")
+    await ma.send(f"/addinfo {number} not mine but I saw it")
+    assert "only to your own reports" in (await ma.next_message()).text
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send("/accept abc")
+    assert "Usage: /accept" in (await li.next_message()).text
+    await li.send("/accept 999")
+    assert "no incident #999" in (await li.next_message()).text
+    await li.send("/transfer 1 nowhere why")
+    assert "no unit with the id nowhere" in (await li.next_message()).text
+    await li.send("/frobnicate 1")
+    assert "do not know that command" in (await li.next_message()).text
+    row = await incident(harness, number)
+    assert (row.state, row.description) == ("reported", "Stray cattle on the highway")
+    await li.send(f"/accept {number}")
+    assert f"You have accepted #{number}" in (await li.next_message()).text
