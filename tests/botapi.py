@@ -95,6 +95,7 @@ class StandInBotApi:
         self._random = random.Random(0)
         self.enforce_limits = False
         self.send_delay = 0.0
+        self.latency = 0.0  # seconds added to every answer: a network between bot and Telegram
         self._limit_private_last: dict[int, float] = {}
         self._limit_overall: deque[float] = deque()
         self._limit_groups: dict[int, deque[float]] = {}
@@ -224,6 +225,8 @@ class StandInBotApi:
             return web.json_response(body, status=error.code)
         async with self._changed:
             self._changed.notify_all()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return web.json_response({"ok": True, "result": result})
 
     async def _parse(self, request: web.Request, method: str) -> dict[str, Any]:
@@ -485,6 +488,10 @@ class User:
         self.language_code = language_code
         self._read = 0
         self._message_ids = itertools.count(1)
+
+    def skip_message_ids(self, count: int) -> None:
+        """Continue numbering this user's messages after ``count`` earlier ones."""
+        self._message_ids = itertools.count(count + 1)
 
     def as_user(self) -> dict[str, Any]:
         """The ``User`` object of this actor."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -180,17 +180,8 @@ async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def due_heads(
-    session: AsyncSession, now: datetime, limit: int, *, lock: bool
-) -> Sequence[OutboxMessage]:
-    """The next row of each chat that is due now, highest priority first.
-
-    A chat's next row is its highest-priority, oldest undelivered one: an urgent alert overtakes
-    routine messages queued for the same person, while messages of equal priority (the parts of
-    a long text, a series of answers) keep their order across retries. An edit waits for the
-    message it edits. With ``lock`` (PostgreSQL) the rows are locked and rows that another
-    sender holds are skipped.
-    """
+def _due_heads_query(lock: bool) -> Select[Any]:
+    """Built once per flavour: composing a statement costs more than running it."""
     other = aliased(OutboxMessage)
     original = aliased(OutboxMessage)
     ahead = exists().where(
@@ -208,16 +199,34 @@ async def due_heads(
         select(OutboxMessage)
         .where(
             OutboxMessage.state == PENDING,
-            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.next_attempt_at <= bindparam("now"),
             ~ahead,
             ~original_unsent,
         )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
     if lock:
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-    return (await session.scalars(query)).all()
+    return query
+
+
+_DUE_HEADS = {lock: _due_heads_query(lock) for lock in (False, True)}
+
+
+async def due_heads(
+    session: AsyncSession, now: datetime, limit: int, *, lock: bool
+) -> Sequence[OutboxMessage]:
+    """The next row of each chat that is due now, highest priority first.
+
+    A chat's next row is its highest-priority, oldest undelivered one: an urgent alert overtakes
+    routine messages queued for the same person, while messages of equal priority (the parts of
+    a long text, a series of answers) keep their order across retries. An edit waits for the
+    message it edits. With ``lock`` (PostgreSQL) the rows are locked and rows that another
+    sender holds are skipped.
+    """
+    result = await session.scalars(_DUE_HEADS[lock], {"now": now, "limit": limit})
+    return list(result.all())
 
 
 async def claim(

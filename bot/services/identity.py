@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InviteCode, PersonRow, TelegramAccount, UnitRow
@@ -64,6 +64,11 @@ class Identity:
     unreachable: bool = False
 
 
+_PERSON_STATE = select(PersonRow.chosen_language, PersonRow.unreachable_since).where(
+    PersonRow.id == bindparam("person_id")
+)
+
+
 async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> Identity | None:
     """The roster person using this Telegram account: the roster's id first, else a linked one."""
     person = next((p for p in roster.people.values() if p.telegram_id == telegram_id), None)
@@ -74,13 +79,7 @@ async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> I
         person = roster.people.get(linked) if linked else None
     if person is None:
         return None
-    row = (
-        await session.execute(
-            select(PersonRow.chosen_language, PersonRow.unreachable_since).where(
-                PersonRow.id == person.id
-            )
-        )
-    ).first()
+    row = (await session.execute(_PERSON_STATE, {"person_id": person.id})).first()
     if row is None:
         return Identity(person, None)
     return Identity(person, row[0], row[1] is not None)
