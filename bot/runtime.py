@@ -18,6 +18,7 @@ from bot.roster import Roster
 from bot.services.identity import sync_roster
 from bot.settings import Settings
 from scheduling.clock import Clock, SystemClock
+from scheduling.engine import Engine
 
 log = logging.getLogger(__name__)
 # python-telegram-bot 22 gives time periods (retry_after) as timedelta when asked to; ask.
@@ -34,11 +35,15 @@ class Runtime:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     sender: Sender | None = None
+    engine: Engine | None = None
 
     def outbox_committed(self) -> None:
-        """A transaction that queued messages committed: let the sender look now."""
+        """A transaction that queued messages (and perhaps deadlines) committed: let the sender
+        and the deadline engine look now."""
         if self.sender is not None:
             self.sender.wake()
+        if self.engine is not None:
+            self.engine.changed()
 
     def now(self) -> datetime:
         """The current moment (aware UTC) from the injected clock."""

@@ -25,6 +25,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         fallback,
         incident_actions,
         my_incidents,
+        official,
         onboarding,
         profile,
         report,
@@ -34,6 +35,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
     application.add_handler(report.conversation())
+    application.add_handler(official.conversation())
     commands = {
         "start": onboarding.start,
         "invite": onboarding.invite,
@@ -50,13 +52,15 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "myreports": my_incidents.my_reports,
         "addinfo": my_incidents.add_info,
         "mine": my_incidents.mine,
+        "level": incident_actions.level_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=r"^1:lang:"))
     application.add_handler(
-        CallbackQueryHandler(incident_actions.button, pattern=r"^1:(acc|trf|tru|dis|mrg):")
+        CallbackQueryHandler(incident_actions.button, pattern=r"^1:(acc|trf|tru|dis|mrg|tko):")
     )
+    application.add_handler(CallbackQueryHandler(official.signoff_button, pattern=r"^1:(apr|sbk):"))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

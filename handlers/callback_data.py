@@ -27,6 +27,11 @@ ACTIONS: dict[str, int] = {
     "rk": 0,  # report form: skip casualties
     "rp": 0,  # report form: photos done
     "ry": 1,  # report form: send or cancel
+    "tko": 1,  # take over an escalated incident
+    "ofk": 0,  # official report form: keep the value shown
+    "ofy": 1,  # official report form: file or cancel
+    "apr": 1,  # approve an official report (sign-off)
+    "sbk": 1,  # send an official report back
 }
 
 

@@ -52,6 +52,30 @@ COMMANDS: tuple[CommandInfo, ...] = (
         usage="<number> <reason>",
     ),
     CommandInfo(
+        "level",
+        N_("Raise or lower an incident's level"),
+        frozenset({"officer", "leader"}),
+        usage="<number> <I|II|III|IV>",
+    ),
+    CommandInfo(
+        "initial",
+        N_("File the initial report (首报) of an incident"),
+        frozenset({"officer", "leader"}),
+        usage="<number>",
+    ),
+    CommandInfo(
+        "followup",
+        N_("File a follow-up report (续报)"),
+        frozenset({"officer", "leader"}),
+        usage="<number>",
+    ),
+    CommandInfo(
+        "final",
+        N_("File the final report (终报) and close the incident"),
+        frozenset({"officer", "leader"}),
+        usage="<number>",
+    ),
+    CommandInfo(
         "merge",
         N_("Merge a duplicate report into another"),
         frozenset({"officer", "leader"}),

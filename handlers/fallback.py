@@ -6,6 +6,7 @@ from telegram import Update
 
 from handlers.context import DutyContext
 from handlers.incident_actions import answer_pending, pending_action
+from handlers.official import send_back_with_reason
 from handlers.respond import reply
 
 
@@ -23,8 +24,12 @@ async def stray_text(update: Update, context: DutyContext) -> None:
     """A private message that is not a command and not part of a form: the answer to a
     question the bot asked (a reason), or a hint."""
     message = update.effective_message
-    if message is not None and message.text and pending_action(context) is not None:
-        await answer_pending(update, context, message.text)
+    pending = pending_action(context)
+    if message is not None and message.text and pending is not None:
+        if pending.get("action") == "send_back":
+            await send_back_with_reason(update, context, message.text)
+        else:
+            await answer_pending(update, context, message.text)
         return
     if message is not None:
         await reply(

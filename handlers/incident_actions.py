@@ -100,7 +100,9 @@ async def do_accept(update: Update, context: DutyContext, number: int) -> None:
         incident = await _load(session, context, caller, number, answer)
         if incident is not None:
             previous = incident.assignee_id
-            change = await incidents.accept(session, incident, caller.person, runtime.now())
+            change = await incidents.accept(
+                session, incident, caller.person, runtime.now(), runtime.settings
+            )
             current = change.incident
             if change.outcome is Outcome.DONE:
                 name, when = (
@@ -168,7 +170,7 @@ async def do_transfer(
         if incident is not None:
             old_unit = incident.unit_id
             change = await incidents.transfer(
-                session, incident, unit_id, reason, caller.person, runtime.now()
+                session, incident, unit_id, reason, caller.person, runtime.now(), runtime.settings
             )
             current = change.incident
             if change.outcome is Outcome.DONE:
@@ -287,6 +289,112 @@ async def do_merge(update: Update, context: DutyContext, number: int, into: int)
     await answer.finish()
 
 
+async def do_take_over(update: Update, context: DutyContext, number: int) -> None:
+    """Someone the escalation reached takes charge; the escalation stops."""
+    caller, runtime = require_caller(context), context.runtime
+    tr, answer = context.tr, Answer(update, context)
+    async with runtime.database.transaction() as session:
+        incident = await incidents.get(session, number)
+        if incident is None:
+            answer.say(session, tr._("There is no incident #{number}.").format(number=number))
+        elif not (
+            may_handle(runtime.roster, caller.person, incident.unit_id, runtime.now())
+            or caller.person.id in await incidents.escalated_to(session, number)
+        ):
+            answer.say(
+                session,
+                tr._("You may not act on #{number}: it belongs to {unit}.").format(
+                    number=number, unit=runtime.roster.units[incident.unit_id].name
+                ),
+            )
+        else:
+            previous = incident.assignee_id
+            change = await incidents.take_over(
+                session, incident, caller.person, runtime.now(), runtime.settings
+            )
+            if change.outcome is Outcome.DONE:
+                name = caller.person.name
+                when = local_time(runtime.now(), runtime.settings.timezone)
+                await update_alerts(
+                    session,
+                    runtime,
+                    change.incident,
+                    lambda t: (
+                        "🙋 " + t._("Taken over by {name} at {time}").format(name=name, time=when)
+                    ),
+                )
+                if previous and previous != caller.person.id:
+                    await tell(
+                        session,
+                        runtime,
+                        previous,
+                        lambda t: t._("{name} took over #{number}.").format(
+                            name=name, number=number
+                        ),
+                    )
+                if previous is None:
+                    await tell(
+                        session,
+                        runtime,
+                        change.incident.reporter_id,
+                        lambda t: t._(
+                            "Your report #{number} was accepted by {name} ({unit})."
+                        ).format(
+                            number=number,
+                            name=name,
+                            unit=runtime.roster.units[caller.person.unit].name,
+                        ),
+                    )
+                answer.say(
+                    session,
+                    tr._("You have taken over #{number}; the escalation has stopped.").format(
+                        number=number
+                    ),
+                )
+            elif change.outcome is Outcome.ALREADY_ACCEPTED:
+                answer.say(
+                    session,
+                    tr._("#{number} is already accepted by {name}.").format(
+                        number=number, name=change.incident.assignee_id
+                    ),
+                )
+            else:
+                answer.say(session, _not_open(tr, change.incident))
+    await answer.finish()
+
+
+async def level_command(update: Update, context: DutyContext) -> None:
+    """``/level <#> <I|II|III|IV>``: the deadlines follow the new level."""
+    tr = context.tr
+    usage = tr._("Usage: /level <number> <I|II|III|IV>, for example /level 17 II")
+    args = await _command_number(update, context, usage, 2)
+    if args is None:
+        return
+    level = args[1].upper()
+    if level not in ("I", "II", "III", "IV"):
+        await reply(update, context, usage)
+        return
+    caller, runtime = require_caller(context), context.runtime
+    answer = Answer(update, context)
+    number = parse_number(args[0]) or 0
+    async with runtime.database.transaction() as session:
+        incident = await _load(session, context, caller, number, answer, allow_assignee=True)
+        if incident is not None:
+            change = await incidents.change_level(
+                session, incident, level, caller.person, runtime.now(), runtime.settings
+            )
+            if change.outcome is Outcome.DONE:
+                answer.say(
+                    session,
+                    tr._(
+                        "#{number} is now level {level}; its deadlines follow the new level."
+                    ).format(number=number, level=level),
+                )
+            else:
+                answer.say(session, _not_open(tr, change.incident))
+    await answer.finish()
+
+
 # --- commands ----------------------------------------------------------------------------
 
 
@@ -367,6 +475,8 @@ async def button(update: Update, context: DutyContext) -> None:
         return
     if data.action == "acc":
         await do_accept(update, context, number)
+    elif data.action == "tko":
+        await do_take_over(update, context, number)
     elif data.action == "mrg":
         into = parse_number(data.args[1])
         if into is None:

@@ -19,6 +19,8 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from bot.services.identity import mark_unreachable, person_for_chat, telegram_ids
 from bot.settings import LANGUAGES
 from handlers.catalog import EVERYONE, commands_for
+from handlers.escalation import firers
+from scheduling.engine import Engine
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -79,6 +81,10 @@ async def on_startup(application: AnyApplication) -> None:
         lambda item, reason: record_unreachable(runtime, item, reason)
     )
     runtime.sender.start()
+    runtime.engine = Engine(runtime.database, runtime.clock, firers(runtime))
+    runtime.engine.on_fired = runtime.sender.wake
+    if application.job_queue is not None:
+        runtime.engine.arm(application.job_queue)
     try:
         await publish_all_commands(application, runtime)
     except TelegramError as exc:
@@ -97,6 +103,7 @@ async def record_unreachable(runtime: Runtime, item: Claimed, reason: str) -> No
 async def on_stop(application: AnyApplication) -> None:
     """Stop delivering (messages in flight are recorded; the rest wait in the outbox)."""
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
+    runtime.engine = None  # the JobQueue stops with the application
     if runtime.sender is not None:
         await runtime.sender.stop()
         runtime.sender = None

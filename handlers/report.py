@@ -85,7 +85,12 @@ async def submit(update: Update, context: DutyContext, draft: Draft) -> Incident
     unit = route_unit(runtime.settings, runtime.roster, draft.category, caller.person.unit)
     async with runtime.database.transaction() as session:
         incident = await create_incident(
-            session, draft=draft, reporter=caller.person, unit_id=unit, at=runtime.now()
+            session,
+            draft=draft,
+            reporter=caller.person,
+            unit_id=unit,
+            at=runtime.now(),
+            settings=runtime.settings,
         )
         duplicate = await duplicate_candidate(session, incident)
         await alert_unit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.settings import LevelPolicy, Settings
 
@@ -31,3 +31,18 @@ def initial_report_due(
 ) -> datetime:
     """When the initial report (首报) is due."""
     return reported_at + policy_for(settings, level, sensitive).initial_report
+
+
+def next_followup_due(settings: Settings, level: str, sensitive: bool, after: datetime) -> datetime:
+    """The next follow-up (续报): the interval after the last official report, or the next fixed
+    daily time (``followup_at``, local), whichever comes first."""
+    policy = policy_for(settings, level, sensitive)
+    candidates = [after + policy.followup_every]
+    tz = settings.timezone
+    local = after.astimezone(tz)
+    for day in range(0, 2):
+        for moment in policy.followup_at:
+            candidate = datetime.combine(local.date() + timedelta(days=day), moment, tzinfo=tz)
+            if candidate > local:
+                candidates.append(candidate.astimezone(UTC))
+    return min(candidates)

@@ -210,3 +210,51 @@ class BotState(Base):
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[dict[str, Any]]
+
+
+class Deadline(Base):
+    """Something that falls due (DESIGN principle 1): the only record of what is due.
+
+    Kinds: ``accept``, ``initial_report``, ``followup``, ``final`` (met by people), and the
+    engine's own ``warning`` (before a report deadline) and ``escalation`` (one rung of the chain
+    after a missed deadline, ``parent_id`` pointing at it). States: ``pending`` → ``met`` or
+    ``fired`` (a missed deadline fires and becomes late for good; it may be met later, late) or
+    ``cancelled``.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        Index("ix_deadlines_due", "state", "due_at"),
+        Index("ix_deadlines_incident", "incident_id", "kind", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    sequence: Mapped[int | None]  # the follow-up number; the escalation rung
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
+    late: Mapped[bool] = mapped_column(default=False)
+    fired_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OfficialReport(Base):
+    """An initial (首报), follow-up (续报) or final (终报) report on an incident."""
+
+    __tablename__ = "official_reports"
+    __table_args__ = (Index("ix_official_reports_incident", "incident_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # initial | followup | final
+    number: Mapped[int] = mapped_column(default=0)  # follow-ups: 1, 2, …
+    author_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    state: Mapped[str] = mapped_column(String(20))  # awaiting_signoff | filed | sent_back
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    filed_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    late: Mapped[bool] = mapped_column(default=False)

@@ -16,9 +16,11 @@ from enum import Enum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import IncidentRow
+from bot.db.models import Deadline, IncidentRow
 from bot.roster import Person, Roster
 from bot.services.events import record_event
+from bot.settings import Settings
+from scheduling import deadlines
 
 OPEN_STATES = ("reported", "accepted", "initial_reported")
 MAX_DESCRIPTION = 3000
@@ -55,7 +57,13 @@ def summarise(description: str) -> str:
 
 
 async def create_incident(
-    session: AsyncSession, *, draft: Draft, reporter: Person, unit_id: str, at: datetime
+    session: AsyncSession,
+    *,
+    draft: Draft,
+    reporter: Person,
+    unit_id: str,
+    at: datetime,
+    settings: Settings,
 ) -> IncidentRow:
     """Store a new incident (state ``reported``) and its first timeline event."""
     incident = IncidentRow(
@@ -91,6 +99,7 @@ async def create_incident(
         level=draft.level,
         category=draft.category,
     )
+    await deadlines.on_reported(session, settings, incident, at)
     return incident
 
 
@@ -171,7 +180,7 @@ async def _conditional(
 
 
 async def accept(
-    session: AsyncSession, incident: IncidentRow, person: Person, at: datetime
+    session: AsyncSession, incident: IncidentRow, person: Person, at: datetime, settings: Settings
 ) -> Change:
     """First press wins: ``reported → accepted`` with the person as assignee."""
     won = await _conditional(
@@ -197,6 +206,7 @@ async def accept(
         new="accepted",
         unit=current.unit_id,
     )
+    await deadlines.on_accepted(session, settings, current, at)
     return Change(Outcome.DONE, current)
 
 
@@ -207,6 +217,7 @@ async def transfer(
     reason: str,
     person: Person,
     at: datetime,
+    settings: Settings,
 ) -> Change:
     """Hand the incident to another unit; it is ``reported`` there until one of its officers
     accepts, and the old assignee stays responsible until then."""
@@ -228,6 +239,7 @@ async def transfer(
         old=from_unit,
         new=to_unit,
     )
+    await deadlines.on_transferred(session, settings, current, at)
     return Change(Outcome.DONE, current)
 
 
@@ -253,6 +265,7 @@ async def dismiss(
         old=old,
         new="dismissed",
     )
+    await deadlines.cancel_all(session, incident.id)
     return Change(Outcome.DONE, current)
 
 
@@ -295,6 +308,7 @@ async def merge(
         subject=subject(into.id),
         duplicate=incident.id,
     )
+    await deadlines.cancel_all(session, incident.id)
     return Change(Outcome.DONE, current)
 
 
@@ -360,3 +374,86 @@ async def awaiting_acceptance(session: AsyncSession, unit_ids: list[str]) -> lis
         .order_by(IncidentRow.id)
     )
     return list(rows)
+
+
+async def take_over(
+    session: AsyncSession, incident: IncidentRow, person: Person, at: datetime, settings: Settings
+) -> Change:
+    """Somebody on the escalation ladder takes charge: they become the assignee (accepting the
+    incident if nobody had), and the escalation stops."""
+    if incident.state not in OPEN_STATES:
+        return Change(Outcome.NOT_OPEN, incident)
+    if incident.state == "reported":
+        change = await accept(session, incident, person, at, settings)
+        if change.outcome is not Outcome.DONE:
+            return change
+    else:
+        old = incident.assignee_id
+        await session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident.id)
+            .values(assignee_id=person.id, version=IncidentRow.version + 1)
+        )
+        record_event(
+            session,
+            at=at,
+            kind="incident.taken_over",
+            actor=person.id,
+            subject=subject(incident.id),
+            old=old,
+            new=person.id,
+        )
+    await deadlines.stop_escalations(session, incident.id)
+    record_event(
+        session,
+        at=at,
+        kind="escalation.stopped",
+        actor=person.id,
+        subject=subject(incident.id),
+        reason="taken over",
+    )
+    current = await get(session, incident.id)
+    assert current is not None
+    return Change(Outcome.DONE, current)
+
+
+async def change_level(
+    session: AsyncSession,
+    incident: IncidentRow,
+    level: str,
+    person: Person,
+    at: datetime,
+    settings: Settings,
+) -> Change:
+    """Raise or lower the level; pending deadlines follow the new level's limits."""
+    if incident.state not in OPEN_STATES:
+        return Change(Outcome.NOT_OPEN, incident)
+    old = incident.level
+    await session.execute(
+        update(IncidentRow)
+        .where(IncidentRow.id == incident.id)
+        .values(level=level, version=IncidentRow.version + 1)
+    )
+    current = await get(session, incident.id)
+    assert current is not None
+    record_event(
+        session,
+        at=at,
+        kind="incident.level_changed",
+        actor=person.id,
+        subject=subject(incident.id),
+        old=old,
+        new=level,
+    )
+    await deadlines.recompute(session, settings, current, at)
+    return Change(Outcome.DONE, current)
+
+
+async def escalated_to(session: AsyncSession, incident_id: int) -> set[str]:
+    """Everyone on the escalation ladders of an incident (who may take it over)."""
+    rows = await session.scalars(
+        select(Deadline.data).where(
+            Deadline.incident_id == incident_id, Deadline.kind == deadlines.ESCALATION
+        )
+    )
+    return {p["person"] for data in rows for rung in data.get("rungs", []) for p in rung}

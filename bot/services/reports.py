@@ -1,0 +1,200 @@
+"""Official reports (SPEC §3.4): initial (首报), follow-up (续报) and final (终报).
+
+A report is written by the assignee (or an officer or leader of the unit), pre-filled from the
+incident and the last report; where the level requires it, the leader on duty signs it off
+before it counts. Filing meets the deadline, moves the incident on, and — for the final report —
+closes it and cancels whatever is still due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Deadline, IncidentRow, OfficialReport
+from bot.i18n import N_
+from bot.roster import Person
+from bot.services.events import record_event
+from bot.services.incidents import OPEN_STATES, subject
+from bot.settings import Settings
+from scheduling import deadlines
+from scheduling.policy import policy_for
+
+KINDS = ("initial", "followup", "final")
+FIELDS = ("what_happened", "casualties", "scope", "trend", "measures", "leaders", "requests")
+FIELD_NAMES = {
+    "what_happened": N_("What happened"),
+    "casualties": N_("Casualties"),
+    "scope": N_("Scope of impact"),
+    "trend": N_("Likely trend"),
+    "measures": N_("Measures taken"),
+    "leaders": N_("Leaders on scene"),
+    "requests": N_("Requests to the upper level"),
+}
+DEADLINE_OF = {
+    "initial": deadlines.INITIAL,
+    "followup": deadlines.FOLLOWUP,
+    "final": deadlines.FINAL,
+}
+
+
+def may_start(incident: IncidentRow, kind: str) -> str | None:
+    """Why a report of ``kind`` cannot be written now (a message id), or ``None``."""
+    if incident.state not in OPEN_STATES:
+        return "closed"
+    if incident.state == "reported":
+        return "not_accepted"
+    if kind == "initial" and incident.state != "accepted":
+        return "initial_done"
+    if kind in ("followup", "final") and incident.state != "initial_reported":
+        return "initial_first"
+    return None
+
+
+async def last_filed(session: AsyncSession, incident_id: int) -> OfficialReport | None:
+    """The latest filed report of an incident."""
+    return await session.scalar(
+        select(OfficialReport)
+        .where(OfficialReport.incident_id == incident_id, OfficialReport.state == "filed")
+        .order_by(OfficialReport.id.desc())
+        .limit(1)
+    )
+
+
+async def prefill(session: AsyncSession, incident: IncidentRow, casualties: str) -> dict[str, str]:
+    """The fields as they stand: the last filed report, else what the incident says."""
+    last = await last_filed(session, incident.id)
+    if last is not None:
+        return {name: str(last.fields.get(name, "")) for name in FIELDS}
+    fields = dict.fromkeys(FIELDS, "")
+    fields["what_happened"] = incident.description
+    fields["casualties"] = casualties
+    return fields
+
+
+async def next_number(session: AsyncSession, incident_id: int, kind: str) -> int:
+    """Follow-ups are numbered 1, 2, …; other kinds are 0."""
+    if kind != "followup":
+        return 0
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OfficialReport)
+        .where(
+            OfficialReport.incident_id == incident_id,
+            OfficialReport.kind == "followup",
+            OfficialReport.state == "filed",
+        )
+    )
+    return int(count or 0) + 1
+
+
+async def submit(
+    session: AsyncSession,
+    incident: IncidentRow,
+    kind: str,
+    fields: dict[str, str],
+    author: Person,
+    at: datetime,
+    settings: Settings,
+) -> OfficialReport:
+    """Store a written report: filed at once, or waiting for the leader's sign-off."""
+    signoff = policy_for(settings, incident.level, incident.sensitive).require_signoff
+    report = OfficialReport(
+        incident_id=incident.id,
+        kind=kind,
+        number=await next_number(session, incident.id, kind),
+        author_id=author.id,
+        state="awaiting_signoff" if signoff else "filed",
+        fields={name: fields.get(name, "") for name in FIELDS},
+        created_at=at,
+        late=False,
+    )
+    session.add(report)
+    await session.flush()
+    record_event(
+        session,
+        at=at,
+        kind="report.written",
+        actor=author.id,
+        subject=subject(incident.id),
+        report=report.id,
+        what=kind,
+        number=report.number,
+        signoff=signoff,
+    )
+    if not signoff:
+        await file(session, incident, report, at, settings)
+    return report
+
+
+async def file(
+    session: AsyncSession,
+    incident: IncidentRow,
+    report: OfficialReport,
+    at: datetime,
+    settings: Settings,
+    approver: Person | None = None,
+) -> None:
+    """The report counts: its deadline is met (late if it was), the incident moves on."""
+    open_deadlines = await deadlines.open_for(session, incident.id, (DEADLINE_OF[report.kind],))
+    report.late = any(d.late or d.due_at < at for d in open_deadlines)
+    report.state, report.filed_at = "filed", at
+    report.approved_by = approver.id if approver else None
+    new_state = {"initial": "initial_reported", "final": "closed"}.get(report.kind, incident.state)
+    await session.execute(
+        update(IncidentRow)
+        .where(IncidentRow.id == incident.id)
+        .values(state=new_state, version=IncidentRow.version + 1)
+    )
+    await session.refresh(incident)
+    record_event(
+        session,
+        at=at,
+        kind="report.filed",
+        actor=approver.id if approver else report.author_id,
+        subject=subject(incident.id),
+        report=report.id,
+        what=report.kind,
+        number=report.number,
+        late=report.late,
+        old=incident.state,
+        new=new_state,
+    )
+    await deadlines.on_report_filed(session, settings, incident, report.kind, report.number, at)
+
+
+async def send_back(
+    session: AsyncSession, report: OfficialReport, leader: Person, reason: str, at: datetime
+) -> None:
+    """The leader returns the report to its author with the reason."""
+    report.state = "sent_back"
+    record_event(
+        session,
+        at=at,
+        kind="report.sent_back",
+        actor=leader.id,
+        subject=subject(report.incident_id),
+        report=report.id,
+        note=reason,
+    )
+
+
+async def claim_signoff(session: AsyncSession, report_id: int) -> OfficialReport | None:
+    """Take a report waiting for sign-off (a conditional update: of two leaders pressing at
+    once, one gets it); ``None`` when it is not waiting any more."""
+    claimed = await session.execute(
+        update(OfficialReport)
+        .where(OfficialReport.id == report_id, OfficialReport.state == "awaiting_signoff")
+        .values(state="signing")
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.get(OfficialReport, report_id, populate_existing=True)
+
+
+async def due_deadline(session: AsyncSession, incident_id: int, kind: str) -> Deadline | None:
+    """The open deadline a report of ``kind`` would meet."""
+    rows = await deadlines.open_for(session, incident_id, (DEADLINE_OF[kind],))
+    return rows[0] if rows else None
