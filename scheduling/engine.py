@@ -13,11 +13,13 @@ that fell due while the bot was down fire at the first tick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,7 +133,8 @@ class Engine:
             return
         due = await self.next_due()
         if self._timer is not None:
-            self._timer.schedule_removal()
+            with contextlib.suppress(JobLookupError):  # it may have run already
+                self._timer.schedule_removal()
             self._timer = None
         if due is None:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +280,14 @@ class BotHarness:
         """Stop and start again on the same database and files."""
         await self.stop()
         await self.start()
+
+    async def advance(self, delta: timedelta) -> int:
+        """Move the fake clock and let the deadline engine fire what fell due; return how many."""
+        self.clock.advance(delta)
+        assert self.runtime is not None and self.runtime.engine is not None
+        fired = await self.runtime.engine.tick()
+        self.runtime.outbox_committed()
+        return fired
 
     def open_chats(self, *telegram_ids: int) -> None:
         """These people have pressed Start in their chat with the bot (so it may message them)."""

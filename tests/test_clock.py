@@ -1,0 +1,279 @@
+"""The reporting clock on a fake clock: deadlines, warnings, late marks, the escalation ladder,
+Take over, official reports with sign-off, level changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
+from bot.settings import load_settings
+from tests.botapi import StandInBotApi, User
+from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, BotHarness
+from tests.test_reports import alert_for, quick_report
+
+EVERYONE = (WANG, LI, QIAN, CHEN, SUN)
+
+
+def escalations(user: User) -> list[str]:
+    return [m.text for m in user.inbox() if "ESCALATION" in m.text or "督办" in m.text]
+
+
+async def rows(harness: BotHarness, model: type, **where: object) -> list:  # type: ignore[type-arg]
+    assert harness.runtime is not None
+    async with harness.runtime.database.sessions() as session:
+        query = select(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return list(await session.scalars(query.order_by(model.id)))
+
+
+async def settle(botapi: StandInBotApi) -> None:
+    """Let the sender deliver what the engine queued."""
+    await botapi.wait_until(lambda: True)
+    import asyncio
+
+    await asyncio.sleep(0.3)
+
+
+async def test_unaccepted_report_escalates_to_leader_then_parent_then_repeats_at_root(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Sewage overflow at the school")
+    qian, chen, sun = harness.user(QIAN), harness.user(CHEN), harness.user(SUN)
+
+    await harness.advance(timedelta(minutes=9, seconds=59))
+    await settle(botapi)
+    assert not escalations(qian)
+    await harness.advance(timedelta(seconds=1))  # the 10-minute accept limit
+    await botapi.wait_until(lambda: len(escalations(qian)) == 1)
+    assert "acceptance is late" in escalations(qian)[0]
+    assert not escalations(chen) and not escalations(sun)
+
+    await harness.advance(timedelta(minutes=5))  # escalation.step: the parent unit (the root)
+    await botapi.wait_until(lambda: len(escalations(chen)) == 1 and len(escalations(sun)) == 1)
+    await harness.advance(timedelta(minutes=14))
+    await settle(botapi)
+    assert len(escalations(chen)) == 1
+    await harness.advance(timedelta(minutes=1))  # escalation.repeat at the top
+    await botapi.wait_until(lambda: len(escalations(chen)) == 2)
+    assert len(escalations(qian)) == 1
+
+    card = next(m for m in qian.inbox() if "ESCALATION" in m.text)
+    answer = await qian.answer_to(await qian.press(card, "Take over"))
+    assert "taken over" in answer["text"]
+    row = (await rows(harness, IncidentRow, id=number))[0]
+    assert (row.state, row.assignee_id) == ("accepted", "qian.bo")
+    await harness.advance(timedelta(minutes=25))  # past the next repeat, before 15:00
+    await settle(botapi)
+    assert len(escalations(chen)) == 2  # stopped
+    [accept] = await rows(harness, Deadline, incident_id=number, kind="accept")
+    assert accept.late and accept.state == "met"
+    kinds = [e.kind for e in await rows(harness, Event, subject=f"incident:{number}")]
+    assert kinds.count("escalation.rung") == 3 and "escalation.stopped" in kinds
+
+
+async def file_report(user: User, command: str, answers: dict[int, str] | None = None) -> str:
+    """Walk an official report's form (keeping every pre-filled value unless told)."""
+    await user.send(command)
+    intro = await user.next_message()
+    assert "short questions" in intro.text or "个简短问题" in intro.text, intro.text
+    for index in range(7):
+        question = await user.next_message()
+        if answers and index in answers:
+            await user.send(answers[index])
+        else:
+            await user.press(question, data="1:ofk")
+    card = await user.next_message()
+    await user.press(card, data="1:ofy:file")
+    return (await user.next_message()).text
+
+
+async def test_missing_initial_report_is_warned_marked_late_and_escalated_until_filed(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Bridge railing damaged")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+
+    await harness.advance(timedelta(minutes=49))
+    await settle(botapi)
+    assert not [m for m in li.inbox() if "Reminder" in m.text]
+    await harness.advance(timedelta(minutes=1))  # warn_before: 10 minutes before 15:00
+    await botapi.wait_until(lambda: any("Reminder" in m.text for m in li.inbox()))
+    assert any("initial report for #1 is due at 2026-11-27 15:00" in m.text for m in li.inbox())
+
+    await harness.advance(timedelta(minutes=10))  # 15:00: late, escalation starts (officer)
+    wang = harness.user(WANG, "Wang")
+    await botapi.wait_until(lambda: len(escalations(wang)) == 1)
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.late and initial.state == "fired"
+    await harness.advance(timedelta(minutes=5))  # backup
+    await botapi.wait_until(lambda: len(escalations(li)) == 1)
+    await harness.advance(timedelta(minutes=2))
+
+    li._read = len(li.inbox())
+    reply = await file_report(li, f"/initial {number}", {2: "three streets", 4: "cordon set up"})
+    assert "is filed" in reply
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.state == "met" and initial.late
+    [report] = await rows(harness, OfficialReport, incident_id=number)
+    assert report.late and report.fields["scope"] == "three streets"
+    row = (await rows(harness, IncidentRow, id=number))[0]
+    assert row.state == "initial_reported"
+    qian = harness.user(QIAN)
+    await botapi.wait_until(lambda: any("Initial report" in m.text for m in qian.inbox()))
+    await harness.advance(timedelta(minutes=30))
+    await settle(botapi)
+    assert len(escalations(qian)) == 0  # the escalation stopped before reaching the leader
+    [followup] = await rows(harness, Deadline, incident_id=number, kind="followup")
+    assert followup.state == "pending"
+
+
+def test_followups_fall_due_at_the_interval_or_the_fixed_time_whichever_first(tmp_path) -> None:
+    from scheduling.policy import next_followup_due
+    from tests.harness import write_config
+
+    settings = load_settings(
+        write_config(tmp_path, base_url="http://x/bot", database_url="sqlite+aiosqlite:///x.db")
+    )
+
+    def local(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=settings.timezone).astimezone(UTC)
+
+    # Level III: every 12 h, and at 08:00 and 17:00.
+    assert next_followup_due(settings, "III", False, local("2026-11-27T14:10")) == local(
+        "2026-11-27T17:00"
+    )
+    assert next_followup_due(settings, "III", False, local("2026-11-27T17:05")) == local(
+        "2026-11-28T05:05"
+    )
+    # Level I: every 2 h — the interval comes first.
+    assert next_followup_due(settings, "I", False, local("2026-11-27T14:10")) == local(
+        "2026-11-27T16:10"
+    )
+    # Level IV: no fixed times, every day.
+    assert next_followup_due(settings, "IV", False, local("2026-11-27T14:10")) == local(
+        "2026-11-28T14:10"
+    )
+    # Sensitive counts as level II whatever the level.
+    assert next_followup_due(settings, "IV", True, local("2026-11-27T14:10")) == local(
+        "2026-11-27T17:00"
+    )
+
+
+async def test_level_one_report_needs_signoff_and_reaches_the_root(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Dam seepage at the reservoir")
+    wang = harness.user(WANG, "Wang", "en")
+    await alert_for(wang)
+    await wang.send(f"/accept {number}")
+    await wang.next_message()
+    await wang.send(f"/level {number} I")
+    assert "I" in (await wang.next_message()).text
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 30 minutes for level I
+
+    reply = await file_report(wang, f"/initial {number}")
+    assert "Qian Bo" in reply  # waiting for the leader's sign-off
+    [report] = await rows(harness, OfficialReport, incident_id=number)
+    assert report.state == "awaiting_signoff"
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.state == "pending"  # not met until approved
+
+    qian, chen, sun = harness.user(QIAN), harness.user(CHEN), harness.user(SUN)
+    await botapi.wait_until(lambda: any("Sign-off" in m.text for m in qian.inbox()))
+    card = next(m for m in qian.inbox() if "Sign-off" in m.text)
+    assert not any("首报" in m.text for m in chen.inbox())
+    answer = await qian.answer_to(await qian.press(card, "Approve"))
+    assert "filed" in answer["text"]
+    await botapi.wait_until(
+        lambda: (
+            any("Initial report" in m.text for m in chen.inbox())
+            and any("Initial report" in m.text for m in sun.inbox())
+        )
+    )
+    [report] = await rows(harness, OfficialReport, incident_id=number)
+    assert (report.state, report.approved_by, report.late) == ("filed", "qian.bo", False)
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.state == "met" and not initial.late
+
+
+async def test_a_report_sent_back_does_not_count(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Gas pipeline rupture")
+    wang = harness.user(WANG, "Wang", "en")
+    await alert_for(wang)
+    await wang.send(f"/accept {number}")
+    await wang.next_message()
+    await wang.send(f"/level {number} II")
+    await wang.next_message()
+    await file_report(wang, f"/initial {number}")
+    qian = harness.user(QIAN)
+    await botapi.wait_until(lambda: any("Sign-off" in m.text for m in qian.inbox()))
+    card = next(m for m in qian.inbox() if "Sign-off" in m.text)
+    qian._read = len(qian.inbox())
+    await qian.press(card, "Send back")
+    assert "reason" in (await qian.next_message()).text
+    await qian.send("casualty figures are missing")
+    await botapi.wait_until(
+        lambda: any("casualty figures are missing" in m.text for m in wang.inbox())
+    )
+    [report] = await rows(harness, OfficialReport, incident_id=number)
+    assert report.state == "sent_back"
+    row = (await rows(harness, IncidentRow, id=number))[0]
+    assert row.state == "accepted"
+
+
+async def test_raising_the_level_makes_an_overdue_report_fire_at_once(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Warehouse fire, spreading")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await harness.advance(timedelta(minutes=40))  # unassessed: initial report due at 60 min
+    await settle(botapi)
+    wang = harness.user(WANG)
+    assert not escalations(wang)
+    await li.send(f"/level {number} I")  # level I: due at 30 min, so 10 minutes late already
+    await botapi.wait_until(lambda: len(escalations(wang)) == 1, timeout=10)
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.late and initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)
+
+
+async def test_final_report_closes_the_incident_and_cancels_what_is_due(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Power cut in district 4")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await li.send(f"/final {number}")
+    assert "initial report" in (await li.next_message()).text  # first the initial report
+    await file_report(li, f"/initial {number}")
+    assert "is filed" in await file_report(li, f"/final {number}")
+    row = (await rows(harness, IncidentRow, id=number))[0]
+    assert row.state == "closed"
+    pending = [d for d in await rows(harness, Deadline, incident_id=number) if d.state == "pending"]
+    assert pending == []
+    await botapi.wait_until(lambda: any("is closed" in m.text for m in xu.inbox()))
