@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 Firer = Callable[[AsyncSession, Deadline, datetime], Awaitable[None]]
 SWEEP_SECONDS = 1.0
 BATCH = 200
+
+
+class _BatchFailed(Exception):
+    """A firing failed in a batch fired without savepoints: redo the batch with them."""
 
 
 class Engine:
@@ -50,58 +54,82 @@ class Engine:
     async def tick(self) -> int:
         """Fire everything due now; return how many fired. Safe to call at any time."""
         async with self._lock:
-            fired = 0
+            fired, failed = 0, set[int]()
             while True:
                 now = self.clock.now()
-                due = await self._due_ids(now)
-                if not due:
-                    break
-                for deadline_id in due:
-                    fired += await self._fire_one(deadline_id, now)
-                if len(due) < BATCH:
+                done, batch = await self._fire_batch(now, failed)
+                fired += done
+                if batch < BATCH:
                     break
             if fired:
                 self.on_fired()
             return fired
 
-    async def _due_ids(self, now: datetime) -> list[int]:
-        query = (
+    async def _fire_batch(self, now: datetime, failed: set[int]) -> tuple[int, int]:
+        """Claim up to ``BATCH`` due deadlines with one conditional update and fire them in the
+        same transaction. If a firing fails, the batch is rolled back and fired again with a
+        savepoint per deadline, so that only the failing one is put back (to fire again at
+        the next tick). Returns (fired, claimed)."""
+        try:
+            return await self._claim_and_fire(now, failed, isolate=False)
+        except _BatchFailed:
+            return await self._claim_and_fire(now, failed, isolate=True)
+
+    async def _claim_and_fire(
+        self, now: datetime, failed: set[int], *, isolate: bool
+    ) -> tuple[int, int]:
+        due = (
             select(Deadline.id)
-            .where(Deadline.state == PENDING, Deadline.due_at <= now)
+            .where(
+                Deadline.state == PENDING,
+                Deadline.due_at <= now,
+                Deadline.id.not_in(failed) if failed else true(),
+            )
             .order_by(Deadline.due_at, Deadline.id)
             .limit(BATCH)
         )
-        async with self.database.sessions() as session:
-            return list(await session.scalars(query))
-
-    async def _fire_one(self, deadline_id: int, now: datetime) -> int:
-        try:
-            async with self.database.transaction() as session:
-                query = select(Deadline).where(
-                    Deadline.id == deadline_id, Deadline.state == PENDING
-                )
-                if self.database.is_postgresql:
-                    query = query.with_for_update(skip_locked=True)
-                deadline = await session.scalar(query)
-                if deadline is None:
-                    return 0  # met, cancelled, or another engine has it
-                claimed = await session.execute(
+        if self.database.is_postgresql:
+            due = due.with_for_update(skip_locked=True)
+        fired = 0
+        async with self.database.transaction() as session:
+            claimed = list(
+                await session.scalars(
                     update(Deadline)
-                    .where(Deadline.id == deadline_id, Deadline.state == PENDING)
+                    .where(Deadline.id.in_(due.scalar_subquery()), Deadline.state == PENDING)
                     .values(state=FIRED, fired_at=now)
+                    .returning(Deadline),
+                    execution_options={"synchronize_session": False},
                 )
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    return 0
-                await session.refresh(deadline)
-                firer = self.firers.get(deadline.kind)
-                if firer is not None:
-                    await firer(session, deadline, now)
-                else:
-                    log.error("no firer for deadline kind %s", deadline.kind)
-            return 1
-        except Exception:
-            log.exception("firing deadline %s failed; it stays pending", deadline_id)
-            return 0
+            )
+            for deadline in sorted(claimed, key=lambda d: (d.due_at, d.id)):
+                if not isolate:
+                    try:
+                        await self._fire(session, deadline, now)
+                    except Exception as error:
+                        raise _BatchFailed from error
+                    fired += 1
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await self._fire(session, deadline, now)
+                    fired += 1
+                except Exception:
+                    log.exception("firing deadline %s failed; it will fire again", deadline.id)
+                    failed.add(deadline.id)
+                    await session.execute(
+                        update(Deadline)
+                        .where(Deadline.id == deadline.id)
+                        .values(state=PENDING, fired_at=None),
+                        execution_options={"synchronize_session": False},
+                    )
+        return fired, len(claimed)
+
+    async def _fire(self, session: AsyncSession, deadline: Deadline, now: datetime) -> None:
+        firer = self.firers.get(deadline.kind)
+        if firer is None:
+            log.error("no firer for deadline kind %s", deadline.kind)
+            return
+        await firer(session, deadline, now)
 
     async def next_due(self) -> datetime | None:
         """When the next pending deadline falls due."""

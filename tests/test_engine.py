@@ -1,0 +1,136 @@
+"""The deadline engine: exactly once across engines and restarts, on the real clock too."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.engine import Database
+from bot.db.migrate import upgrade
+from bot.db.models import Deadline, Event
+from bot.services.events import record_event
+from scheduling.clock import SystemClock
+from scheduling.deadlines import add
+from scheduling.engine import Engine
+from tests.botapi import StandInBotApi
+from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, write_config
+from tests.test_run_process import start_bot
+
+
+async def probe(session: AsyncSession, deadline: Deadline, now: datetime) -> None:
+    record_event(session, at=now, kind="probe.fired", subject=f"deadline:{deadline.id}")
+
+
+async def test_two_engines_on_one_database_fire_every_deadline_exactly_once(
+    database_url: str,
+) -> None:
+    first, second = Database(database_url), Database(database_url)
+    await upgrade(first)
+    past = datetime.now(UTC) - timedelta(seconds=5)
+    async with first.transaction() as session:
+        for n in range(300):
+            add(session, None, "probe", past + timedelta(milliseconds=n))
+    engines = [Engine(db, SystemClock(), {"probe": probe}) for db in (first, second)]
+    counts = await asyncio.gather(*(engine.tick() for engine in engines))
+    assert sum(counts) == 300
+    async with first.sessions() as session:
+        fired = Counter(
+            await session.scalars(select(Event.subject).where(Event.kind == "probe.fired"))
+        )
+        states = set(await session.scalars(select(Deadline.state)))
+    assert len(fired) == 300 and set(fired.values()) == {1}
+    assert states == {"fired"}
+    await first.close()
+    await second.close()
+
+
+async def test_a_firing_that_fails_leaves_the_deadline_to_fire_again(database_url: str) -> None:
+    database = Database(database_url)
+    await upgrade(database)
+    async with database.transaction() as session:
+        add(session, None, "probe", datetime.now(UTC) - timedelta(seconds=1))
+    attempts = []
+
+    async def flaky(session: AsyncSession, deadline: Deadline, now: datetime) -> None:
+        attempts.append(deadline.id)
+        if len(attempts) <= 2:  # the batch attempt and the isolated retry both fail
+            raise RuntimeError("the database went away mid-firing")
+        await probe(session, deadline, now)
+
+    engine = Engine(database, SystemClock(), {"probe": flaky})
+    assert await engine.tick() == 0
+    assert await engine.tick() == 1
+    assert await engine.tick() == 0
+    async with database.sessions() as session:
+        assert (
+            len((await session.scalars(select(Event).where(Event.kind == "probe.fired"))).all())
+            == 1
+        )
+    await database.close()
+
+
+async def test_escalation_due_while_the_bot_was_down_arrives_once_after_restart(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str
+) -> None:
+    config = write_config(
+        tmp_path,
+        base_url=botapi.base_url,
+        database_url=database_url,
+        extra='\n[levels.unassessed]\naccept = "2s"\n\n[escalation]\nstep = "1s"\nrepeat = "30s"\n',
+    )
+    botapi.started_chats.update({WANG, LI, QIAN, CHEN, SUN})
+    first = await start_bot(config)
+    try:
+        xu = botapi.user(XU, "Xu")
+        await xu.send("/report Transformer explosion near the market")
+        await xu.next_message(timeout=30)  # received as #1: committed
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    await asyncio.sleep(3)  # the accept limit passes while the bot is down
+
+    qian = botapi.user(QIAN, "Qian")
+    second = await start_bot(config)
+    try:
+        await botapi.wait_until(
+            lambda: any("ESCALATION" in m.text for m in qian.inbox()), timeout=30
+        )
+        chen = botapi.user(CHEN, "Chen")
+        await botapi.wait_until(
+            lambda: any("ESCALATION" in m.text for m in chen.inbox()), timeout=30
+        )
+        await asyncio.sleep(2)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), timeout=30)
+    assert sum("ESCALATION" in m.text for m in qian.inbox()) == 1
+    assert sum("ESCALATION" in m.text for m in chen.inbox()) == 1
+
+
+async def test_one_failing_firing_does_not_hold_back_the_others(database_url: str) -> None:
+    database = Database(database_url)
+    await upgrade(database)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    async with database.transaction() as session:
+        rows = [add(session, None, "probe", past + timedelta(milliseconds=n)) for n in range(3)]
+        await session.flush()
+        broken = rows[1].id
+
+    async def picky(session: AsyncSession, deadline: Deadline, now: datetime) -> None:
+        if deadline.id == broken:
+            raise RuntimeError("this one always fails")
+        await probe(session, deadline, now)
+
+    engine = Engine(database, SystemClock(), {"probe": picky})
+    assert await engine.tick() == 2
+    async with database.sessions() as session:
+        states = dict((await session.execute(select(Deadline.id, Deadline.state))).all())
+    assert states[broken] == "pending"
+    assert sorted(v for k, v in states.items() if k != broken) == ["fired", "fired"]
+    await database.close()
