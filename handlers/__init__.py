@@ -29,6 +29,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         onboarding,
         profile,
         report,
+        supervision,
     )
     from handlers.context import identify_caller, record_update
     from handlers.errors import on_error
@@ -53,6 +54,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "addinfo": my_incidents.add_info,
         "mine": my_incidents.mine,
         "level": incident_actions.level_command,
+        "status": supervision.status,
+        "incident": supervision.incident_command,
+        "overdue": supervision.overdue_command,
+        "bulletin": supervision.bulletin_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
@@ -61,6 +66,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(incident_actions.button, pattern=r"^1:(acc|trf|tru|dis|mrg|tko):")
     )
     application.add_handler(CallbackQueryHandler(official.signoff_button, pattern=r"^1:(apr|sbk):"))
+    application.add_handler(CallbackQueryHandler(supervision.status_button, pattern=r"^1:stp:"))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

@@ -28,6 +28,7 @@ ACTIONS: dict[str, int] = {
     "rp": 0,  # report form: photos done
     "ry": 1,  # report form: send or cancel
     "tko": 1,  # take over an escalated incident
+    "stp": 1,  # /status: the next page
     "ofk": 0,  # official report form: keep the value shown
     "ofy": 1,  # official report form: file or cancel
     "apr": 1,  # approve an official report (sign-off)

@@ -88,6 +88,27 @@ COMMANDS: tuple[CommandInfo, ...] = (
         usage="[unit]",
     ),
     CommandInfo(
+        "status",
+        N_("Open incidents in your scope, by level, with what is due"),
+        frozenset({"leader", "supervisor", "admin"}),
+    ),
+    CommandInfo(
+        "overdue",
+        N_("Everything late or overdue in your scope, worst first"),
+        frozenset({"leader", "supervisor", "admin"}),
+    ),
+    CommandInfo(
+        "incident",
+        N_("An incident's full card and timeline"),
+        usage="<number>",
+    ),
+    CommandInfo(
+        "bulletin",
+        N_("The duty bulletin for the last day or week, with a chart"),
+        frozenset({"leader", "supervisor", "admin"}),
+        usage="[day|week]",
+    ),
+    CommandInfo(
         "roster",
         N_("Show the roster now, or reload it from its file"),
         frozenset({"admin"}),

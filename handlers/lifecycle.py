@@ -20,6 +20,7 @@ from bot.services.identity import mark_unreachable, person_for_chat, telegram_id
 from bot.settings import LANGUAGES
 from handlers.catalog import EVERYONE, commands_for
 from handlers.escalation import firers
+from handlers.supervision import BULLETIN, bulletin_firer, ensure_daily_bulletin
 from scheduling.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,10 @@ async def on_startup(application: AnyApplication) -> None:
         lambda item, reason: record_unreachable(runtime, item, reason)
     )
     runtime.sender.start()
-    runtime.engine = Engine(runtime.database, runtime.clock, firers(runtime))
+    await ensure_daily_bulletin(runtime)
+    runtime.engine = Engine(
+        runtime.database, runtime.clock, {**firers(runtime), BULLETIN: bulletin_firer(runtime)}
+    )
     runtime.engine.on_fired = runtime.sender.wake
     if application.job_queue is not None:
         runtime.engine.arm(application.job_queue)

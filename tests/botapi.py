@@ -90,6 +90,8 @@ class StandInBotApi:
         self.started_chats: set[int] = set()
         self.blocked_by: set[int] = set()
         self.faults: list[Fault] = []
+        self.uploads: dict[str, bytes] = {}
+        self.actors: dict[int, User] = {}
         self.random_fault_rate = 0.0
         self.random_fault_methods: frozenset[str] = frozenset()
         self._random = random.Random(0)
@@ -237,7 +239,13 @@ class StandInBotApi:
             raw: dict[str, Any] = await request.json()
         else:
             form = await request.post()
-            raw = {k: v for k, v in form.items() if isinstance(v, str)}
+            raw = {}
+            for key, value in form.items():
+                if isinstance(value, str):
+                    raw[key] = value
+                else:  # an uploaded file (multipart): keep its bytes
+                    self.uploads[key] = value.file.read()
+                    raw[key] = f"upload:{key}"
         params: dict[str, Any] = {}
         for name, value in raw.items():
             if name not in fields:
@@ -380,6 +388,8 @@ class StandInBotApi:
         self._check_chat(chat_id)
         self._check_rate(chat_id)
         ids = self._message_ids.setdefault(chat_id, itertools.count(1))
+        if photo.startswith("upload:"):
+            params = {**params, "photo_bytes": self.uploads.pop(photo.removeprefix("upload:"))}
         sent = Sent(
             chat_id,
             next(ids),
@@ -454,9 +464,15 @@ class StandInBotApi:
             self._changed.notify_all()
         return update
 
-    def user(self, user_id: int, first_name: str, language_code: str | None = "en") -> User:
-        """An actor who talks to the bot in a private chat."""
-        return User(self, user_id, first_name, language_code)
+    def user(
+        self, user_id: int, first_name: str = "User", language_code: str | None = "en"
+    ) -> User:
+        """The actor for a Telegram user (one per id: it remembers what the test has read)."""
+        actor = self.actors.get(user_id)
+        if actor is None:
+            actor = self.actors[user_id] = User(self, user_id, first_name, language_code)
+        actor.language_code = language_code
+        return actor
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until ``predicate()`` holds (re-checked after every call the bot makes)."""

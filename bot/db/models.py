@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -124,6 +125,7 @@ class OutboxMessage(Base):
     priority: Mapped[int] = mapped_column(default=5)  # 0 = level I … 5 = routine
     text: Mapped[str] = mapped_column(Text)  # the caption of a photo
     photo: Mapped[str | None] = mapped_column(String(200))  # a Telegram file id
+    photo_data: Mapped[bytes | None] = mapped_column(LargeBinary)  # or an image to upload
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     edit_message_id: Mapped[int | None]

@@ -91,13 +91,14 @@ def enqueue(
 def enqueue_photo(
     session: AsyncSession,
     chat_id: int,
-    photo: str,
+    photo: str | bytes,
     caption: str = "",
     *,
     person_id: str | None = None,
     priority: int = ROUTINE,
 ) -> OutboxMessage:
-    """Queue a photo (a Telegram file id) with a caption of at most 1024 characters."""
+    """Queue a photo (a Telegram file id, or PNG bytes to upload) with a caption of at most
+    1024 characters."""
     now = utcnow()
     if len(caption) > MAX_CAPTION:
         caption = caption[: MAX_CAPTION - 1] + "…"
@@ -107,7 +108,8 @@ def enqueue_photo(
         method=PHOTO,
         priority=priority,
         text=caption,
-        photo=photo,
+        photo=photo if isinstance(photo, str) else None,
+        photo_data=photo if isinstance(photo, bytes) else None,
         state=PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -165,7 +167,7 @@ class Claimed:
     text: str
     reply_markup: dict[str, Any] | None
     edit_message_id: int | None
-    photo: str | None
+    photo: str | bytes | None
     attempts: int
     created_at: datetime
 
@@ -257,7 +259,7 @@ async def claim(
                 text=row.text,
                 reply_markup=row.reply_markup,
                 edit_message_id=message_id,
-                photo=row.photo,
+                photo=row.photo if row.photo is not None else row.photo_data,
                 attempts=row.attempts + 1,
                 created_at=row.created_at,
             )

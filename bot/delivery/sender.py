@@ -19,7 +19,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.db.engine import Database
@@ -186,8 +193,13 @@ class Sender:
                 reply_markup=markup,
             )
         if item.method == PHOTO and item.photo is not None:
+            photo = (
+                InputFile(item.photo, filename="image.png")
+                if isinstance(item.photo, bytes)
+                else item.photo
+            )
             return await self.bot.send_photo(
-                item.chat_id, item.photo, caption=item.text or None, reply_markup=markup
+                item.chat_id, photo, caption=item.text or None, reply_markup=markup
             )
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
 

@@ -1,0 +1,198 @@
+"""What supervisors see (SPEC §3.5): open incidents and their next deadline with a colour,
+overdue items, and the periodic bulletin's numbers. Read-only."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Deadline, IncidentRow, OfficialReport
+from bot.roster import Person, Roster
+from bot.services.incidents import OPEN_STATES
+from bot.settings import Settings
+from scheduling.deadlines import ESCALATION, FIRED, MEETABLE, PENDING, WARNING
+from scheduling.policy import policy_for
+
+RED, YELLOW, BLUE, NONE = "🔴", "🟡", "🔵", "▫️"
+LEVEL_ORDER = ("I", "II", "III", "IV", "unassessed")
+
+
+def scope_of(roster: Roster, person: Person, at: datetime) -> list[str] | None:
+    """The units a person may watch: a supervisor their unit and all below, an admin every
+    unit, a leader their unit (and any they hold a position in now); ``None``: nobody's."""
+    if "admin" in person.roles:
+        return list(roster.units)
+    if "supervisor" in person.roles:
+        return roster.descendants(person.unit)
+    if "leader" in person.roles:
+        units = {person.unit} | {h.unit for h in roster.holdings(person.id, at)}
+        return sorted(units)
+    return None
+
+
+@dataclass
+class Watched:
+    """An open incident with what is due and how worried to be."""
+
+    incident: IncidentRow
+    colour: str
+    next_due: Deadline | None
+    overdue: list[Deadline] = field(default_factory=list)
+
+
+def _escalated_past_unit(incident: IncidentRow, escalations: list[Deadline]) -> bool:
+    for row in escalations:
+        if row.state != FIRED:
+            continue
+        rungs = row.data.get("rungs", [])
+        index = min(row.sequence or 0, len(rungs) - 1) if rungs else -1
+        if index >= 0 and any(p["unit"] != incident.unit_id for p in rungs[index]):
+            return True
+    return False
+
+
+def colour_of(
+    incident: IncidentRow, rows: list[Deadline], settings: Settings, now: datetime
+) -> tuple[str, Deadline | None, list[Deadline]]:
+    """🔴 escalated past the unit or overdue by more than one step; 🟡 late with the chain
+    still inside the unit, or a warning ignored; 🔵 a deadline near; otherwise nothing."""
+    meetable = [r for r in rows if r.kind in MEETABLE]
+    overdue = sorted((r for r in meetable if r.state == FIRED), key=lambda r: r.due_at)
+    pending = sorted((r for r in meetable if r.state == PENDING), key=lambda r: r.due_at)
+    next_due = overdue[0] if overdue else (pending[0] if pending else None)
+    escalations = [r for r in rows if r.kind == ESCALATION]
+    step = settings.escalation.step
+    if overdue and (_escalated_past_unit(incident, escalations) or now - overdue[0].due_at > step):
+        return RED, next_due, overdue
+    warned = any(
+        r.kind == WARNING and r.state == FIRED and any(p.id == r.parent_id for p in pending)
+        for r in rows
+    )
+    if overdue or warned:
+        return YELLOW, next_due, overdue
+    near = policy_for(settings, incident.level, incident.sensitive).warn_before
+    if pending and pending[0].due_at - now <= near:
+        return BLUE, next_due, overdue
+    return NONE, next_due, overdue
+
+
+async def watched(
+    session: AsyncSession, settings: Settings, units: list[str], now: datetime
+) -> list[Watched]:
+    """Open incidents of ``units`` (drills included, marked), by level then number."""
+    incidents = list(
+        await session.scalars(
+            select(IncidentRow).where(
+                IncidentRow.unit_id.in_(units), IncidentRow.state.in_(OPEN_STATES)
+            )
+        )
+    )
+    by_incident: dict[int, list[Deadline]] = defaultdict(list)
+    if incidents:
+        for row in await session.scalars(
+            select(Deadline).where(
+                Deadline.incident_id.in_([i.id for i in incidents]),
+                Deadline.state.in_((PENDING, FIRED)),
+            )
+        ):
+            by_incident[row.incident_id or 0].append(row)
+    out = []
+    for incident in incidents:
+        colour, next_due, overdue = colour_of(incident, by_incident[incident.id], settings, now)
+        out.append(Watched(incident, colour, next_due, overdue))
+    out.sort(key=lambda w: (LEVEL_ORDER.index(w.incident.level), w.incident.id))
+    return out
+
+
+async def overdue(
+    session: AsyncSession, settings: Settings, units: list[str], now: datetime
+) -> list[tuple[IncidentRow, Deadline]]:
+    """Every deadline in scope that was missed and is still not met, worst first."""
+    return sorted(
+        ((w.incident, d) for w in await watched(session, settings, units, now) for d in w.overdue),
+        key=lambda pair: pair[1].due_at,
+    )
+
+
+@dataclass
+class UnitFigures:
+    """One unit's line of the bulletin."""
+
+    unit: str
+    received: int = 0
+    accept_minutes: list[float] = field(default_factory=list)
+    initial_on_time: int = 0
+    initial_late: int = 0
+    followups_missed: int = 0
+    open_items: int = 0
+
+    @property
+    def median_accept(self) -> float | None:
+        """Median minutes to accept."""
+        return statistics.median(self.accept_minutes) if self.accept_minutes else None
+
+    @property
+    def worst_accept(self) -> float | None:
+        """The longest minutes to accept."""
+        return max(self.accept_minutes) if self.accept_minutes else None
+
+
+async def bulletin(
+    session: AsyncSession, units: list[str], start: datetime, end: datetime
+) -> list[UnitFigures]:
+    """The bulletin's numbers per unit for reports received in ``[start, end)``; drills are
+    left out. Open items are counted as they stand at ``end``."""
+    figures = {unit: UnitFigures(unit) for unit in units}
+    received = list(
+        await session.scalars(
+            select(IncidentRow).where(
+                IncidentRow.unit_id.in_(units),
+                IncidentRow.drill.is_(False),
+                IncidentRow.reported_at >= start,
+                IncidentRow.reported_at < end,
+            )
+        )
+    )
+    ids = [i.id for i in received]
+    for incident in received:
+        line = figures[incident.unit_id]
+        line.received += 1
+        if incident.accepted_at is not None:
+            line.accept_minutes.append(
+                (incident.accepted_at - incident.reported_at) / timedelta(minutes=1)
+            )
+    unit_of = {i.id: i.unit_id for i in received}
+    if ids:
+        for report in await session.scalars(
+            select(OfficialReport).where(
+                OfficialReport.incident_id.in_(ids),
+                OfficialReport.kind == "initial",
+                OfficialReport.state == "filed",
+            )
+        ):
+            line = figures[unit_of[report.incident_id]]
+            if report.late:
+                line.initial_late += 1
+            else:
+                line.initial_on_time += 1
+        for deadline in await session.scalars(
+            select(Deadline).where(
+                Deadline.incident_id.in_(ids), Deadline.kind == "followup", Deadline.late.is_(True)
+            )
+        ):
+            figures[unit_of[deadline.incident_id or 0]].followups_missed += 1
+    for incident in await session.scalars(
+        select(IncidentRow).where(
+            IncidentRow.unit_id.in_(units),
+            IncidentRow.drill.is_(False),
+            IncidentRow.state.in_(OPEN_STATES),
+            IncidentRow.reported_at < end,
+        )
+    ):
+        figures[incident.unit_id].open_items += 1
+    return list(figures.values())

@@ -1,0 +1,306 @@
+"""The supervisor's view: /status with colours, /overdue, /incident, the bulletin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select
+
+from bot.db.models import Deadline, IncidentRow, OfficialReport
+from tests.botapi import StandInBotApi
+from tests.harness import CHEN, GAO, HE, LI, MA, QIAN, SUN, WANG, WU, XU, ZHENG, ZHOU, BotHarness
+from tests.test_clock import settle
+from tests.test_reports import alert_for, quick_report
+
+EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG, HE, GAO, ZHOU)
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def line_of(text: str, number: int) -> str:
+    return next(line for line in text.splitlines() if f" #{number} " in line)
+
+
+async def seed_the_afternoon(harness: BotHarness, botapi: StandInBotApi) -> None:
+    """Ends at 14:25 local: #1 water, accepted, initial report due 15:00; #2 emergency, never
+    accepted, escalated up to the city; #3 water, acceptance missed at 14:24, escalation still
+    inside the unit; #4 water, to be accepted by 14:30."""
+    harness.open_chats(*EVERYONE)
+    xu, ma = harness.user(XU, "Xu"), harness.user(MA, "Ma")
+    assert await quick_report(harness, xu, "Collapsed retaining wall") == 1
+    wang = harness.user(WANG, "Wang", "en")
+    await alert_for(wang)
+    await wang.send("/accept 1")
+    await wang.next_message()
+    assert await quick_report(harness, ma, "Chlorine smell at the pool") == 2
+    await harness.advance(timedelta(minutes=14))
+    assert await quick_report(harness, xu, "Water main leak on 5th Avenue") == 3
+    await harness.advance(timedelta(minutes=6))
+    assert await quick_report(harness, xu, "Flooded basement on Elm Street") == 4
+    await harness.advance(timedelta(minutes=5))
+    await settle(botapi)
+
+
+async def test_status_and_overdue_show_exactly_the_scope_with_the_right_colours(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    await seed_the_afternoon(harness, botapi)
+    gao = harness.user(GAO, "Gao")  # the water authority's supervisor
+    await gao.send("/status")
+    text = (await gao.next_message()).text
+    assert "Open incidents: 3" in text
+    assert " #2 " not in text  # another bureau's
+    assert line_of(text, 1).startswith("▫️") and "initial report due 2026-11-27 15:00" in text
+    assert line_of(text, 3).startswith("🟡")
+    assert line_of(text, 4).startswith("🔵")
+    zhou = harness.user(ZHOU, "Zhou")  # the city's supervisor sees every unit
+    await zhou.send("/status")
+    text = (await zhou.next_message()).text
+    assert "Open incidents: 4 — 🔴 1 · 🟡 1 · 🔵 1" in text
+    assert line_of(text, 2).startswith("🔴")
+    await zhou.send("/overdue")
+    overdue = (await zhou.next_message()).text.splitlines()
+    assert overdue[0] == "Overdue: 2"
+    assert overdue[1].startswith("#2 ") and "late by 15m" in overdue[1]
+    assert overdue[2].startswith("#3 ") and "late by 1m" in overdue[2]
+    await gao.send("/overdue")
+    assert (await gao.next_message()).text.startswith("Overdue: 1")
+    xu = harness.user(XU, "Xu")
+    await xu.send("/status")
+    assert "for supervisors" in (await xu.next_message()).text
+
+
+async def test_incident_shows_the_whole_timeline_in_order(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    await seed_the_afternoon(harness, botapi)
+    zhou = harness.user(ZHOU, "Zhou")
+    await zhou.send("/incident 2")
+    text = (await zhou.next_message()).text
+    timeline = text.split("Timeline:")[1].strip().splitlines()
+    assert [line.split(" · ", 1)[1].split(":")[0] for line in timeline[:3]] == [
+        "reported by Ma Lin",
+        "alert sent to Wu Gang, Zheng Mei",
+        "deadline missed",
+    ]
+    assert timeline[0].startswith("2026-11-27 14:00")
+    assert "escalation, rung 1: told He Jun" in text
+    assert "escalation, rung 2: told Chen Jing, Sun Li" in text
+    assert text.index("rung 1") < text.index("rung 2")
+    assert "acceptance: 2026-11-27 14:10 · missed · LATE by 15m" in text
+    gao = harness.user(GAO, "Gao")
+    await gao.send("/incident 2")
+    assert "outside what you may see" in (await gao.next_message()).text
+
+
+async def test_status_in_chinese(harness: BotHarness, botapi: StandInBotApi) -> None:
+    await seed_the_afternoon(harness, botapi)
+    zhou = harness.user(ZHOU, "Zhou")
+    await zhou.send("/lang zh")
+    await zhou.next_message()
+    await zhou.send("/status")
+    text = (await zhou.next_message()).text
+    assert "未办结事件：4" in text and "督办" not in text
+    await zhou.send("/overdue")
+    assert "超时事项：2" in (await zhou.next_message()).text
+
+
+async def test_two_hundred_open_incidents_come_in_pages_under_the_limit(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    assert harness.runtime is not None
+    now = harness.clock.now()
+    async with harness.runtime.database.transaction() as session:
+        await session.execute(
+            insert(IncidentRow),
+            [
+                {
+                    "unit_id": "water",
+                    "level": ["I", "II", "III", "IV"][n % 4],
+                    "sensitive": False,
+                    "summary": f"Seeded incident number {n} with a reasonably long summary line",
+                    "description": "",
+                    "reported_at": now,
+                    "reporter_id": "xu.tao",
+                    "attachments": [],
+                    "drill": False,
+                    "state": "reported",
+                    "version": 1,
+                }
+                for n in range(200)
+            ],
+        )
+    gao = harness.user(GAO, "Gao")
+    await gao.send("/status")
+    page = await gao.next_message()
+    pages = [page]
+    while page.buttons():
+        await gao.press(page, "Next page")
+        page = await gao.next_message()
+        pages.append(page)
+    assert len(pages) >= 3
+    assert all(len(p.text) < 4096 for p in pages)
+    assert pages[0].text.startswith(f"(1/{len(pages)})")
+    listed = [line for p in pages for line in p.text.splitlines() if " #" in line]
+    assert len(listed) == 200
+
+
+async def test_bulletin_numbers_match_a_hand_computed_fixture(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    assert harness.runtime is not None
+    now = harness.clock.now()  # 14:00 local; the day's bulletin covers the last 24 hours
+
+    def at(minutes: int) -> datetime:
+        return now - timedelta(minutes=minutes)
+
+    rows = [
+        # water: 3 received (accepted after 4, 10 and 16 minutes), 1 drill, 1 too old
+        dict(id=101, unit_id="water", reported_at=at(600), accepted_at=at(596), state="closed"),
+        dict(
+            id=102,
+            unit_id="water",
+            reported_at=at(300),
+            accepted_at=at(290),
+            state="initial_reported",
+        ),
+        dict(id=103, unit_id="water", reported_at=at(100), accepted_at=at(84), state="accepted"),
+        dict(
+            id=104,
+            unit_id="water",
+            reported_at=at(50),
+            accepted_at=at(49),
+            state="accepted",
+            drill=True,
+        ),
+        dict(
+            id=105,
+            unit_id="water",
+            reported_at=at(60 * 30),
+            accepted_at=at(60 * 30 - 5),
+            state="closed",
+        ),
+        # emergency: 1 received, never accepted
+        dict(id=201, unit_id="emergency", reported_at=at(30), accepted_at=None, state="reported"),
+    ]
+    async with harness.runtime.database.transaction() as session:
+        await session.execute(
+            insert(IncidentRow),
+            [
+                {
+                    "level": "III",
+                    "sensitive": False,
+                    "summary": f"fixture {r['id']}",
+                    "description": "",
+                    "reporter_id": "xu.tao",
+                    "attachments": [],
+                    "drill": r.pop("drill", False),
+                    "version": 1,
+                    **r,
+                }
+                for r in rows
+            ],
+        )
+        await session.execute(
+            insert(OfficialReport),
+            [
+                {
+                    "incident_id": 101,
+                    "kind": "initial",
+                    "number": 0,
+                    "author_id": "wang.fang",
+                    "state": "filed",
+                    "fields": {},
+                    "created_at": at(560),
+                    "filed_at": at(560),
+                    "late": False,
+                },
+                {
+                    "incident_id": 102,
+                    "kind": "initial",
+                    "number": 0,
+                    "author_id": "wang.fang",
+                    "state": "filed",
+                    "fields": {},
+                    "created_at": at(200),
+                    "filed_at": at(200),
+                    "late": True,
+                },
+                {
+                    "incident_id": 104,
+                    "kind": "initial",
+                    "number": 0,
+                    "author_id": "wang.fang",
+                    "state": "filed",
+                    "fields": {},
+                    "created_at": at(40),
+                    "filed_at": at(40),
+                    "late": True,
+                },
+            ],
+        )
+        await session.execute(
+            insert(Deadline),
+            [
+                {
+                    "incident_id": 102,
+                    "kind": "followup",
+                    "due_at": at(100),
+                    "state": "fired",
+                    "late": True,
+                    "data": {},
+                },
+                {
+                    "incident_id": 102,
+                    "kind": "followup",
+                    "due_at": at(20),
+                    "state": "pending",
+                    "late": False,
+                    "data": {},
+                },
+            ],
+        )
+    zhou = harness.user(ZHOU, "Zhou")
+    await zhou.send("/bulletin day")
+    text = (await zhou.next_message()).text
+    water = text.split("Water Authority\n")[1].splitlines()[0]
+    assert water == (
+        "received 3 · minutes to accept: median 10, worst 16 · initial reports on "
+        "time 1, late 1 · follow-ups missed 1 · open 2"
+    )
+    emergency = text.split("Emergency Bureau\n")[1].splitlines()[0]
+    assert emergency.startswith("received 1 · minutes to accept: median —, worst —")
+    assert emergency.endswith("open 1")
+    chart = await zhou.next_message()
+    assert chart.method == "sendPhoto" and chart.payload["photo_bytes"].startswith(PNG)
+
+
+async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(GAO, ZHOU)
+    gao, zhou = harness.user(GAO), harness.user(ZHOU)
+
+    def bulletins(user: object) -> int:
+        return sum("Duty bulletin" in m.text for m in user.inbox())  # type: ignore[attr-defined]
+
+    await harness.advance(timedelta(hours=17, minutes=59))  # 27 Nov 14:00 → 28 Nov 07:59
+    await settle(botapi)
+    assert bulletins(gao) == 0
+    await harness.restart()
+    await harness.advance(timedelta(minutes=1))  # 08:00
+    await botapi.wait_until(lambda: bulletins(gao) == 1 and bulletins(zhou) == 1)
+    await botapi.wait_until(lambda: any(m.method == "sendPhoto" for m in gao.inbox()))
+    await harness.restart()
+    await harness.advance(timedelta(hours=1))
+    await settle(botapi)
+    assert bulletins(gao) == 1 and bulletins(zhou) == 1
+    assert harness.runtime is not None
+    async with harness.runtime.database.sessions() as session:
+        dues = list(
+            await session.scalars(
+                select(Deadline.due_at).where(
+                    Deadline.kind == "bulletin", Deadline.state == "pending"
+                )
+            )
+        )
+    assert dues == [datetime(2026, 11, 29, 0, 0, tzinfo=UTC)]  # 29 Nov 08:00 local
