@@ -505,10 +505,6 @@ class User:
         self._read = 0
         self._message_ids = itertools.count(1)
 
-    def skip_message_ids(self, count: int) -> None:
-        """Continue numbering this user's messages after ``count`` earlier ones."""
-        self._message_ids = itertools.count(count + 1)
-
     def as_user(self) -> dict[str, Any]:
         """The ``User`` object of this actor."""
         user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
