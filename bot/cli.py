@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
             allowed_updates=Update.ALL_TYPES,
             timeout=settings.telegram.poll_timeout,
             stop_signals=(signal.SIGINT, signal.SIGTERM),
+            bootstrap_retries=-1,  # a duty desk waits for Telegram to come back; it does not quit
         )
     except InvalidToken:
         raise ConfigError(

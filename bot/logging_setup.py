@@ -26,10 +26,27 @@ class RedactToken(logging.Filter):
         return True
 
 
+class OneLineNetworkErrors(logging.Filter):
+    """python-telegram-bot logs every failed attempt to reach Telegram with a traceback; while
+    the network is down that is a page of noise a minute. Keep one line with the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Drop the traceback of network-retry records, keeping the error's text."""
+        if record.name.startswith("telegram") and "Retry Loop" in record.getMessage():
+            error = record.exc_info[1] if record.exc_info else None
+            if error is not None:
+                record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+                record.args = None
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
 def configure_logging(token: str, level: int = logging.INFO) -> None:
     """Log to stderr with the token redacted; keep the HTTP client quiet (its lines carry URLs)."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(OneLineNetworkErrors())
     handler.addFilter(RedactToken(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
