@@ -76,6 +76,7 @@ def runtime_from(configuration: Configuration, clock: Clock | None = None) -> Ru
 
 def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application with every handler registered."""
+    # handlers import this module: a top-level import would be circular
     from handlers import register
     from handlers.context import DutyContext
     from handlers.lifecycle import on_shutdown, on_startup, on_stop

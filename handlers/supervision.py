@@ -337,7 +337,7 @@ async def incident_text(
 # --- the bulletin ------------------------------------------------------------------------
 
 
-def period(kind: str, now: datetime, runtime: Runtime) -> tuple[datetime, datetime]:
+def period(kind: str, now: datetime) -> tuple[datetime, datetime]:
     """The day (the last 24 hours) or the week (the last 7 days) before ``now``."""
     return now - (timedelta(days=7) if kind == "week" else timedelta(days=1)), now
 
@@ -406,7 +406,7 @@ async def bulletin_command(update: Update, context: DutyContext) -> None:
     if kind not in ("day", "week"):
         await reply(update, context, tr._("Usage: /bulletin [day|week]"))
         return
-    start, end = period(kind, runtime.now(), runtime)
+    start, end = period(kind, runtime.now())
     async with runtime.database.transaction() as session:
         figures = await supervision.bulletin(session, units, start, end)
         chat = update.effective_chat

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from bot.db.engine import Database
@@ -34,7 +35,6 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
 async def current_revision(database: Database) -> str | None:
     """The revision the database is at, or ``None`` when it has never been migrated."""
-    from alembic.runtime.migration import MigrationContext
 
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
