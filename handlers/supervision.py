@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -430,6 +430,8 @@ def next_bulletin_at(runtime: Runtime, after: datetime) -> datetime:
 async def ensure_daily_bulletin(runtime: Runtime) -> None:
     """The daily post is a deadline row like any other: create it if none is pending."""
     async with runtime.database.transaction() as session:
+        if runtime.database.is_postgresql:  # two processes starting at once book it once
+            await session.execute(text("SELECT pg_advisory_xact_lock(7301001)"))
         pending = await session.scalar(
             select(Deadline.id).where(Deadline.kind == BULLETIN, Deadline.state == PENDING).limit(1)
         )
