@@ -11,7 +11,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.chart import on_time_chart
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.delivery.outbox import enqueue, enqueue_photo
 from bot.i18n import N_, Translator, translator
@@ -384,6 +383,9 @@ def bulletin_chart(
     tr: Translator, runtime: Runtime, figures: list[supervision.UnitFigures]
 ) -> bytes:
     """Initial reports on time vs late per unit."""
+    # matplotlib and numpy weigh some 40 MB: load them only when a chart is drawn
+    from bot.chart import on_time_chart
+
     return on_time_chart(
         [runtime.roster.units[f.unit].name for f in figures],
         [f.initial_on_time for f in figures],
