@@ -54,6 +54,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "addinfo": my_incidents.add_info,
         "mine": my_incidents.mine,
         "level": incident_actions.level_command,
+        "sensitive": incident_actions.flag_command,
+        "drill": incident_actions.flag_command,
         "status": supervision.status,
         "incident": supervision.incident_command,
         "overdue": supervision.overdue_command,

@@ -58,6 +58,18 @@ COMMANDS: tuple[CommandInfo, ...] = (
         usage="<number> <I|II|III|IV>",
     ),
     CommandInfo(
+        "sensitive",
+        N_("Mark an incident sensitive (deadlines of level II, reports to the root)"),
+        frozenset({"officer", "leader"}),
+        usage="<number> [on|off]",
+    ),
+    CommandInfo(
+        "drill",
+        N_("Mark an incident as a drill (left out of the bulletin)"),
+        frozenset({"officer", "leader"}),
+        usage="<number> [on|off]",
+    ),
+    CommandInfo(
         "initial",
         N_("File the initial report (首报) of an incident"),
         frozenset({"officer", "leader"}),

@@ -395,6 +395,62 @@ async def level_command(update: Update, context: DutyContext) -> None:
     await answer.finish()
 
 
+async def flag_command(update: Update, context: DutyContext) -> None:
+    """``/sensitive <#> [on|off]`` and ``/drill <#> [on|off]``."""
+    tr = context.tr
+    message = update.effective_message
+    flag = (message.text or "/").split()[0].lstrip("/").split("@")[0] if message else ""
+    usage = tr._("Usage: /{command} <number> [on|off], for example /{command} 17 on").format(
+        command=flag
+    )
+    args = await _command_number(update, context, usage, 1)
+    if args is None:
+        return
+    value = args[1].lower() if len(args) > 1 else "on"
+    if value not in ("on", "off") or flag not in ("sensitive", "drill"):
+        await reply(update, context, usage)
+        return
+    caller, runtime = require_caller(context), context.runtime
+    answer = Answer(update, context)
+    number = parse_number(args[0]) or 0
+    async with runtime.database.transaction() as session:
+        incident = await _load(session, context, caller, number, answer, allow_assignee=True)
+        if incident is not None:
+            change = await incidents.set_flag(
+                session,
+                incident,
+                flag,
+                value == "on",
+                caller.person,
+                runtime.now(),
+                runtime.settings,
+            )
+            if change.outcome is not Outcome.DONE:
+                answer.say(session, _not_open(tr, change.incident))
+            elif flag == "sensitive":
+                answer.say(
+                    session,
+                    (
+                        tr._(
+                            "#{number} is marked sensitive: its deadlines follow level II and its "
+                            "reports go straight to the root unit."
+                        )
+                        if value == "on"
+                        else tr._("#{number} is no longer marked sensitive.")
+                    ).format(number=number),
+                )
+            else:
+                answer.say(
+                    session,
+                    (
+                        tr._("#{number} is marked as a drill: it is left out of the bulletin.")
+                        if value == "on"
+                        else tr._("#{number} is no longer marked as a drill.")
+                    ).format(number=number),
+                )
+    await answer.finish()
+
+
 # --- commands ----------------------------------------------------------------------------
 
 

@@ -42,6 +42,8 @@ EVENT_TEXT = {
     "incident.info_added": N_("information added by {actor}: {note}"),
     "incident.level_changed": N_("level changed from {old} to {new} by {actor}"),
     "incident.taken_over": N_("taken over by {actor}"),
+    "incident.sensitive": N_("sensitive: {new} (by {actor})"),
+    "incident.drill": N_("drill: {new} (by {actor})"),
     "routing.gap": N_("nobody in officer or backup: alerted {alerted}"),
     "deadline.missed": N_("deadline missed: {what} (due {due})"),
     "deadline.warned": N_("reminder sent to {person}"),

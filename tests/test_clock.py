@@ -277,3 +277,27 @@ async def test_final_report_closes_the_incident_and_cancels_what_is_due(
     pending = [d for d in await rows(harness, Deadline, incident_id=number) if d.state == "pending"]
     assert pending == []
     await botapi.wait_until(lambda: any("is closed" in m.text for m in xu.inbox()))
+
+
+async def test_marking_sensitive_makes_deadlines_level_two_and_reports_reach_the_root(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Protest gathering outside city hall")
+    wang = harness.user(WANG, "Wang", "en")
+    await alert_for(wang)
+    await wang.send(f"/accept {number}")
+    await wang.next_message()
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.due_at == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # unassessed: 1 hour
+    await wang.send(f"/sensitive {number}")
+    assert "已标记为敏感事件" in (await wang.next_message()).text  # Wang reads Chinese
+    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # as level II: 30 min
+    await xu.send(f"/sensitive {number} off")  # the reporter is not an officer of the unit
+    await botapi.wait_until(lambda: any("may not act" in m.text for m in xu.inbox()))
+    await wang.send(f"/drill {number} maybe")
+    assert "/drill <编号>" in (await wang.next_message()).text
+    row = (await rows(harness, IncidentRow, id=number))[0]
+    assert row.sensitive and not row.drill

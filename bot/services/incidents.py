@@ -457,3 +457,40 @@ async def escalated_to(session: AsyncSession, incident_id: int) -> set[str]:
         )
     )
     return {p["person"] for data in rows for rung in data.get("rungs", []) for p in rung}
+
+
+async def set_flag(
+    session: AsyncSession,
+    incident: IncidentRow,
+    flag: str,
+    value: bool,
+    person: Person,
+    at: datetime,
+    settings: Settings,
+) -> Change:
+    """Mark an incident sensitive (its deadlines then follow level II) or a drill (left out of
+    the bulletin), or clear the mark."""
+    if flag not in ("sensitive", "drill"):
+        raise ValueError(f"unknown flag {flag!r}")
+    if incident.state not in OPEN_STATES:
+        return Change(Outcome.NOT_OPEN, incident)
+    old = bool(getattr(incident, flag))
+    await session.execute(
+        update(IncidentRow)
+        .where(IncidentRow.id == incident.id)
+        .values({flag: value, "version": IncidentRow.version + 1})
+    )
+    current = await get(session, incident.id)
+    assert current is not None
+    record_event(
+        session,
+        at=at,
+        kind=f"incident.{flag}",
+        actor=person.id,
+        subject=subject(incident.id),
+        old=old,
+        new=value,
+    )
+    if flag == "sensitive" and old != value:
+        await deadlines.recompute(session, settings, current, at)
+    return Change(Outcome.DONE, current)
