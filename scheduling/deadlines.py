@@ -242,3 +242,25 @@ async def recompute(
             if warn_at > now:
                 add(session, incident.id, WARNING, warn_at, parent=row)
     return moved
+
+
+async def renew_missed_reports(
+    session: AsyncSession, settings: Settings, incident_id: int, now: datetime
+) -> list[Deadline]:
+    """Taking over stops an escalation, not the obligation: a report that is still missing
+    falls due again ``escalation.repeat`` later (the missed one stays late)."""
+    renewed = []
+    for missed in await open_for(session, incident_id, REPORT_KINDS):
+        if missed.state != FIRED:
+            continue
+        renewed.append(
+            add(
+                session,
+                incident_id,
+                missed.kind,
+                now + settings.escalation.repeat,
+                sequence=missed.sequence,
+                data={**missed.data, "renews": missed.id},
+            )
+        )
+    return renewed

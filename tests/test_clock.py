@@ -301,3 +301,31 @@ async def test_marking_sensitive_makes_deadlines_level_two_and_reports_reach_the
     assert "/drill <编号>" in (await wang.next_message()).text
     row = (await rows(harness, IncidentRow, id=number))[0]
     assert row.sensitive and not row.drill
+
+
+async def test_taking_over_a_missing_report_gives_a_fresh_limit_not_a_free_pass(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Landslide warning on Hill Road")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await harness.advance(timedelta(hours=1))  # 15:00: the initial report is late
+    wang = harness.user(WANG)
+    await botapi.wait_until(lambda: len(escalations(wang)) == 1)
+    card = next(m for m in wang.inbox() if "ESCALATION" in m.text or "督办" in m.text)
+    await wang.answer_to(await wang.press(card, data=f"1:tko:{number}"))
+    row = (await rows(harness, IncidentRow, id=number))[0]
+    assert row.assignee_id == "wang.fang"
+    await harness.advance(timedelta(minutes=14))
+    await settle(botapi)
+    assert len(escalations(wang)) == 1
+    await harness.advance(timedelta(minutes=1))  # escalation.repeat after the take-over
+    await botapi.wait_until(lambda: len(escalations(wang)) == 2)
+    wang._read = len(wang.inbox())
+    await file_report(wang, f"/initial {number}")
+    initials = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    assert [d.state for d in initials] == ["met", "met"] and all(d.late for d in initials)

@@ -404,6 +404,7 @@ async def take_over(
             new=person.id,
         )
     await deadlines.stop_escalations(session, incident.id)
+    await deadlines.renew_missed_reports(session, settings, incident.id, at)
     record_event(
         session,
         at=at,
