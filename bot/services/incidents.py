@@ -170,20 +170,24 @@ class Change:
 
 async def _conditional(
     session: AsyncSession, incident_id: int, states: Sequence[str], **values: object
-) -> bool:
+) -> tuple[bool, IncidentRow]:
+    """Change the incident only if it is in one of ``states``; return whether this call won,
+    and the incident as it is now."""
     result = await session.execute(
         update(IncidentRow)
         .where(IncidentRow.id == incident_id, IncidentRow.state.in_(states))
         .values(version=IncidentRow.version + 1, **values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    current = await get(session, incident_id)
+    assert current is not None
+    return bool(result.rowcount), current  # type: ignore[attr-defined]
 
 
 async def accept(
     session: AsyncSession, incident: IncidentRow, person: Person, at: datetime, settings: Settings
 ) -> Change:
     """First press wins: ``reported → accepted`` with the person as assignee."""
-    won = await _conditional(
+    won, current = await _conditional(
         session,
         incident.id,
         ("reported",),
@@ -191,8 +195,6 @@ async def accept(
         assignee_id=person.id,
         accepted_at=at,
     )
-    current = await get(session, incident.id)
-    assert current is not None
     if not won:
         outcome = Outcome.ALREADY_ACCEPTED if current.state in OPEN_STATES else Outcome.NOT_OPEN
         return Change(outcome, current)
@@ -224,9 +226,9 @@ async def transfer(
     if to_unit == incident.unit_id:
         return Change(Outcome.SAME_UNIT, incident)
     from_unit = incident.unit_id
-    won = await _conditional(session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported")
-    current = await get(session, incident.id)
-    assert current is not None
+    won, current = await _conditional(
+        session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported"
+    )
     if not won:
         return Change(Outcome.NOT_OPEN, current)
     record_event(
@@ -248,11 +250,9 @@ async def dismiss(
 ) -> Change:
     """Not an incident: close it as ``dismissed`` with the reason."""
     old = incident.state
-    won = await _conditional(
+    won, current = await _conditional(
         session, incident.id, OPEN_STATES, state="dismissed", closed_reason=reason
     )
-    current = await get(session, incident.id)
-    assert current is not None
     if not won:
         return Change(Outcome.NOT_OPEN, current)
     record_event(
@@ -278,7 +278,7 @@ async def merge(
     if into.state not in OPEN_STATES:
         return Change(Outcome.NOT_OPEN, into)
     old = incident.state
-    won = await _conditional(
+    won, current = await _conditional(
         session,
         incident.id,
         OPEN_STATES,
@@ -286,8 +286,6 @@ async def merge(
         duplicate_of=into.id,
         closed_reason=f"#{into.id}",
     )
-    current = await get(session, incident.id)
-    assert current is not None
     if not won:
         return Change(Outcome.NOT_OPEN, current)
     record_event(
@@ -389,11 +387,9 @@ async def take_over(
             return change
     else:
         old = incident.assignee_id
-        await session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.id == incident.id)
-            .values(assignee_id=person.id, version=IncidentRow.version + 1)
-        )
+        won, _ = await _conditional(session, incident.id, OPEN_STATES, assignee_id=person.id)
+        if not won:
+            return Change(Outcome.NOT_OPEN, incident)
         record_event(
             session,
             at=at,
@@ -427,16 +423,10 @@ async def change_level(
     settings: Settings,
 ) -> Change:
     """Raise or lower the level; pending deadlines follow the new level's limits."""
-    if incident.state not in OPEN_STATES:
-        return Change(Outcome.NOT_OPEN, incident)
     old = incident.level
-    await session.execute(
-        update(IncidentRow)
-        .where(IncidentRow.id == incident.id)
-        .values(level=level, version=IncidentRow.version + 1)
-    )
-    current = await get(session, incident.id)
-    assert current is not None
+    won, current = await _conditional(session, incident.id, OPEN_STATES, level=level)
+    if not won:
+        return Change(Outcome.NOT_OPEN, current)
     record_event(
         session,
         at=at,
@@ -473,16 +463,10 @@ async def set_flag(
     the bulletin), or clear the mark."""
     if flag not in ("sensitive", "drill"):
         raise ValueError(f"unknown flag {flag!r}")
-    if incident.state not in OPEN_STATES:
-        return Change(Outcome.NOT_OPEN, incident)
     old = bool(getattr(incident, flag))
-    await session.execute(
-        update(IncidentRow)
-        .where(IncidentRow.id == incident.id)
-        .values({flag: value, "version": IncidentRow.version + 1})
-    )
-    current = await get(session, incident.id)
-    assert current is not None
+    won, current = await _conditional(session, incident.id, OPEN_STATES, **{flag: value})
+    if not won:
+        return Change(Outcome.NOT_OPEN, current)
     record_event(
         session,
         at=at,
