@@ -7,6 +7,7 @@ tells the reporter, and queues the answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.db.models import IncidentRow
 from bot.i18n import Translator
+from bot.runtime import Runtime
 from bot.services import incidents
 from bot.services.incidents import Outcome, may_handle
 from handlers import callback_data
@@ -86,6 +88,18 @@ async def _load(
     return incident
 
 
+async def announce(
+    session: AsyncSession,
+    runtime: Runtime,
+    incident: IncidentRow,
+    card: Callable[[Translator], str],
+    reporter: Callable[[Translator], str],
+) -> None:
+    """Show what happened under every copy of the alert, and tell the reporter."""
+    await update_alerts(session, runtime, incident, card)
+    await tell(session, runtime, incident.reporter_id, reporter, priority=priority_of(incident))
+
+
 def _not_open(tr: Translator, incident: IncidentRow) -> str:
     return tr._("#{number} is {state}; nothing to do.").format(
         number=incident.id, state=state_name(tr, incident.state)
@@ -110,22 +124,16 @@ async def do_accept(update: Update, context: DutyContext, number: int) -> None:
                     local_time(runtime.now(), runtime.settings.timezone),
                 )
                 unit = runtime.roster.units[current.unit_id].name
-                await update_alerts(
+                await announce(
                     session,
                     runtime,
                     current,
                     lambda t: (
                         "✅ " + t._("Accepted by {name} at {time}").format(name=name, time=when)
                     ),
-                )
-                await tell(
-                    session,
-                    runtime,
-                    current.reporter_id,
                     lambda t: t._("Your report #{number} was accepted by {name} ({unit}).").format(
                         number=number, name=name, unit=unit
                     ),
-                    priority=priority_of(current),
                 )
                 if previous and previous != caller.person.id:
                     await tell(
@@ -227,18 +235,13 @@ async def do_dismiss(update: Update, context: DutyContext, number: int, reason: 
             )
             if change.outcome is Outcome.DONE:
                 by = caller.person.name
-                await update_alerts(
+                await announce(
                     session,
                     runtime,
                     change.incident,
                     lambda t: (
                         "🚫 " + t._("Dismissed by {name}: {reason}").format(name=by, reason=reason)
                     ),
-                )
-                await tell(
-                    session,
-                    runtime,
-                    change.incident.reporter_id,
                     lambda t: t._(
                         "Your report #{number} was dismissed as not an incident: {reason}"
                     ).format(number=number, reason=reason),
@@ -262,18 +265,13 @@ async def do_merge(update: Update, context: DutyContext, number: int, into: int)
             change = await incidents.merge(session, incident, target, caller.person, runtime.now())
             if change.outcome is Outcome.DONE:
                 by = caller.person.name
-                await update_alerts(
+                await announce(
                     session,
                     runtime,
                     change.incident,
                     lambda t: (
                         "🔗 " + t._("Merged into #{into} by {name}").format(into=into, name=by)
                     ),
-                )
-                await tell(
-                    session,
-                    runtime,
-                    change.incident.reporter_id,
                     lambda t: t._(
                         "Your report #{number} is the same event as #{into} and was merged into it."
                     ).format(number=number, into=into),
