@@ -32,7 +32,7 @@ from telegram.ext import Application
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.db.models import Deadline
-from bot.services.events import record_event
+from bot.timeline import record_event
 from scheduling.clock import SystemClock
 from scheduling.engine import Engine
 from tests.botapi import TOKEN, StandInBotApi

@@ -22,7 +22,7 @@ from bot.db.migrate import current_revision
 from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines, unreachable_lines
 from bot.errors import ConfigError
 from bot.i18n import translator
-from bot.services.identity import reachability
+from bot.identity.service import reachability
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 1

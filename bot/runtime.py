@@ -13,9 +13,9 @@ from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.delivery.sender import Sender
+from bot.identity.service import sync_roster
 from bot.persistence import SQLPersistence
 from bot.roster import Roster
-from bot.services.identity import sync_roster
 from bot.settings import Settings
 from scheduling.clock import Clock, SystemClock
 from scheduling.engine import Engine
@@ -78,7 +78,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     """The python-telegram-bot Application with every handler registered."""
     # handlers import this module: a top-level import would be circular
     from handlers import register
-    from handlers.context import DutyContext
+    from handlers.common.context import DutyContext
     from handlers.lifecycle import on_shutdown, on_startup, on_stop
 
     settings = runtime.settings

@@ -31,7 +31,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         report,
         supervision,
     )
-    from handlers.context import identify_caller, record_update
+    from handlers.common.context import identify_caller, record_update
     from handlers.errors import on_error
 
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)

@@ -8,9 +8,9 @@ from telegram import Update
 
 from bot.duty_table import gap_lines, on_duty_lines
 from bot.errors import ConfigError
-from bot.services.identity import reachability
-from handlers.context import Caller, DutyContext, require_caller
-from handlers.respond import reply
+from bot.identity.service import reachability
+from handlers.common.context import Caller, DutyContext, require_caller
+from handlers.common.respond import reply
 
 log = logging.getLogger(__name__)
 

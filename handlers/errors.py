@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
-from handlers.context import DutyContext
+from handlers.common.context import DutyContext
 
 log = logging.getLogger(__name__)
 

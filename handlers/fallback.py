@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.context import DutyContext
+from handlers.common.context import DutyContext
+from handlers.common.respond import reply
 from handlers.incident_actions import answer_pending, pending_action
 from handlers.official import send_back_with_reason
-from handlers.respond import reply
 
 
 async def unknown_command(update: Update, context: DutyContext) -> None:

@@ -13,18 +13,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callback_data
 from bot.db.models import IncidentRow
 from bot.i18n import Translator
+from bot.incidents import service as incidents
+from bot.incidents.flows import alert_unit, priority_of, tell, update_alerts
+from bot.incidents.messaging import state_name
+from bot.incidents.service import Outcome, may_handle
+from bot.levels import OPEN_STATES, initial_report_due
+from bot.render import local_time
 from bot.runtime import Runtime
-from bot.services import incidents
-from bot.services.incidents import Outcome, may_handle
-from handlers import callback_data
-from handlers.alerts import alert_unit, priority_of, tell, update_alerts
-from handlers.cards import state_name
-from handlers.context import Caller, DutyContext, require_caller
-from handlers.render import local_time
-from handlers.respond import record_in, reply, reply_in
-from scheduling.policy import initial_report_due
+from handlers.common.context import Caller, DutyContext, require_caller
+from handlers.common.respond import record_in, reply, reply_in
 
 PENDING = "pending"
 MAX_REASON = 500
@@ -144,9 +144,7 @@ async def do_accept(update: Update, context: DutyContext, number: int) -> None:
                             "#{number} was accepted by {name} ({unit}); it is no longer yours."
                         ).format(number=number, name=name, unit=unit),
                     )
-                due = initial_report_due(
-                    runtime.settings, current.level, current.sensitive, current.reported_at
-                )
+                due = initial_report_due(runtime.settings, current)
                 answer.say(
                     session,
                     tr._("You have accepted #{number}. The initial report is due {time}.").format(
@@ -553,7 +551,7 @@ async def _may_act(update: Update, context: DutyContext, number: int) -> Inciden
     answer = Answer(update, context)
     async with runtime.database.transaction() as session:
         incident = await _load(session, context, caller, number, answer, allow_assignee=True)
-        if incident is not None and incident.state not in incidents.OPEN_STATES:
+        if incident is not None and incident.state not in OPEN_STATES:
             answer.say(session, _not_open(context.tr, incident))
             incident = None
     if incident is None:

@@ -14,12 +14,12 @@ from bot.db.models import PersonRow
 from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
+from bot.escalation.scheduled import firers
 from bot.i18n import pick_language, translator
+from bot.identity.service import mark_unreachable, person_for_chat, telegram_ids
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.services.identity import mark_unreachable, person_for_chat, telegram_ids
 from bot.settings import LANGUAGES
 from handlers.catalog import EVERYONE, commands_for
-from handlers.escalation import firers
 from handlers.supervision import BULLETIN, bulletin_firer, ensure_daily_bulletin
 from scheduling.engine import Engine
 

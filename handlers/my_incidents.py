@@ -9,17 +9,17 @@ from telegram import Update
 
 from bot.db.models import IncidentRow
 from bot.delivery.outbox import enqueue_photo
+from bot.identity.service import telegram_ids
+from bot.incidents import service as incidents
+from bot.incidents.flows import tell
+from bot.incidents.messaging import list_entry
+from bot.incidents.routing import alert_targets
+from bot.levels import accept_due, initial_report_due
+from bot.render import local_time
 from bot.runtime import Runtime
-from bot.services import incidents
-from bot.services.identity import telegram_ids
-from bot.services.routing import alert_targets
-from handlers.alerts import tell
-from handlers.cards import list_entry
-from handlers.context import DutyContext, require_caller
+from handlers.common.context import DutyContext, require_caller
+from handlers.common.respond import reply, reply_in
 from handlers.incident_actions import parse_number
-from handlers.render import local_time
-from handlers.respond import reply, reply_in
-from scheduling.policy import accept_due, initial_report_due
 
 CAPTION = re.compile(r"^\s*#(\d{1,12})\b\s*(.*)$", re.S)
 MAX_INFO = 3000
@@ -153,7 +153,7 @@ async def mine(update: Update, context: DutyContext) -> None:
     lines = [tr._("Your open incidents:")]
     for row in assigned:
         if row.state == "accepted":
-            due = initial_report_due(settings, row.level, row.sensitive, row.reported_at)
+            due = initial_report_due(settings, row)
             next_step = tr._("initial report due {time}").format(time=local_time(due, tz))
         elif row.state == "reported":
             next_step = tr._("waiting for {unit} to accept").format(
@@ -167,7 +167,7 @@ async def mine(update: Update, context: DutyContext) -> None:
     if waiting:
         lines += ["", tr._("Waiting for acceptance in your unit:")]
         for row in waiting:
-            due = accept_due(settings, row.level, row.sensitive, row.reported_at)
+            due = accept_due(settings, row)
             lines.append(
                 f"{list_entry(tr, row, settings)} — "
                 + tr._("accept by {time}").format(time=local_time(due, tz))

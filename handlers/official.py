@@ -16,21 +16,22 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callback_data
 from bot.db.models import IncidentRow, OfficialReport
 from bot.delivery.outbox import enqueue
 from bot.i18n import N_, Translator, translator
+from bot.identity.service import languages, telegram_ids
+from bot.incidents import service as incidents
+from bot.incidents.flows import priority_of, tell
+from bot.incidents.messaging import casualty_line, level_line
+from bot.incidents.service import may_handle, subject
+from bot.render import local_time
+from bot.reports import service as reports
 from bot.runtime import Runtime
-from bot.services import incidents, reports
-from bot.services.events import record_event
-from bot.services.identity import languages, telegram_ids
-from bot.services.incidents import may_handle, subject
-from handlers import callback_data
-from handlers.alerts import priority_of, tell
-from handlers.cards import casualty_line, level_line
-from handlers.context import DutyContext, require_caller
+from bot.timeline import record_event
+from handlers.common.context import DutyContext, require_caller
+from handlers.common.respond import reply, reply_in
 from handlers.incident_actions import Answer, parse_number
-from handlers.render import local_time
-from handlers.respond import reply, reply_in
 
 FORM = "official"
 FIELD, CONFIRM = "field", "confirm"

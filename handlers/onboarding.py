@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
+from bot.identity.service import RedeemOutcome, create_invite, redeem_invite
+from bot.render import local_time, role_list
 from bot.roster import Person
-from bot.services.identity import RedeemOutcome, create_invite, redeem_invite
-from handlers.context import DutyContext, require_caller
+from handlers.common.context import DutyContext, require_caller
+from handlers.common.respond import reply, reply_in
 from handlers.lifecycle import publish_commands_for
-from handlers.render import local_time, role_list
-from handlers.respond import reply, reply_in
 
 
 async def start(update: Update, context: DutyContext) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callback_data
 from bot.i18n import LANGUAGE_NAMES, translator
-from bot.services.identity import set_language
+from bot.identity.service import set_language
+from bot.render import local_time, position_name, role_list
 from bot.settings import LANGUAGES
-from handlers import callback_data
 from handlers.catalog import commands_for
-from handlers.context import DutyContext, require_caller
+from handlers.common.context import DutyContext, require_caller
+from handlers.common.respond import edit_in, reply, reply_in
 from handlers.incident_actions import cancel_pending
 from handlers.lifecycle import publish_commands_for
-from handlers.render import local_time, position_name, role_list
-from handlers.respond import edit_in, reply, reply_in
 
 
 async def help_command(update: Update, context: DutyContext) -> None:

@@ -27,15 +27,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callback_data
 from bot.db.models import IncidentRow
-from bot.services.incidents import MAX_DESCRIPTION, Draft, create_incident, duplicate_candidate
-from bot.services.routing import route_unit
+from bot.incidents.flows import alert_unit, priority_of
+from bot.incidents.messaging import CATEGORY_NAMES, LEVEL_NAMES, alert_text
+from bot.incidents.routing import route_unit
+from bot.incidents.service import MAX_DESCRIPTION, Draft, create_incident, duplicate_candidate
 from bot.settings import CATEGORIES
-from handlers import callback_data
-from handlers.alerts import alert_unit, priority_of
-from handlers.cards import CATEGORY_NAMES, LEVEL_NAMES, alert_text
-from handlers.context import DutyContext, require_caller
-from handlers.respond import reply, reply_in
+from handlers.common.context import DutyContext, require_caller
+from handlers.common.respond import reply, reply_in
 
 CATEGORY, LEVEL, LOCATION, DESCRIPTION, CASUALTIES, PHOTOS, CONFIRM = (
     "category",

@@ -11,23 +11,24 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callback_data
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.delivery.outbox import enqueue, enqueue_photo
+from bot.escalation.scheduled import lateness, what
 from bot.i18n import N_, Translator, translator
+from bot.identity.service import languages, telegram_ids
+from bot.incidents import service as incidents
+from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name
+from bot.incidents.service import may_handle
+from bot.render import local_time
 from bot.roster import Person
 from bot.runtime import Runtime
-from bot.services import incidents, supervision
-from bot.services.identity import languages, telegram_ids
-from bot.services.incidents import may_handle
-from handlers import callback_data
-from handlers.cards import LEVEL_NAMES, alert_text, state_name
-from handlers.context import DutyContext, require_caller
-from handlers.escalation import lateness, what
+from bot.supervision import service as supervision
+from handlers.common.context import DutyContext, require_caller
+from handlers.common.respond import reply, reply_in
 from handlers.incident_actions import parse_number
 from handlers.official import title
-from handlers.render import local_time
-from handlers.respond import reply, reply_in
-from scheduling.deadlines import PENDING, add
+from scheduling.rows import PENDING, add
 
 PAGE = 3500
 BULLETIN = "bulletin"

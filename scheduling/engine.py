@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.engine import Database
 from bot.db.models import Deadline
 from scheduling.clock import Clock
-from scheduling.deadlines import FIRED, PENDING
+from scheduling.rows import FIRED, PENDING
 
 log = logging.getLogger(__name__)
 

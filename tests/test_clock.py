@@ -138,7 +138,7 @@ async def test_missing_initial_report_is_warned_marked_late_and_escalated_until_
 
 
 def test_followups_fall_due_at_the_interval_or_the_fixed_time_whichever_first(tmp_path) -> None:
-    from scheduling.policy import next_followup_due
+    from bot.levels import next_followup_due
     from tests.harness import write_config
 
     settings = load_settings(

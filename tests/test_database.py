@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 from bot.db.engine import Database
 from bot.db.migrate import current_revision, upgrade
 from bot.db.models import Event
-from bot.services.events import events_about, record_event
+from bot.timeline import events_about, record_event
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.db.models import Deadline, Event
-from bot.services.events import record_event
+from bot.incidents.deadlines import add
+from bot.timeline import record_event
 from scheduling.clock import SystemClock
-from scheduling.deadlines import add
 from scheduling.engine import Engine
 from tests.botapi import StandInBotApi
 from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, write_config

@@ -184,6 +184,9 @@ class IncidentRow(Base):
     state: Mapped[str] = mapped_column(String(20), default="reported")
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     accepted_at: Mapped[datetime | None]
+    # when the incident reached its current unit (the report, or the last transfer): the
+    # acceptance clock runs from here
+    unit_since: Mapped[datetime | None]
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)

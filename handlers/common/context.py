@@ -11,10 +11,10 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, E
 
 from bot.delivery.outbox import enqueue
 from bot.i18n import Translator, pick_language, translator
+from bot.identity.service import identify, mark_reachable
 from bot.roster import Person
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.services.identity import identify, mark_reachable
-from bot.services.updates import already_processed, key_of, record_processed_if_new
+from bot.updates import already_processed, key_of, record_processed_if_new
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import callback_data
 from bot.db.models import Deadline, IncidentRow
 from bot.delivery.outbox import enqueue
+from bot.escalation.chain import snapshot_chain
 from bot.i18n import N_, Translator, translator
+from bot.identity.service import languages, reachability, telegram_ids
+from bot.incidents.deadlines import ACCEPT, ESCALATION
+from bot.incidents.flows import priority_of, tell
+from bot.incidents.messaging import category_name, level_line
+from bot.incidents.service import subject
+from bot.levels import OPEN_STATES
+from bot.render import local_time
 from bot.runtime import Runtime
-from bot.services.events import record_event
-from bot.services.identity import languages, reachability, telegram_ids
-from bot.services.incidents import OPEN_STATES, subject
-from handlers import callback_data
-from handlers.alerts import priority_of, tell
-from handlers.cards import category_name, level_line
-from handlers.render import local_time
-from scheduling.deadlines import ACCEPT, ESCALATION, FIRED, add
+from bot.timeline import record_event
 from scheduling.engine import Firer
-from scheduling.escalation import snapshot_chain
+from scheduling.rows import FIRED, add
 
 WHAT = {
     "accept": N_("acceptance"),

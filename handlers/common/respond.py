@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.delivery.outbox import ROUTINE, enqueue, enqueue_edit
-from bot.services.updates import key_of, record_processed
-from handlers.context import DutyContext
+from bot.updates import key_of, record_processed
+from handlers.common.context import DutyContext
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 

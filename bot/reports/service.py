@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, IncidentRow, OfficialReport
 from bot.i18n import N_
+from bot.incidents import deadlines
+from bot.incidents.service import subject
+from bot.levels import OPEN_STATES, policy_for
 from bot.roster import Person
-from bot.services.events import record_event
-from bot.services.incidents import OPEN_STATES, subject
 from bot.settings import Settings
-from scheduling import deadlines
-from scheduling.policy import policy_for
+from bot.timeline import record_event
+from scheduling.rows import open_for
 
 KINDS = ("initial", "followup", "final")
 FIELDS = ("what_happened", "casualties", "scope", "trend", "measures", "leaders", "requests")
@@ -138,7 +139,7 @@ async def file(
     approver: Person | None = None,
 ) -> None:
     """The report counts: its deadline is met (late if it was), the incident moves on."""
-    open_deadlines = await deadlines.open_for(session, incident.id, (DEADLINE_OF[report.kind],))
+    open_deadlines = await open_for(session, incident.id, (DEADLINE_OF[report.kind],))
     report.late = any(d.late or d.due_at < at for d in open_deadlines)
     report.state, report.filed_at = "filed", at
     report.approved_by = approver.id if approver else None
@@ -196,5 +197,5 @@ async def claim_signoff(session: AsyncSession, report_id: int) -> OfficialReport
 
 async def due_deadline(session: AsyncSession, incident_id: int, kind: str) -> Deadline | None:
     """The open deadline a report of ``kind`` would meet."""
-    rows = await deadlines.open_for(session, incident_id, (DEADLINE_OF[kind],))
+    rows = await open_for(session, incident_id, (DEADLINE_OF[kind],))
     return rows[0] if rows else None

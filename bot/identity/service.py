@@ -15,7 +15,7 @@ from bot.db.models import InviteCode, PersonRow, TelegramAccount, UnitRow
 from bot.duty_table import Reachability
 from bot.i18n import pick_language
 from bot.roster import Person, Roster
-from bot.services.events import record_event
+from bot.timeline import record_event
 
 INVITE_CODE_BYTES = 18  # 24 URL-safe characters: deep-link payloads allow up to 64
 

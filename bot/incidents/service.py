@@ -17,12 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, IncidentRow
+from bot.incidents import deadlines
+from bot.levels import OPEN_STATES
 from bot.roster import Person, Roster
-from bot.services.events import record_event
 from bot.settings import Settings
-from scheduling import deadlines
+from bot.timeline import record_event
 
-OPEN_STATES = ("reported", "accepted", "initial_reported")
 MAX_DESCRIPTION = 3000
 MAX_SUMMARY = 120
 DUPLICATE_WINDOW = timedelta(hours=1)
@@ -77,6 +77,7 @@ async def create_incident(
         latitude=draft.latitude,
         longitude=draft.longitude,
         reported_at=at,
+        unit_since=at,
         reporter_id=reporter.id,
         dead=draft.casualties.get("dead"),
         injured=draft.casualties.get("injured"),
@@ -227,7 +228,7 @@ async def transfer(
         return Change(Outcome.SAME_UNIT, incident)
     from_unit = incident.unit_id
     won, current = await _conditional(
-        session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported"
+        session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported", unit_since=at
     )
     if not won:
         return Change(Outcome.NOT_OPEN, current)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import callback_data
 from bot.db.models import IncidentRow
 from bot.i18n import N_, Translator
+from bot.levels import LEVEL_COLOURS, accept_due, initial_report_due
+from bot.render import local_time
 from bot.roster import Roster
 from bot.settings import Settings
-from handlers import callback_data
-from handlers.render import local_time
-from scheduling.policy import LEVEL_COLOURS, accept_due, initial_report_due
 
 CATEGORY_NAMES = {
     "natural": N_("Natural disaster"),
@@ -118,15 +118,8 @@ def alert_text(
     lines.append(
         "⏱ "
         + tr._("Accept by {accept}; initial report due {initial}").format(
-            accept=local_time(
-                accept_due(settings, incident.level, incident.sensitive, incident.reported_at), tz
-            ),
-            initial=local_time(
-                initial_report_due(
-                    settings, incident.level, incident.sensitive, incident.reported_at
-                ),
-                tz,
-            ),
+            accept=local_time(accept_due(settings, incident), tz),
+            initial=local_time(initial_report_due(settings, incident), tz),
         )
     )
     if duplicate_of is not None:

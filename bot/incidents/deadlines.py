@@ -7,47 +7,27 @@ deadline. Nothing here sends anything: the engine fires what falls due.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, IncidentRow
+from bot.levels import (
+    accept_due,
+    final_report_due,
+    initial_report_due,
+    next_followup_due,
+    policy_for,
+    warning_at,
+)
 from bot.settings import Settings
-from scheduling.policy import next_followup_due, policy_for
+from scheduling.rows import CANCELLED, FIRED, PENDING, add, meet, open_for, stop_children
 
-PENDING, MET, FIRED, CANCELLED = "pending", "met", "fired", "cancelled"
 ACCEPT, INITIAL, FOLLOWUP, FINAL = "accept", "initial_report", "followup", "final"
 WARNING, ESCALATION = "warning", "escalation"
 REPORT_KINDS = (INITIAL, FOLLOWUP, FINAL)
 MEETABLE = (ACCEPT, *REPORT_KINDS)
-
-
-def add(
-    session: AsyncSession,
-    incident_id: int | None,
-    kind: str,
-    due: datetime,
-    *,
-    sequence: int | None = None,
-    parent: Deadline | None = None,
-    data: dict[str, object] | None = None,
-) -> Deadline:
-    """Add one pending deadline."""
-    row = Deadline(
-        incident_id=incident_id,
-        kind=kind,
-        due_at=due,
-        state=PENDING,
-        sequence=sequence,
-        late=False,
-        data=data or {},
-    )
-    if parent is not None:
-        row.parent_id = parent.id
-    session.add(row)
-    return row
 
 
 async def add_report_deadline(
@@ -65,45 +45,10 @@ async def add_report_deadline(
         session, incident.id, kind, due, sequence=sequence, data={"after": now.isoformat()}
     )
     await session.flush()
-    warn_at = due - policy_for(settings, incident.level, incident.sensitive).warn_before
+    warn_at = warning_at(settings, incident, due)
     if warn_at > now:
         add(session, incident.id, WARNING, warn_at, parent=deadline)
     return deadline
-
-
-async def open_for(session: AsyncSession, incident_id: int, kinds: Sequence[str]) -> list[Deadline]:
-    """An incident's deadlines of ``kinds`` that are still to be met (pending, or fired = late)."""
-    rows = await session.scalars(
-        select(Deadline)
-        .where(
-            Deadline.incident_id == incident_id,
-            Deadline.kind.in_(kinds),
-            Deadline.state.in_((PENDING, FIRED)),
-        )
-        .order_by(Deadline.id)
-    )
-    return list(rows)
-
-
-async def stop_children(session: AsyncSession, parents: Sequence[int]) -> None:
-    """Cancel the warnings and escalation rungs still pending for these deadlines."""
-    if parents:
-        await session.execute(
-            update(Deadline)
-            .where(Deadline.parent_id.in_(parents), Deadline.state == PENDING)
-            .values(state=CANCELLED)
-        )
-
-
-async def meet(session: AsyncSession, incident_id: int, kind: str, at: datetime) -> list[Deadline]:
-    """The thing due was done: mark the open deadlines of ``kind`` met (late ones stay late) and
-    stop their warnings and escalations. Returns the deadlines met."""
-    rows = await open_for(session, incident_id, (kind,))
-    for row in rows:
-        row.late = row.late or row.due_at < at
-        row.state, row.met_at = MET, at
-    await stop_children(session, [r.id for r in rows])
-    return rows
 
 
 async def cancel_all(session: AsyncSession, incident_id: int) -> None:
@@ -135,22 +80,17 @@ async def stop_escalations(session: AsyncSession, incident_id: int) -> None:
 async def on_reported(
     session: AsyncSession, settings: Settings, incident: IncidentRow, now: datetime
 ) -> None:
-    """A new report (or one transferred in) must be accepted within the level's limit."""
-    policy = policy_for(settings, incident.level, incident.sensitive)
-    add(session, incident.id, ACCEPT, incident.reported_at + policy.accept)
+    """A new report must be accepted within the level's limit."""
+    add(session, incident.id, ACCEPT, accept_due(settings, incident))
 
 
 async def on_transferred(
     session: AsyncSession, settings: Settings, incident: IncidentRow, now: datetime
 ) -> None:
-    """The new unit must accept within the level's limit, counted from the transfer."""
-    await meet(session, incident.id, ACCEPT, now)  # the old unit's acceptance clock stops
-    add(
-        session,
-        incident.id,
-        ACCEPT,
-        now + policy_for(settings, incident.level, incident.sensitive).accept,
-    )
+    """The new unit must accept within the level's limit, counted from the transfer
+    (``incident.unit_since``); the old unit's acceptance clock stops."""
+    await meet(session, incident.id, ACCEPT, now)
+    add(session, incident.id, ACCEPT, accept_due(settings, incident))
 
 
 async def on_accepted(
@@ -165,14 +105,12 @@ async def on_accepted(
     )
     if already is not None:
         return
-    policy = policy_for(settings, incident.level, incident.sensitive)
     await add_report_deadline(
-        session, settings, incident, INITIAL, incident.reported_at + policy.initial_report, now
+        session, settings, incident, INITIAL, initial_report_due(settings, incident), now
     )
-    if policy.close_within is not None:
-        await add_report_deadline(
-            session, settings, incident, FINAL, incident.reported_at + policy.close_within, now
-        )
+    final_due = final_report_due(settings, incident)
+    if final_due is not None:
+        await add_report_deadline(session, settings, incident, FINAL, final_due, now)
 
 
 async def on_report_filed(
@@ -213,12 +151,13 @@ async def recompute(
     )
     moved = []
     for row in rows:
+        final_due = final_report_due(settings, incident)
         if row.kind == ACCEPT:
-            due = incident.reported_at + policy.accept
+            due = accept_due(settings, incident)
         elif row.kind == INITIAL:
-            due = incident.reported_at + policy.initial_report
-        elif row.kind == FINAL and policy.close_within is not None:
-            due = incident.reported_at + policy.close_within
+            due = initial_report_due(settings, incident)
+        elif row.kind == FINAL and final_due is not None:
+            due = final_due
         elif row.kind == FOLLOWUP:
             last = row.data.get("after")
             base = (
@@ -238,7 +177,7 @@ async def recompute(
     await session.flush()
     for row in moved:
         if row.kind != ACCEPT:
-            warn_at = row.due_at - policy.warn_before
+            warn_at = warning_at(settings, incident, row.due_at)
             if warn_at > now:
                 add(session, incident.id, WARNING, warn_at, parent=row)
     return moved

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import IncidentAlert, IncidentRow
 from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, enqueue, enqueue_edit, enqueue_photo
 from bot.i18n import Translator, translator
+from bot.identity.service import languages, telegram_ids
+from bot.incidents.messaging import alert_buttons, alert_text
+from bot.incidents.routing import alert_targets
+from bot.incidents.service import subject
+from bot.levels import effective_level
 from bot.runtime import Runtime
-from bot.services.events import record_event
-from bot.services.identity import languages, telegram_ids
-from bot.services.incidents import subject
-from bot.services.routing import alert_targets
-from handlers.cards import alert_buttons, alert_text
-from scheduling.policy import effective_level
+from bot.timeline import record_event
 
 
 def priority_of(incident: IncidentRow) -> int:

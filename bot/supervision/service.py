@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, IncidentRow, OfficialReport
+from bot.incidents.deadlines import ESCALATION, MEETABLE, WARNING
+from bot.levels import OPEN_STATES, policy_for
 from bot.roster import Person, Roster
-from bot.services.incidents import OPEN_STATES
 from bot.settings import Settings
-from scheduling.deadlines import ESCALATION, FIRED, MEETABLE, PENDING, WARNING
-from scheduling.policy import policy_for
+from scheduling.rows import FIRED, PENDING
 
 RED, YELLOW, BLUE, NONE = "🔴", "🟡", "🔵", "▫️"
 LEVEL_ORDER = ("I", "II", "III", "IV", "unassessed")

@@ -1,0 +1,119 @@
+"""Levels, states and the reporting clock's formulas (SPEC §2, §3.3): the only place a limit
+becomes a due time.
+
+Deadline rows, alert cards, ``/mine`` and ``/level`` all ask here, so what a card promises is
+what the engine enforces.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from bot.db.models import IncidentRow
+from bot.settings import LevelPolicy, Settings
+
+
+class Level(StrEnum):
+    """An incident's level (I is the most serious); ``unassessed`` until somebody knows."""
+
+    I = "I"  # noqa: E741 - the national plan's own name
+    II = "II"
+    III = "III"
+    IV = "IV"
+    UNASSESSED = "unassessed"
+
+
+class State(StrEnum):
+    """Where an incident stands (SPEC §2)."""
+
+    REPORTED = "reported"
+    ACCEPTED = "accepted"
+    INITIAL_REPORTED = "initial_reported"
+    CLOSED = "closed"
+    MERGED = "merged"
+    DISMISSED = "dismissed"
+
+
+ASSESSED_LEVELS: tuple[Level, ...] = (Level.I, Level.II, Level.III, Level.IV)
+LEVELS: tuple[Level, ...] = (*ASSESSED_LEVELS, Level.UNASSESSED)
+OPEN_STATES: tuple[State, ...] = (State.REPORTED, State.ACCEPTED, State.INITIAL_REPORTED)
+LEVEL_COLOURS: dict[str, str] = {
+    Level.I: "🔴",
+    Level.II: "🟠",
+    Level.III: "🟡",
+    Level.IV: "🔵",
+    Level.UNASSESSED: "⚪",
+}
+
+
+def parse_level(text: str) -> Level | None:
+    """``I``…``IV`` (any case) or ``unassessed``; anything else is ``None``."""
+    wanted = text.strip()
+    for level in LEVELS:
+        if wanted.upper() == level.value.upper():
+            return level
+    return None
+
+
+def is_open(state: str) -> bool:
+    """Whether an incident in ``state`` still has work due."""
+    return state in OPEN_STATES
+
+
+def effective_level(level: str, sensitive: bool) -> str:
+    """A sensitive report is treated as level II for its deadlines, whatever its level."""
+    if sensitive and level in (Level.III, Level.IV, Level.UNASSESSED):
+        return Level.II
+    return level
+
+
+def policy_for(settings: Settings, level: str, sensitive: bool = False) -> LevelPolicy:
+    """The limits of an incident's level (sensitive counts as II)."""
+    return settings.levels[effective_level(level, sensitive)]
+
+
+def accept_clock_start(incident: IncidentRow) -> datetime:
+    """The acceptance clock runs from when the incident reached its current unit: the report,
+    or the last transfer."""
+    return incident.unit_since or incident.reported_at
+
+
+def accept_due(settings: Settings, incident: IncidentRow) -> datetime:
+    """When an officer of the incident's current unit must have accepted it."""
+    policy = policy_for(settings, incident.level, incident.sensitive)
+    return accept_clock_start(incident) + policy.accept
+
+
+def initial_report_due(settings: Settings, incident: IncidentRow) -> datetime:
+    """When the initial report (首报) is due: counted from ``reported_at``."""
+    return (
+        incident.reported_at
+        + policy_for(settings, incident.level, incident.sensitive).initial_report
+    )
+
+
+def final_report_due(settings: Settings, incident: IncidentRow) -> datetime | None:
+    """When the final report (终报) is due, if the level sets ``close_within``."""
+    close_within = policy_for(settings, incident.level, incident.sensitive).close_within
+    return None if close_within is None else incident.reported_at + close_within
+
+
+def warning_at(settings: Settings, incident: IncidentRow, due: datetime) -> datetime:
+    """When the reminder for a report due at ``due`` goes to the assignee."""
+    return due - policy_for(settings, incident.level, incident.sensitive).warn_before
+
+
+def next_followup_due(settings: Settings, level: str, sensitive: bool, after: datetime) -> datetime:
+    """The next follow-up (续报): the interval after the last official report, or the next fixed
+    daily time (``followup_at``, local), whichever comes first."""
+    policy = policy_for(settings, level, sensitive)
+    candidates = [after + policy.followup_every]
+    tz = settings.timezone
+    local = after.astimezone(tz)
+    for day in range(0, 2):
+        for moment in policy.followup_at:
+            candidate = datetime.combine(local.date() + timedelta(days=day), moment, tzinfo=tz)
+            if candidate > local:
+                candidates.append(candidate.astimezone(UTC))
+    return min(candidates)

@@ -1,0 +1,91 @@
+"""Deadline rows, generically: add one, find the open ones, meet, cancel. No business rule.
+
+A deadline row is ``pending`` until the engine claims it (``fired``: it fell due unmet) or the
+thing due is done (``met``) or no longer due (``cancelled``). Children (warnings, escalation
+rungs) point at their parent and stop with it. Every function works in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Deadline
+
+PENDING, MET, FIRED, CANCELLED = "pending", "met", "fired", "cancelled"
+
+
+def add(
+    session: AsyncSession,
+    incident_id: int | None,
+    kind: str,
+    due: datetime,
+    *,
+    sequence: int | None = None,
+    parent: Deadline | None = None,
+    data: dict[str, object] | None = None,
+) -> Deadline:
+    """Add one pending deadline (a child of ``parent`` when given)."""
+    row = Deadline(
+        incident_id=incident_id,
+        kind=kind,
+        due_at=due,
+        state=PENDING,
+        sequence=sequence,
+        late=False,
+        data=data or {},
+    )
+    if parent is not None:
+        row.parent_id = parent.id
+    session.add(row)
+    return row
+
+
+async def open_for(session: AsyncSession, incident_id: int, kinds: Sequence[str]) -> list[Deadline]:
+    """A subject's deadlines of ``kinds`` still to be met (pending, or fired = late), oldest
+    first."""
+    rows = await session.scalars(
+        select(Deadline)
+        .where(
+            Deadline.incident_id == incident_id,
+            Deadline.kind.in_(kinds),
+            Deadline.state.in_((PENDING, FIRED)),
+        )
+        .order_by(Deadline.id)
+    )
+    return list(rows)
+
+
+async def stop_children(session: AsyncSession, parents: Sequence[int]) -> None:
+    """Cancel the warnings and escalation rungs still pending for these deadlines."""
+    if parents:
+        await session.execute(
+            update(Deadline)
+            .where(Deadline.parent_id.in_(parents), Deadline.state == PENDING)
+            .values(state=CANCELLED)
+        )
+
+
+async def meet(session: AsyncSession, incident_id: int, kind: str, at: datetime) -> list[Deadline]:
+    """The thing due was done: mark the open deadlines of ``kind`` met (late ones stay late) and
+    stop their children. Returns the deadlines met."""
+    rows = await open_for(session, incident_id, (kind,))
+    for row in rows:
+        row.late = row.late or row.due_at < at
+        row.state, row.met_at = MET, at
+    await stop_children(session, [r.id for r in rows])
+    return rows
+
+
+async def cancel_pending(
+    session: AsyncSession, incident_id: int, kinds: Sequence[str] | None = None
+) -> None:
+    """Cancel a subject's pending deadlines (of ``kinds``, default all)."""
+    query = update(Deadline).where(Deadline.incident_id == incident_id, Deadline.state == PENDING)
+    if kinds is not None:
+        query = query.where(Deadline.kind.in_(kinds))
+    await session.execute(query.values(state=CANCELLED))
