@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
+from bot.app import prepare_database
 from bot.configuration import load_configuration
 from bot.db.models import Deadline, IncidentRow
 from bot.runtime import runtime_from
@@ -51,7 +52,7 @@ def memory_mb(pid: int) -> tuple[float, float]:
 async def seed(config: Path) -> None:
     """10,000 open incidents of the water authority, each with a pending deadline."""
     runtime = runtime_from(load_configuration(config))
-    await runtime.prepare_database()
+    await prepare_database(runtime)
     database = runtime.database
     now = datetime.now(UTC)
     async with database.transaction() as session:

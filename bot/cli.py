@@ -19,10 +19,10 @@ from telegram.error import InvalidToken, TelegramError
 from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import current_revision
+from bot.directory import reachability
 from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines, unreachable_lines
 from bot.errors import ConfigError
 from bot.i18n import translator
-from bot.identity.service import reachability
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 1
@@ -141,6 +141,7 @@ def roster_show(args: argparse.Namespace) -> int:
 
 def db_upgrade(args: argparse.Namespace) -> int:
     """Apply the migrations and load the roster into the database."""
+    from bot.app import prepare_database
     from bot.runtime import runtime_from
 
     configuration = load_configuration(_config_path(args))
@@ -148,7 +149,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
     async def go() -> str | None:
         runtime = runtime_from(configuration)
         try:
-            await runtime.prepare_database()
+            await prepare_database(runtime)
             return await current_revision(runtime.database)
         finally:
             await runtime.database.close()
@@ -160,8 +161,9 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bot until SIGINT or SIGTERM."""
+    from bot.app import build_application, prepare_database
     from bot.logging_setup import configure_logging
-    from bot.runtime import build_application, runtime_from
+    from bot.runtime import runtime_from
 
     configuration = load_configuration(_config_path(args))
     settings = configuration.settings
@@ -170,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     runtime = runtime_from(configuration)
 
     async def prepare() -> None:
-        await runtime.prepare_database()
+        await prepare_database(runtime)
         await runtime.database.close()  # run_polling starts its own event loop
 
     asyncio.run(prepare())

@@ -6,9 +6,10 @@ import logging
 
 from telegram import Update
 
+from bot.directory import reachability
 from bot.duty_table import gap_lines, on_duty_lines
 from bot.errors import ConfigError
-from bot.identity.service import reachability
+from bot.identity.flows import reload_roster
 from handlers.common.context import Caller, DutyContext, require_caller
 from handlers.common.respond import reply
 
@@ -84,7 +85,7 @@ async def roster_command(update: Update, context: DutyContext) -> None:
         return
     if args == ["reload"]:
         try:
-            roster = await runtime.reload_roster()
+            roster = await reload_roster(runtime)
         except ConfigError as exc:
             log.warning("roster reload refused: %s", exc)
             await reply(

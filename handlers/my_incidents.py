@@ -9,7 +9,7 @@ from telegram import Update
 
 from bot.db.models import IncidentRow
 from bot.delivery.outbox import enqueue_photo
-from bot.identity.service import telegram_ids
+from bot.directory import telegram_ids
 from bot.incidents import service as incidents
 from bot.incidents.flows import tell
 from bot.incidents.messaging import list_entry

@@ -19,8 +19,8 @@ from telegram.ext import (
 from bot import callback_data
 from bot.db.models import IncidentRow, OfficialReport
 from bot.delivery.outbox import enqueue
+from bot.directory import languages, telegram_ids
 from bot.i18n import N_, Translator, translator
-from bot.identity.service import languages, telegram_ids
 from bot.incidents import service as incidents
 from bot.incidents.flows import priority_of, tell
 from bot.incidents.messaging import casualty_line, level_line

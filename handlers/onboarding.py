@@ -9,8 +9,8 @@ from bot.identity.service import RedeemOutcome, create_invite, redeem_invite
 from bot.render import local_time, role_list
 from bot.roster import Person
 from handlers.common.context import DutyContext, require_caller
+from handlers.common.menus import publish_commands_for
 from handlers.common.respond import reply, reply_in
-from handlers.lifecycle import publish_commands_for
 
 
 async def start(update: Update, context: DutyContext) -> None:

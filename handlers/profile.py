@@ -9,11 +9,11 @@ from bot.i18n import LANGUAGE_NAMES, translator
 from bot.identity.service import set_language
 from bot.render import local_time, position_name, role_list
 from bot.settings import LANGUAGES
-from handlers.catalog import commands_for
+from handlers.common.catalog import commands_for
 from handlers.common.context import DutyContext, require_caller
+from handlers.common.menus import publish_commands_for
 from handlers.common.respond import edit_in, reply, reply_in
 from handlers.incident_actions import cancel_pending
-from handlers.lifecycle import publish_commands_for
 
 
 async def help_command(update: Update, context: DutyContext) -> None:

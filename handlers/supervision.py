@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import callback_data
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.delivery.outbox import enqueue, enqueue_photo
+from bot.directory import languages, telegram_ids
 from bot.escalation.scheduled import lateness, what
 from bot.i18n import N_, Translator, translator
-from bot.identity.service import languages, telegram_ids
 from bot.incidents import service as incidents
 from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name
 from bot.incidents.service import may_handle

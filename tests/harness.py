@@ -11,8 +11,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.app import build_application, prepare_database
 from bot.configuration import load_configuration
-from bot.runtime import Runtime, build_application, runtime_from
+from bot.runtime import Runtime, runtime_from
 from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, StandInBotApi, User
 
@@ -247,7 +248,7 @@ class BotHarness:
     async def start(self) -> None:
         """Build the Application from the config files and start polling."""
         self.runtime = runtime_from(load_configuration(self.config_path), self.clock)
-        await self.runtime.prepare_database()
+        await prepare_database(self.runtime)
         app = build_application(self.runtime)
         await app.initialize()
         if app.post_init is not None:

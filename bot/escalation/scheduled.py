@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import callback_data
 from bot.db.models import Deadline, IncidentRow
 from bot.delivery.outbox import enqueue
+from bot.directory import languages, reachability, telegram_ids
 from bot.escalation.chain import snapshot_chain
 from bot.i18n import N_, Translator, translator
-from bot.identity.service import languages, reachability, telegram_ids
 from bot.incidents.deadlines import ACCEPT, ESCALATION
 from bot.incidents.flows import priority_of, tell
 from bot.incidents.messaging import category_name, level_line

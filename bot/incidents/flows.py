@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import IncidentAlert, IncidentRow
 from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, enqueue, enqueue_edit, enqueue_photo
+from bot.directory import languages, telegram_ids
 from bot.i18n import Translator, translator
-from bot.identity.service import languages, telegram_ids
 from bot.incidents.messaging import alert_buttons, alert_text
 from bot.incidents.routing import alert_targets
 from bot.incidents.service import subject

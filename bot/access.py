@@ -1,0 +1,173 @@
+"""Who may see or do what (SPEC §1, §4): every permission of the bot, in one vocabulary.
+
+Handlers and flows never test roles or units themselves; they build an ``Actor`` (the person and
+where they stand right now) and ask ``may(actor, action, subject)``. A flow that changes
+something asks again at the moment of the change (a form submitted, a button pressed), so a
+permission checked when a form opened is never trusted later.
+
+The rules:
+- *unit staff* of a unit are its duty officers and leaders, and whoever holds one of its shift
+  positions right now;
+- an incident may be accepted by its unit's staff and by anyone its alert went to (a gap sends it
+  to the next rung, who must be able to take it);
+- it may be handled (transfer, dismiss, merge, level, marks, official reports) by its unit's
+  staff and by its assignee (首问负责: whoever took it stays responsible);
+- it may be taken over by its unit's staff and by anyone the escalation reached;
+- reports are signed off by a leader or supervisor of the unit or of a unit above it, never by
+  their own author;
+- the *scope* a person watches (``/status``, ``/overdue``, ``/bulletin``, ``/oncall``,
+  ``/incident``) is every unit for an admin, the unit and all below for a supervisor, and the own
+  unit plus the units where they are on duty for everyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.roster import Person, Roster
+
+
+class Action(StrEnum):
+    """Everything the bot lets somebody do, by what it touches."""
+
+    REPORT = "report"  # /report, /myreports
+    ADD_INFO = "add_info"  # /addinfo, a captioned photo: one's own report
+    ACCEPT = "accept"  # Accept (接报)
+    HANDLE = "handle"  # transfer, dismiss, merge (each side), /level, /sensitive, /drill
+    FILE_REPORT = "file_report"  # /initial, /followup, /final: opening and filing
+    TAKE_OVER = "take_over"  # Take over on an escalation card
+    SIGN_OFF = "sign_off"  # Approve / Send back
+    VIEW_INCIDENT = "view_incident"  # /incident
+    WATCH = "watch"  # /status, /overdue, /bulletin
+    ONCALL = "oncall"  # /oncall
+    MINE = "mine"  # /mine
+    INVITE = "invite"  # /invite
+    MANAGE_ROSTER = "manage_roster"  # /roster, /roster reload
+
+
+STAFF_ROLES = frozenset({"officer", "leader"})
+WATCHER_ROLES = frozenset({"leader", "supervisor", "admin"})
+ONCALL_ROLES = frozenset({"officer", "leader", "supervisor", "admin"})
+SIGNER_ROLES = frozenset({"leader", "supervisor"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A roster person as the rules see them at one moment."""
+
+    person: Person
+    on_duty_units: frozenset[str] = frozenset()
+    all_units: frozenset[str] = frozenset()
+    units_below: frozenset[str] = frozenset()  # their unit and every unit under it
+
+    @classmethod
+    def at(cls, roster: Roster, person: Person, now: datetime) -> Actor:
+        """The person with the positions they hold at ``now``."""
+        on_duty = frozenset(
+            unit
+            for unit in roster.units
+            for position in roster.positions_of(unit)
+            if person.id in roster.holders(unit, position, now)
+        )
+        return cls(
+            person=person,
+            on_duty_units=on_duty,
+            all_units=frozenset(roster.units),
+            units_below=frozenset(roster.descendants(person.unit)),
+        )
+
+    @property
+    def id(self) -> str:
+        """The person's roster id."""
+        return self.person.id
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the person holds any of ``roles``."""
+        return bool(self.person.roles.intersection(roles))
+
+    def is_staff_of(self, unit: str) -> bool:
+        """A duty officer or leader of the unit, or on one of its shift positions now."""
+        if self.person.unit == unit and self.person.roles & STAFF_ROLES:
+            return True
+        return unit in self.on_duty_units
+
+
+@dataclass(frozen=True)
+class IncidentSubject:
+    """What the rules need to know of an incident (or of one of its reports)."""
+
+    unit_id: str
+    reporter_id: str | None = None
+    assignee_id: str | None = None
+    alerted: frozenset[str] = field(default_factory=frozenset)
+    escalated: frozenset[str] = field(default_factory=frozenset)
+    author_id: str | None = None  # of the report being signed off
+
+
+@dataclass(frozen=True)
+class UnitSubject:
+    """A unit asked about (``/oncall <unit>``)."""
+
+    unit_id: str
+
+
+Subject = IncidentSubject | UnitSubject | None
+
+
+def scope(actor: Actor) -> frozenset[str]:
+    """The units whose incidents and duty roster the actor may see."""
+    if actor.has_role("admin"):
+        return actor.all_units
+    own = frozenset({actor.person.unit}) | actor.on_duty_units
+    if actor.has_role("supervisor"):
+        return actor.units_below | own
+    return own
+
+
+def may(actor: Actor, action: Action, subject: Subject = None) -> bool:
+    """Whether ``actor`` may do ``action`` (to ``subject``, where the action has one)."""
+    if action is Action.REPORT:
+        return True
+    if action is Action.WATCH:
+        return actor.has_role(*WATCHER_ROLES)
+    if action is Action.MINE:
+        return actor.has_role(*STAFF_ROLES)
+    if action in (Action.INVITE, Action.MANAGE_ROSTER):
+        return actor.has_role("admin")
+    if action is Action.ONCALL:
+        if not actor.has_role(*ONCALL_ROLES):
+            return False
+        return not isinstance(subject, UnitSubject) or subject.unit_id in scope(actor)
+    if not isinstance(subject, IncidentSubject):
+        return False
+    return _may_on_incident(actor, action, subject)
+
+
+def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) -> bool:
+    me = actor.id
+    staff = actor.is_staff_of(incident.unit_id)
+    if action is Action.ADD_INFO:
+        return incident.reporter_id == me
+    if action is Action.ACCEPT:
+        return staff or me in incident.alerted
+    if action in (Action.HANDLE, Action.FILE_REPORT):
+        return staff or incident.assignee_id == me
+    if action is Action.TAKE_OVER:
+        return staff or me in incident.escalated
+    if action is Action.SIGN_OFF:
+        return (
+            actor.has_role(*SIGNER_ROLES)
+            and incident.author_id != me
+            and (staff or incident.unit_id in actor.units_below)
+        )
+    if action is Action.VIEW_INCIDENT:
+        return (
+            (actor.has_role(*WATCHER_ROLES) and incident.unit_id in scope(actor))
+            or staff
+            or me in (incident.reporter_id, incident.assignee_id)
+            or me in incident.alerted
+            or me in incident.escalated
+        )
+    return False
