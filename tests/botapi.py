@@ -103,6 +103,7 @@ class StandInBotApi:
         self._limit_groups: dict[int, deque[float]] = {}
         self.rate_limited = 0
         self._update_ids = itertools.count(1)
+        self.pushed_ids: set[int] = set()  # every update a test pushed
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -446,13 +447,16 @@ class StandInBotApi:
         """Queue an update for the bot's next ``getUpdates`` (an ``update_id`` given is kept)."""
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
+        self.pushed_ids.add(update["update_id"])
         async with self._changed:
             self._changed.notify_all()
         return update
 
     async def push_all(self, updates: list[dict[str, Any]]) -> None:
         """Queue several updates at once: the bot gets them in one batch, as simultaneous."""
-        self.updates.extend({"update_id": next(self._update_ids), **u} for u in updates)
+        batch = [{"update_id": next(self._update_ids), **u} for u in updates]
+        self.updates.extend(batch)
+        self.pushed_ids.update(u["update_id"] for u in batch)
         async with self._changed:
             self._changed.notify_all()
 
@@ -460,6 +464,7 @@ class StandInBotApi:
         """Queue the same update twice in one batch, as Telegram does after a lost confirmation."""
         update = {"update_id": next(self._update_ids), **update}
         self.updates.extend([update, json.loads(json.dumps(update))])
+        self.pushed_ids.add(update["update_id"])
         async with self._changed:
             self._changed.notify_all()
         return update

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, prepare_database
 from bot.configuration import load_configuration
+from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
+from bot.i18n import translator
 from bot.runtime import Runtime, runtime_from
 from scheduling.clock import FakeClock
-from tests.botapi import TOKEN, StandInBotApi, User
+from tests.botapi import TOKEN, Sent, StandInBotApi, User
 
 # Telegram ids of the test city's people
 CHEN = 1001  # city officer
@@ -297,3 +303,140 @@ class BotHarness:
     def user(self, telegram_id: int, name: str = "User", language: str | None = "en") -> User:
         """An actor in a private chat with the bot."""
         return self.botapi.user(telegram_id, name, language)
+
+    async def quiet(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has handled every update the test pushed and delivered every
+        message that is due: after this, silence means the bot has nothing more to say."""
+        assert self.runtime is not None
+        database = self.runtime.database
+
+        async def handled_and_delivered() -> bool:
+            async with database.sessions() as session:
+                handled = set(await session.scalars(select(ProcessedUpdate.update_id)))
+                waiting = await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.state.in_(("pending", "claimed")))
+                )
+            return self.botapi.pushed_ids <= handled and not waiting
+
+        await eventually(handled_and_delivered, timeout)
+
+    async def incident(self, number: int) -> IncidentRow:
+        """Incident ``number`` as the database has it now."""
+        assert self.runtime is not None
+        async with self.runtime.database.sessions() as session:
+            row = await session.get(IncidentRow, number)
+        assert row is not None, f"no incident #{number}"
+        return row
+
+    async def timeline(self, number: int) -> list[Event]:
+        """The timeline of incident ``number``, oldest first."""
+        assert self.runtime is not None
+        async with self.runtime.database.sessions() as session:
+            rows = await session.scalars(
+                select(Event).where(Event.subject == f"incident:{number}").order_by(Event.id)
+            )
+            return list(rows)
+
+    async def rows(self, model: type, **where: object) -> list[Any]:
+        """Every row of ``model`` matching ``where`` (column = value), by id."""
+        assert self.runtime is not None
+        async with self.runtime.database.sessions() as session:
+            query = select(model)
+            for key, value in where.items():
+                query = query.where(getattr(model, key) == value)
+            return list(await session.scalars(query.order_by(model.id)))  # type: ignore[attr-defined]
+
+
+def says(language: str, message: str) -> str:
+    """The fixed beginning of a bot message in ``language`` (up to its first placeholder), to
+    recognise it without accepting either language."""
+    return translator(language)._(message).split("{", 1)[0]
+
+
+async def alert_for(user: User) -> Sent:
+    """The next message to ``user``, which must be an alert card."""
+    message = await user.next_message()
+    assert message.text.startswith("🚨"), message.text
+    return message
+
+
+RECEIPT = (
+    "Received as #{number}. The duty officers of {unit} have been alerted; you will be "
+    "told when it is accepted.\nAdd to it with /addinfo {number} <text> or a photo "
+    "captioned #{number}."
+)
+
+
+async def quick_report(harness: BotHarness, reporter: User, text: str, language: str = "en") -> int:
+    """``/report <text>`` from ``reporter``; the incident number from the receipt."""
+    await reporter.send(f"/report {text}")
+    start = says(language, RECEIPT)
+    receipt = await reporter.next_message()
+    while not receipt.text.startswith(start):  # skip earlier notifications
+        receipt = await reporter.next_message()
+    match = re.match(r"\D*(\d+)", receipt.text)
+    assert match is not None, receipt.text
+    return int(match.group(1))
+
+
+ESCALATION = "ESCALATION #{number}: {what} is late by {late} (was due {due})."
+
+
+def escalations(user: User, language: str = "en") -> list[str]:
+    """Every escalation card the user was sent."""
+    start = "🔺 " + says(language, ESCALATION)
+    return [m.text for m in user.inbox() if m.text.startswith(start)]
+
+
+REPORT_FORM_INTRO = (
+    "{title} for #{number}: {count} short questions, each pre-filled. Send new text, or "
+    "press Keep. (/cancel to stop)"
+)
+
+
+async def file_report(
+    user: User, command: str, answers: dict[int, str] | None = None, language: str = "en"
+) -> str:
+    """Walk an official report's form (keeping every pre-filled value unless told); return the
+    bot's answer to File."""
+    await user.send(command)
+    intro = await user.next_message()
+    marker = translator(language)._(REPORT_FORM_INTRO).split("{count}")[1].split("{")[0]
+    assert marker in intro.text, intro.text
+    for index in range(7):
+        question = await user.next_message()
+        if answers and index in answers:
+            await user.send(answers[index])
+        else:
+            await user.press(question, data="1:ofk")
+    card = await user.next_message()
+    await user.press(card, data="1:ofy:file")
+    return (await user.next_message()).text
+
+
+async def start_bot(config_path: Path) -> asyncio.subprocess.Process:
+    """``dutybot run`` as a real process on ``config_path`` (no DUTYBOT_* from outside)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config_path),
+        cwd=config_path.parent,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def head_revision() -> str | None:
+    """The newest migration."""
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

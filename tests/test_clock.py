@@ -5,36 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.settings import load_settings
-from tests.botapi import StandInBotApi, User
-from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, BotHarness
-from tests.test_reports import alert_for, quick_report
+from tests.botapi import StandInBotApi
+from tests.harness import (
+    CHEN,
+    LI,
+    QIAN,
+    SUN,
+    WANG,
+    XU,
+    BotHarness,
+    alert_for,
+    escalations,
+    file_report,
+    quick_report,
+)
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN)
-
-
-def escalations(user: User) -> list[str]:
-    return [m.text for m in user.inbox() if "ESCALATION" in m.text or "督办" in m.text]
-
-
-async def rows(harness: BotHarness, model: type, **where: object) -> list:  # type: ignore[type-arg]
-    assert harness.runtime is not None
-    async with harness.runtime.database.sessions() as session:
-        query = select(model)
-        for key, value in where.items():
-            query = query.where(getattr(model, key) == value)
-        return list(await session.scalars(query.order_by(model.id)))
-
-
-async def settle(botapi: StandInBotApi) -> None:
-    """Let the sender deliver what the engine queued."""
-    await botapi.wait_until(lambda: True)
-    import asyncio
-
-    await asyncio.sleep(0.3)
 
 
 async def test_unaccepted_report_escalates_to_leader_then_parent_then_repeats_at_root(
@@ -46,7 +34,7 @@ async def test_unaccepted_report_escalates_to_leader_then_parent_then_repeats_at
     qian, chen, sun = harness.user(QIAN), harness.user(CHEN), harness.user(SUN)
 
     await harness.advance(timedelta(minutes=9, seconds=59))
-    await settle(botapi)
+    await harness.quiet()
     assert not escalations(qian)
     await harness.advance(timedelta(seconds=1))  # the 10-minute accept limit
     await botapi.wait_until(lambda: len(escalations(qian)) == 1)
@@ -56,40 +44,24 @@ async def test_unaccepted_report_escalates_to_leader_then_parent_then_repeats_at
     await harness.advance(timedelta(minutes=5))  # escalation.step: the parent unit (the root)
     await botapi.wait_until(lambda: len(escalations(chen)) == 1 and len(escalations(sun)) == 1)
     await harness.advance(timedelta(minutes=14))
-    await settle(botapi)
+    await harness.quiet()
     assert len(escalations(chen)) == 1
     await harness.advance(timedelta(minutes=1))  # escalation.repeat at the top
     await botapi.wait_until(lambda: len(escalations(chen)) == 2)
     assert len(escalations(qian)) == 1
 
-    card = next(m for m in qian.inbox() if "ESCALATION" in m.text)
+    card = next(m for m in qian.inbox() if m.text in escalations(qian))
     answer = await qian.answer_to(await qian.press(card, "Take over"))
     assert "taken over" in answer["text"]
-    row = (await rows(harness, IncidentRow, id=number))[0]
+    row = (await harness.rows(IncidentRow, id=number))[0]
     assert (row.state, row.assignee_id) == ("accepted", "qian.bo")
     await harness.advance(timedelta(minutes=25))  # past the next repeat, before 15:00
-    await settle(botapi)
+    await harness.quiet()
     assert len(escalations(chen)) == 2  # stopped
-    [accept] = await rows(harness, Deadline, incident_id=number, kind="accept")
+    [accept] = await harness.rows(Deadline, incident_id=number, kind="accept")
     assert accept.late and accept.state == "met"
-    kinds = [e.kind for e in await rows(harness, Event, subject=f"incident:{number}")]
+    kinds = [e.kind for e in await harness.rows(Event, subject=f"incident:{number}")]
     assert kinds.count("escalation.rung") == 3 and "escalation.stopped" in kinds
-
-
-async def file_report(user: User, command: str, answers: dict[int, str] | None = None) -> str:
-    """Walk an official report's form (keeping every pre-filled value unless told)."""
-    await user.send(command)
-    intro = await user.next_message()
-    assert "short questions" in intro.text or "个简短问题" in intro.text, intro.text
-    for index in range(7):
-        question = await user.next_message()
-        if answers and index in answers:
-            await user.send(answers[index])
-        else:
-            await user.press(question, data="1:ofk")
-    card = await user.next_message()
-    await user.press(card, data="1:ofy:file")
-    return (await user.next_message()).text
 
 
 async def test_missing_initial_report_is_warned_marked_late_and_escalated_until_filed(
@@ -104,7 +76,7 @@ async def test_missing_initial_report_is_warned_marked_late_and_escalated_until_
     await li.next_message()
 
     await harness.advance(timedelta(minutes=49))
-    await settle(botapi)
+    await harness.quiet()
     assert not [m for m in li.inbox() if "Reminder" in m.text]
     await harness.advance(timedelta(minutes=1))  # warn_before: 10 minutes before 15:00
     await botapi.wait_until(lambda: any("Reminder" in m.text for m in li.inbox()))
@@ -112,8 +84,8 @@ async def test_missing_initial_report_is_warned_marked_late_and_escalated_until_
 
     await harness.advance(timedelta(minutes=10))  # 15:00: late, escalation starts (officer)
     wang = harness.user(WANG, "Wang")
-    await botapi.wait_until(lambda: len(escalations(wang)) == 1)
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1)
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.late and initial.state == "fired"
     await harness.advance(timedelta(minutes=5))  # backup
     await botapi.wait_until(lambda: len(escalations(li)) == 1)
@@ -122,18 +94,18 @@ async def test_missing_initial_report_is_warned_marked_late_and_escalated_until_
     li._read = len(li.inbox())
     reply = await file_report(li, f"/initial {number}", {2: "three streets", 4: "cordon set up"})
     assert "is filed" in reply
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.state == "met" and initial.late
-    [report] = await rows(harness, OfficialReport, incident_id=number)
+    [report] = await harness.rows(OfficialReport, incident_id=number)
     assert report.late and report.fields["scope"] == "three streets"
-    row = (await rows(harness, IncidentRow, id=number))[0]
+    row = (await harness.rows(IncidentRow, id=number))[0]
     assert row.state == "initial_reported"
     qian = harness.user(QIAN)
     await botapi.wait_until(lambda: any("Initial report" in m.text for m in qian.inbox()))
     await harness.advance(timedelta(minutes=30))
-    await settle(botapi)
+    await harness.quiet()
     assert len(escalations(qian)) == 0  # the escalation stopped before reaching the leader
-    [followup] = await rows(harness, Deadline, incident_id=number, kind="followup")
+    [followup] = await harness.rows(Deadline, incident_id=number, kind="followup")
     assert followup.state == "pending"
 
 
@@ -181,14 +153,14 @@ async def test_level_one_report_needs_signoff_and_reaches_the_root(
     await wang.next_message()
     await wang.send(f"/level {number} I")
     assert "I" in (await wang.next_message()).text
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 30 minutes for level I
 
-    reply = await file_report(wang, f"/initial {number}")
+    reply = await file_report(wang, f"/initial {number}", language="zh")
     assert "Qian Bo" in reply  # waiting for the leader's sign-off
-    [report] = await rows(harness, OfficialReport, incident_id=number)
+    [report] = await harness.rows(OfficialReport, incident_id=number)
     assert report.state == "awaiting_signoff"
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.state == "pending"  # not met until approved
 
     qian, chen, sun = harness.user(QIAN), harness.user(CHEN), harness.user(SUN)
@@ -203,9 +175,9 @@ async def test_level_one_report_needs_signoff_and_reaches_the_root(
             and any("Initial report" in m.text for m in sun.inbox())
         )
     )
-    [report] = await rows(harness, OfficialReport, incident_id=number)
+    [report] = await harness.rows(OfficialReport, incident_id=number)
     assert (report.state, report.approved_by, report.late) == ("filed", "qian.bo", False)
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.state == "met" and not initial.late
 
 
@@ -221,7 +193,7 @@ async def test_a_report_sent_back_does_not_count(
     await wang.next_message()
     await wang.send(f"/level {number} II")
     await wang.next_message()
-    await file_report(wang, f"/initial {number}")
+    await file_report(wang, f"/initial {number}", language="zh")
     qian = harness.user(QIAN)
     await botapi.wait_until(lambda: any("Sign-off" in m.text for m in qian.inbox()))
     card = next(m for m in qian.inbox() if "Sign-off" in m.text)
@@ -232,9 +204,9 @@ async def test_a_report_sent_back_does_not_count(
     await botapi.wait_until(
         lambda: any("casualty figures are missing" in m.text for m in wang.inbox())
     )
-    [report] = await rows(harness, OfficialReport, incident_id=number)
+    [report] = await harness.rows(OfficialReport, incident_id=number)
     assert report.state == "sent_back"
-    row = (await rows(harness, IncidentRow, id=number))[0]
+    row = (await harness.rows(IncidentRow, id=number))[0]
     assert row.state == "accepted"
 
 
@@ -249,12 +221,12 @@ async def test_raising_the_level_makes_an_overdue_report_fire_at_once(
     await li.send(f"/accept {number}")
     await li.next_message()
     await harness.advance(timedelta(minutes=40))  # unassessed: initial report due at 60 min
-    await settle(botapi)
+    await harness.quiet()
     wang = harness.user(WANG)
-    assert not escalations(wang)
+    assert not escalations(wang, "zh")
     await li.send(f"/level {number} I")  # level I: due at 30 min, so 10 minutes late already
-    await botapi.wait_until(lambda: len(escalations(wang)) == 1, timeout=10)
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1, timeout=10)
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.late and initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)
 
 
@@ -272,9 +244,9 @@ async def test_final_report_closes_the_incident_and_cancels_what_is_due(
     assert "initial report" in (await li.next_message()).text  # first the initial report
     await file_report(li, f"/initial {number}")
     assert "is filed" in await file_report(li, f"/final {number}")
-    row = (await rows(harness, IncidentRow, id=number))[0]
+    row = (await harness.rows(IncidentRow, id=number))[0]
     assert row.state == "closed"
-    pending = [d for d in await rows(harness, Deadline, incident_id=number) if d.state == "pending"]
+    pending = [d for d in await harness.rows(Deadline, incident_id=number) if d.state == "pending"]
     assert pending == []
     await botapi.wait_until(lambda: any("is closed" in m.text for m in xu.inbox()))
 
@@ -289,17 +261,17 @@ async def test_marking_sensitive_makes_deadlines_level_two_and_reports_reach_the
     await alert_for(wang)
     await wang.send(f"/accept {number}")
     await wang.next_message()
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.due_at == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # unassessed: 1 hour
     await wang.send(f"/sensitive {number}")
     assert "已标记为敏感事件" in (await wang.next_message()).text  # Wang reads Chinese
-    [initial] = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # as level II: 30 min
     await xu.send(f"/sensitive {number} off")  # the reporter is not an officer of the unit
     await botapi.wait_until(lambda: any("may not act" in m.text for m in xu.inbox()))
     await wang.send(f"/drill {number} maybe")
     assert "/drill <编号>" in (await wang.next_message()).text
-    row = (await rows(harness, IncidentRow, id=number))[0]
+    row = (await harness.rows(IncidentRow, id=number))[0]
     assert row.sensitive and not row.drill
 
 
@@ -315,17 +287,17 @@ async def test_taking_over_a_missing_report_gives_a_fresh_limit_not_a_free_pass(
     await li.next_message()
     await harness.advance(timedelta(hours=1))  # 15:00: the initial report is late
     wang = harness.user(WANG)
-    await botapi.wait_until(lambda: len(escalations(wang)) == 1)
-    card = next(m for m in wang.inbox() if "ESCALATION" in m.text or "督办" in m.text)
+    await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1)
+    card = next(m for m in wang.inbox() if m.text in escalations(wang, "zh"))
     await wang.answer_to(await wang.press(card, data=f"1:tko:{number}"))
-    row = (await rows(harness, IncidentRow, id=number))[0]
+    row = (await harness.rows(IncidentRow, id=number))[0]
     assert row.assignee_id == "wang.fang"
     await harness.advance(timedelta(minutes=14))
-    await settle(botapi)
-    assert len(escalations(wang)) == 1
+    await harness.quiet()
+    assert len(escalations(wang, "zh")) == 1
     await harness.advance(timedelta(minutes=1))  # escalation.repeat after the take-over
-    await botapi.wait_until(lambda: len(escalations(wang)) == 2)
+    await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 2)
     wang._read = len(wang.inbox())
-    await file_report(wang, f"/initial {number}")
-    initials = await rows(harness, Deadline, incident_id=number, kind="initial_report")
+    await file_report(wang, f"/initial {number}", language="zh")
+    initials = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert [d.state for d in initials] == ["met", "met"] and all(d.late for d in initials)

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import DEFAULT_LEVELS, load_settings
-from tests.harness import ROSTER, write_config
-from tests.test_database import head_revision
+from tests.harness import ROSTER, head_revision, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"

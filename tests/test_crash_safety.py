@@ -11,8 +11,7 @@ from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.delivery.outbox import ROUTINE, enqueue
 from tests.botapi import StandInBotApi
-from tests.harness import write_config
-from tests.test_run_process import start_bot
+from tests.harness import start_bot, write_config
 
 CHATS = [70001, 70002, 70003, 70004]
 PER_CHAT = 10

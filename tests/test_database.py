@@ -12,6 +12,7 @@ from bot.db.engine import Database
 from bot.db.migrate import current_revision, upgrade
 from bot.db.models import Event
 from bot.timeline import events_about, record_event
+from tests.harness import head_revision
 
 
 @pytest.fixture
@@ -20,14 +21,6 @@ async def database(database_url: str) -> Database:
     await upgrade(db)
     yield db  # type: ignore[misc]
     await db.close()
-
-
-def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    from bot.db.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_migrations_reach_head_and_are_idempotent(database: Database) -> None:

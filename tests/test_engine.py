@@ -19,8 +19,7 @@ from bot.timeline import record_event
 from scheduling.clock import SystemClock
 from scheduling.engine import Engine
 from tests.botapi import StandInBotApi
-from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, write_config
-from tests.test_run_process import start_bot
+from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, start_bot, write_config
 
 
 async def probe(session: AsyncSession, deadline: Deadline, now: datetime) -> None:

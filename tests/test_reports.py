@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-
-from bot.db.models import Event, IncidentRow
 from tests.botapi import Sent, StandInBotApi, User
 from tests.harness import (
     GAO,
@@ -20,41 +17,11 @@ from tests.harness import (
     ZHENG,
     ZHOU,
     BotHarness,
+    alert_for,
+    quick_report,
 )
 
 OFFICERS = (WANG, LI, QIAN, WU, ZHENG, GAO)
-
-
-async def incident(harness: BotHarness, number: int) -> IncidentRow:
-    assert harness.runtime is not None
-    async with harness.runtime.database.sessions() as session:
-        row = await session.get(IncidentRow, number)
-    assert row is not None
-    return row
-
-
-async def timeline(harness: BotHarness, number: int) -> list[Event]:
-    assert harness.runtime is not None
-    async with harness.runtime.database.sessions() as session:
-        rows = await session.scalars(
-            select(Event).where(Event.subject == f"incident:{number}").order_by(Event.id)
-        )
-        return list(rows)
-
-
-async def alert_for(user: User) -> Sent:
-    """The next message to ``user``, which must be an alert card."""
-    message = await user.next_message()
-    assert message.text.startswith("🚨"), message.text
-    return message
-
-
-async def quick_report(harness: BotHarness, reporter: User, text: str) -> int:
-    await reporter.send(f"/report {text}")
-    receipt = await reporter.next_message()
-    while not receipt.text.startswith(("Received as", "已收到")):  # skip earlier notifications
-        receipt = await reporter.next_message()
-    return int(receipt.text.split("#")[1].split(".")[0].split("。")[0].split(",")[0])
 
 
 async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
@@ -73,7 +40,7 @@ async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
     assert "Xu Tao" in botapi.messages_to(LI)[0].text
     await harness.user(QIAN, "Qian").expect_silence(0.3)  # the leader: not yet
     await harness.user(WU, "Wu").expect_silence(0.1)  # another unit's officer: never
-    assert (await incident(harness, 1)).state == "reported"
+    assert (await harness.incident(1)).state == "reported"
 
 
 async def fill_form(
@@ -123,7 +90,7 @@ async def test_guided_form_end_to_end_with_location_and_photo(
     assert "受伤 2" in card.text and "被困 1" in card.text
     photo = await wang.next_message()
     assert photo.method == "sendPhoto" and photo.payload["photo"] == "PHOTO-landslide-1"
-    row = await incident(harness, 1)
+    row = await harness.incident(1)
     assert (row.category, row.level, row.injured, row.trapped) == ("natural", "III", 2, 1)
     assert row.attachments == ["PHOTO-landslide-1"]
 
@@ -134,7 +101,7 @@ async def test_guided_form_survives_a_restart_of_the_bot(harness: BotHarness) ->
     confirm = await fill_form(harness, xu, restart_after_level=True)
     await xu.press(confirm, "Send")
     assert (await xu.next_message()).text.startswith("Received as #1.")
-    row = await incident(harness, 1)
+    row = await harness.incident(1)
     assert (row.category, row.level, row.latitude) == ("natural", "III", 31.2304)
 
 
@@ -162,7 +129,7 @@ async def test_two_officers_press_accept_at_the_same_moment(
         await li.answer_to(presses[1]["callback_query"]["id"])
     ]
     texts = [a.get("text", "") for a in answers]
-    winner = await incident(harness, number)
+    winner = await harness.incident(number)
     assert winner.state == "accepted" and winner.assignee_id in ("wang.fang", "li.lei")
     assert sum("已接报" in t or "You have accepted" in t for t in texts) == 1
     assert sum("already accepted by" in t or "已由" in t for t in texts) == 1
@@ -171,7 +138,7 @@ async def test_two_officers_press_accept_at_the_same_moment(
     assert not wang_card.buttons() and not li_card.buttons()
     receipt = await xu.next_message()
     assert f"accepted by {name}" in receipt.text
-    kinds = [e.kind for e in await timeline(harness, number)]
+    kinds = [e.kind for e in await harness.timeline(number)]
     assert kinds.count("incident.accepted") == 1
 
 
@@ -189,7 +156,7 @@ async def test_forged_or_foreign_accept_changes_nothing(
     assert "may not act" in (await wu.next_message()).text
     stale = await xu.press(botapi.messages_to(XU)[0], data=f"0:acc:{number}")
     assert "no longer valid" in (await xu.answer_to(stale))["text"]
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert row.state == "reported" and row.assignee_id is None
 
 
@@ -212,13 +179,13 @@ async def test_transfer_by_button_alerts_the_other_unit_which_must_accept(
     await alert_for(zheng)
     assert "Transferred to Emergency Bureau" in card.text
     assert "transferred to Emergency Bureau" in (await xu.next_message()).text
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert (row.unit_id, row.state) == ("emergency", "reported")
     await wu.press(new_card, "Accept")
     await botapi.wait_until(lambda: "Accepted by Wu Gang" in new_card.text)
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert (row.state, row.assignee_id) == ("accepted", "wu.gang")
-    events = await timeline(harness, number)
+    events = await harness.timeline(number)
     transfer = next(e for e in events if e.kind == "incident.transferred")
     assert transfer.note == "hazardous materials are the emergency bureau's"
 
@@ -235,7 +202,7 @@ async def test_transfer_by_command_keeps_the_old_assignee_responsible_until_acce
     assert "#" in (await wang.next_message()).text
     await wang.send(f"/transfer {number} emergency road belongs to the bureau")
     await wang.next_message()
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert (row.unit_id, row.state, row.assignee_id) == ("emergency", "reported", "wang.fang")
     await wang.send("/mine")
     assert "等待Emergency Bureau接报" in (await wang.next_message()).text
@@ -260,7 +227,7 @@ async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
     assert "dismissed" in (await li.next_message()).text
     told = await xu.next_message()
     assert "dismissed" in told.text and "licensed bonfire" in told.text
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert (row.state, row.closed_reason) == ("dismissed", "a licensed bonfire, checked by phone")
     assert "Dismissed by Li Lei" in card.text
 
@@ -281,7 +248,7 @@ async def test_duplicate_report_offers_merge_which_links_and_tells_the_reporter(
     assert "Possible duplicate of #1" in second.text
     await li.press(second, "Merge into #1")
     await botapi.wait_until(lambda: "Merged into #1" in second.text)
-    row = await incident(harness, 2)
+    row = await harness.incident(2)
     assert (row.state, row.duplicate_of) == ("merged", 1)
     messages = [m.text for m in botapi.messages_to(XU)]
     await botapi.wait_until(lambda: any("merged into it" in m.text for m in botapi.messages_to(XU)))
@@ -317,7 +284,7 @@ async def test_a_unit_without_officers_alerts_its_leader_and_logs_the_gap(
     qian = harness.user(QIAN, "Qian")
     card = await alert_for(qian)
     assert f"#{number}" in card.text
-    kinds = [e.kind for e in await timeline(harness, number)]
+    kinds = [e.kind for e in await harness.timeline(number)]
     assert "routing.gap" in kinds
 
 
@@ -340,7 +307,7 @@ async def test_addinfo_and_captioned_photo_reach_the_assignee(
     await li.next_message()
     photo = await li.next_message()
     assert photo.payload["photo"] == "PHOTO-tree"
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert row.attachments == ["PHOTO-tree"] and "sparks visible" in row.description
     await xu.send("/myreports")
     assert f"#{number} Tree fallen on power line — accepted" in (await xu.next_message()).text
@@ -373,7 +340,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     assert "no unit with the id nowhere" in (await li.next_message()).text
     await li.send("/frobnicate 1")
     assert "do not know that command" in (await li.next_message()).text
-    row = await incident(harness, number)
+    row = await harness.incident(number)
     assert (row.state, row.description) == ("reported", "Stray cattle on the highway")
     await li.send(f"/accept {number}")
     assert f"You have accepted #{number}" in (await li.next_message()).text

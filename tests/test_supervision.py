@@ -8,9 +8,23 @@ from sqlalchemy import insert, select
 
 from bot.db.models import Deadline, IncidentRow, OfficialReport
 from tests.botapi import StandInBotApi
-from tests.harness import CHEN, GAO, HE, LI, MA, QIAN, SUN, WANG, WU, XU, ZHENG, ZHOU, BotHarness
-from tests.test_clock import settle
-from tests.test_reports import alert_for, quick_report
+from tests.harness import (
+    CHEN,
+    GAO,
+    HE,
+    LI,
+    MA,
+    QIAN,
+    SUN,
+    WANG,
+    WU,
+    XU,
+    ZHENG,
+    ZHOU,
+    BotHarness,
+    alert_for,
+    quick_report,
+)
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG, HE, GAO, ZHOU)
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -37,7 +51,7 @@ async def seed_the_afternoon(harness: BotHarness, botapi: StandInBotApi) -> None
     await harness.advance(timedelta(minutes=6))
     assert await quick_report(harness, xu, "Flooded basement on Elm Street") == 4
     await harness.advance(timedelta(minutes=5))
-    await settle(botapi)
+    await harness.quiet()
 
 
 async def test_status_and_overdue_show_exactly_the_scope_with_the_right_colours(
@@ -284,7 +298,7 @@ async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
         return sum("Duty bulletin" in m.text for m in user.inbox())  # type: ignore[attr-defined]
 
     await harness.advance(timedelta(hours=17, minutes=59))  # 27 Nov 14:00 → 28 Nov 07:59
-    await settle(botapi)
+    await harness.quiet()
     assert bulletins(gao) == 0
     await harness.restart()
     await harness.advance(timedelta(minutes=1))  # 08:00
@@ -292,7 +306,7 @@ async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
     await botapi.wait_until(lambda: any(m.method == "sendPhoto" for m in gao.inbox()))
     await harness.restart()
     await harness.advance(timedelta(hours=1))
-    await settle(botapi)
+    await harness.quiet()
     assert bulletins(gao) == 1 and bulletins(zhou) == 1
     assert harness.runtime is not None
     async with harness.runtime.database.sessions() as session:

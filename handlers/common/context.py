@@ -88,7 +88,11 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
             else:
                 async with runtime.database.transaction() as session:
                     enqueue(session, chat.id, text)
+                    await record_processed_if_new(session, key_of(update), runtime.now())
                 runtime.outbox_committed()
+                raise ApplicationHandlerStop
+        async with runtime.database.transaction() as session:
+            await record_processed_if_new(session, key_of(update), runtime.now())
         raise ApplicationHandlerStop
     language = pick_language(
         chosen=identity.chosen_language,
