@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.db.models import IncidentRow
+from bot.delivery.outbox import LEVEL_PRIORITY
 from bot.settings import LevelPolicy, Settings
 
 
@@ -117,3 +118,8 @@ def next_followup_due(settings: Settings, level: str, sensitive: bool, after: da
             if candidate > local:
                 candidates.append(candidate.astimezone(UTC))
     return min(candidates)
+
+
+def priority_of(incident: IncidentRow) -> int:
+    """Outbox priority of what is sent about an incident: its level (sensitive counts as II)."""
+    return LEVEL_PRIORITY[effective_level(incident.level, incident.sensitive)]

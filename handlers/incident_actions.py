@@ -17,48 +17,19 @@ from bot import callback_data
 from bot.db.models import IncidentRow
 from bot.i18n import Translator
 from bot.incidents import service as incidents
-from bot.incidents.flows import alert_unit, priority_of, tell, update_alerts
+from bot.incidents.flows import alert_unit, tell, update_alerts
 from bot.incidents.messaging import state_name
 from bot.incidents.service import Outcome, may_handle
-from bot.levels import OPEN_STATES, initial_report_due
+from bot.levels import OPEN_STATES, initial_report_due, priority_of
+from bot.parsing import parse_number
 from bot.render import local_time
 from bot.runtime import Runtime
+from handlers.common.answer import Answer
 from handlers.common.context import Caller, DutyContext, require_caller
-from handlers.common.respond import record_in, reply, reply_in
+from handlers.common.respond import reply
 
 PENDING = "pending"
 MAX_REASON = 500
-
-
-class Answer:
-    """Where the answer to an action goes: a toast for a button press, a message for a command."""
-
-    def __init__(self, update: Update, context: DutyContext) -> None:
-        self.update, self.context = update, context
-        self.toast: str | None = None
-
-    def say(self, session: AsyncSession, text: str) -> None:
-        """Answer in ``session``: a button gets a toast (sent after commit), a command a reply."""
-        if self.update.callback_query is not None:
-            self.toast = text
-            record_in(session, self.update, self.context)
-        else:
-            reply_in(session, self.update, self.context, text)
-
-    async def finish(self) -> None:
-        """After commit: wake the sender and show the toast."""
-        self.context.runtime.outbox_committed()
-        query = self.update.callback_query
-        if query is not None:
-            await query.answer(
-                self.toast[:200] if self.toast else None, show_alert=bool(self.toast)
-            )
-
-
-def parse_number(text: str) -> int | None:
-    """``17`` or ``#17`` → 17; anything else → ``None``."""
-    text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 async def _load(

@@ -15,11 +15,11 @@ from bot.incidents.flows import tell
 from bot.incidents.messaging import list_entry
 from bot.incidents.routing import alert_targets
 from bot.levels import accept_due, initial_report_due
+from bot.parsing import parse_number
 from bot.render import local_time
 from bot.runtime import Runtime
 from handlers.common.context import DutyContext, require_caller
 from handlers.common.respond import reply, reply_in
-from handlers.incident_actions import parse_number
 
 CAPTION = re.compile(r"^\s*#(\d{1,12})\b\s*(.*)$", re.S)
 MAX_INFO = 3000

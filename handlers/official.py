@@ -22,16 +22,18 @@ from bot.delivery.outbox import enqueue
 from bot.directory import languages, telegram_ids
 from bot.i18n import N_, Translator, translator
 from bot.incidents import service as incidents
-from bot.incidents.flows import priority_of, tell
+from bot.incidents.flows import tell
 from bot.incidents.messaging import casualty_line, level_line
 from bot.incidents.service import may_handle, subject
+from bot.levels import priority_of
+from bot.parsing import parse_number
 from bot.render import local_time
 from bot.reports import service as reports
 from bot.runtime import Runtime
 from bot.timeline import record_event
+from handlers.common.answer import Answer
 from handlers.common.context import DutyContext, require_caller
 from handlers.common.respond import reply, reply_in
-from handlers.incident_actions import Answer, parse_number
 
 FORM = "official"
 FIELD, CONFIRM = "field", "confirm"

@@ -29,10 +29,11 @@ from telegram.ext import (
 
 from bot import callback_data
 from bot.db.models import IncidentRow
-from bot.incidents.flows import alert_unit, priority_of
+from bot.incidents.flows import alert_unit
 from bot.incidents.messaging import CATEGORY_NAMES, LEVEL_NAMES, alert_text
 from bot.incidents.routing import route_unit
 from bot.incidents.service import MAX_DESCRIPTION, Draft, create_incident, duplicate_candidate
+from bot.levels import priority_of
 from bot.settings import CATEGORIES
 from handlers.common.context import DutyContext, require_caller
 from handlers.common.respond import reply, reply_in

@@ -20,13 +20,13 @@ from bot.i18n import N_, Translator, translator
 from bot.incidents import service as incidents
 from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name
 from bot.incidents.service import may_handle
+from bot.parsing import parse_number
 from bot.render import local_time
 from bot.roster import Person
 from bot.runtime import Runtime
 from bot.supervision import service as supervision
 from handlers.common.context import DutyContext, require_caller
 from handlers.common.respond import reply, reply_in
-from handlers.incident_actions import parse_number
 from handlers.official import title
 from scheduling.rows import PENDING, add
 

@@ -17,10 +17,10 @@ from bot.directory import languages, reachability, telegram_ids
 from bot.escalation.chain import snapshot_chain
 from bot.i18n import N_, Translator, translator
 from bot.incidents.deadlines import ACCEPT, ESCALATION
-from bot.incidents.flows import priority_of, tell
+from bot.incidents.flows import tell
 from bot.incidents.messaging import category_name, level_line
 from bot.incidents.service import subject
-from bot.levels import OPEN_STATES
+from bot.levels import OPEN_STATES, priority_of
 from bot.render import local_time
 from bot.runtime import Runtime
 from bot.timeline import record_event

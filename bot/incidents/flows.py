@@ -13,20 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import IncidentAlert, IncidentRow
-from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, enqueue, enqueue_edit, enqueue_photo
+from bot.delivery.outbox import ROUTINE, enqueue, enqueue_edit, enqueue_photo
 from bot.directory import languages, telegram_ids
 from bot.i18n import Translator, translator
 from bot.incidents.messaging import alert_buttons, alert_text
 from bot.incidents.routing import alert_targets
 from bot.incidents.service import subject
-from bot.levels import effective_level
+from bot.levels import priority_of
 from bot.runtime import Runtime
 from bot.timeline import record_event
-
-
-def priority_of(incident: IncidentRow) -> int:
-    """Outbox priority: the incident's level (sensitive counts as II)."""
-    return LEVEL_PRIORITY[effective_level(incident.level, incident.sensitive)]
 
 
 async def alert_unit(

@@ -1,0 +1,38 @@
+"""Reading numbers and words that people type: strict, so that hostile input is refused, never
+crashes.
+
+Only ASCII digits count (full-width digits, as Chinese keyboards type them, are converted first);
+superscripts, circled numbers and other Unicode "digits" that ``str.isdigit`` accepts are refused,
+as are signs, spaces inside a number and numbers too long to mean anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+FULL_WIDTH = str.maketrans("０１２３４５６７８９＃", "0123456789#")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,12}")
+MAX_NUMBER_DIGITS = 12
+
+
+def normalise_digits(text: str) -> str:
+    """Full-width digits and ``＃`` become ASCII; nothing else changes."""
+    return text.translate(FULL_WIDTH)
+
+
+def parse_number(text: str) -> int | None:
+    """``17``, ``#17`` or ``＃１７`` → 17; anything else (``²``, ``①``, ``-3``, ``1e5``) → ``None``."""
+    cleaned = normalise_digits(text.strip())
+    cleaned = cleaned.removeprefix("#")
+    if not _ASCII_NUMBER.fullmatch(cleaned):
+        return None
+    return int(cleaned)
+
+
+def parse_count(text: str, limit: int = 99_999) -> int | None:
+    """A whole number of people (``0``…``limit``), strictly ASCII or full-width digits."""
+    cleaned = normalise_digits(text.strip())
+    if not re.fullmatch(r"[0-9]{1,6}", cleaned):
+        return None
+    value = int(cleaned)
+    return value if value <= limit else None

@@ -1,0 +1,34 @@
+"""Where the answer to an action goes: a toast for a button press, a message for a command."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+
+from handlers.common.context import DutyContext
+from handlers.common.respond import record_in, reply_in
+
+
+class Answer:
+    """Collects the answer inside the action's transaction and shows it after the commit."""
+
+    def __init__(self, update: Update, context: DutyContext) -> None:
+        self.update, self.context = update, context
+        self.toast: str | None = None
+
+    def say(self, session: AsyncSession, text: str) -> None:
+        """Answer in ``session``: a button gets a toast (sent after commit), a command a reply."""
+        if self.update.callback_query is not None:
+            self.toast = text
+            record_in(session, self.update, self.context)
+        else:
+            reply_in(session, self.update, self.context, text)
+
+    async def finish(self) -> None:
+        """After commit: wake the sender and show the toast."""
+        self.context.runtime.outbox_committed()
+        query = self.update.callback_query
+        if query is not None:
+            await query.answer(
+                self.toast[:200] if self.toast else None, show_alert=bool(self.toast)
+            )
