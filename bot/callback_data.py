@@ -8,6 +8,7 @@ stale buttons change nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 VERSION = "1"
@@ -52,6 +53,21 @@ def encode(action: str, *args: str) -> str:
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"button data over {MAX_BYTES} bytes: {data!r}")
     return data
+
+
+def pattern(*actions: str) -> Callable[[object], bool]:
+    """A ``CallbackQueryHandler`` pattern accepting well-formed buttons of ``actions`` (of this
+    codec's version, with the right number of arguments): the codec owns button routing."""
+    unknown = [a for a in actions if a not in ACTIONS]
+    if unknown:
+        raise ValueError(f"unknown button actions {unknown!r}")
+    wanted = frozenset(actions)
+
+    def matches(data: object) -> bool:
+        decoded = decode(data) if isinstance(data, str) else None
+        return decoded is not None and decoded.action in wanted
+
+    return matches
 
 
 def decode(data: str | None) -> ButtonData | None:

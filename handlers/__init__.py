@@ -14,6 +14,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callback_data import pattern
+
 IDENTIFY_GROUP = -1
 RECORD_GROUP = 99
 
@@ -63,12 +65,16 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
-    application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=r"^1:lang:"))
+    application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=pattern("lang")))
     application.add_handler(
-        CallbackQueryHandler(incident_actions.button, pattern=r"^1:(acc|trf|tru|dis|mrg|tko):")
+        CallbackQueryHandler(
+            incident_actions.button, pattern=pattern("acc", "trf", "tru", "dis", "mrg", "tko")
+        )
     )
-    application.add_handler(CallbackQueryHandler(official.signoff_button, pattern=r"^1:(apr|sbk):"))
-    application.add_handler(CallbackQueryHandler(supervision.status_button, pattern=r"^1:stp:"))
+    application.add_handler(
+        CallbackQueryHandler(official.signoff_button, pattern=pattern("apr", "sbk"))
+    )
+    application.add_handler(CallbackQueryHandler(supervision.status_button, pattern=pattern("stp")))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
+from bot.access import Actor
 from bot.delivery.outbox import enqueue
 from bot.i18n import Translator, pick_language, translator
 from bot.identity.service import identify, mark_reachable
@@ -123,3 +124,9 @@ def require_caller(context: DutyContext) -> Caller:
     if context.caller is None:  # pragma: no cover - the gate stops strangers first
         raise ApplicationHandlerStop
     return context.caller
+
+
+def actor_of(context: DutyContext) -> Actor:
+    """The caller as the permission rules see them right now."""
+    caller, runtime = require_caller(context), context.runtime
+    return Actor.at(runtime.roster, caller.person, runtime.now())
