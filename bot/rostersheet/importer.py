@@ -81,6 +81,7 @@ class _Pass:
     reference: date
     problems: list[SheetProblem] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
+    unplaced: list[Place] = field(default_factory=list)  # rows whose date or times are wrong
     phones: list[tuple[str, str, Place]] = field(default_factory=list)
 
     def fail(self, place: Place, message: str) -> None:
@@ -174,6 +175,7 @@ def _read_row(table: SheetTable, row: SheetRow, run: _Pass) -> None:
         day = parse_date(date_value, run.reference)
     except ValueError as exc:
         run.fail(table.at(row, "date"), str(exc))
+        run.unplaced.append(row.place)
         _holders(table, row, run)
         return
     run.reference = day
@@ -191,9 +193,16 @@ def _read_row(table: SheetTable, row: SheetRow, run: _Pass) -> None:
     try:
         start, end = _times(table, row, day, run)
     except ValueError:
+        run.unplaced.append(row.place)
         return
     start_key = "start" if "start" in table.columns else "date"
     run.rows.append(_Row(row.place, table.at(row, start_key), start, end, holders))
+
+
+def _between(run: _Pass, before: _Row, after: _Row) -> bool:
+    """Tell whether a row with a wrong date or time stands between two rows (maybe filling it)."""
+    low, high = sorted((before.place.sort_key(), after.place.sort_key()))
+    return any(low < place.sort_key() < high for place in run.unplaced)
 
 
 def _check_continuity(run: _Pass) -> None:
@@ -208,7 +217,7 @@ def _check_continuity(run: _Pass) -> None:
                 f"({_when(latest.start)} to {_when(latest.end)}): expected rows one after "
                 "another",
             )
-        elif latest is not None and row.start > latest.end:
+        elif latest is not None and row.start > latest.end and not _between(run, latest, row):
             run.fail(
                 row.start_place,
                 f"a hole: nobody on duty ({header_of('officer')}) from {_when(latest.end)} "

@@ -207,7 +207,9 @@ def edit_roster(path: Path, plan: ImportPlan, tz: ZoneInfo) -> RosterEdit:
             out.append(line)
         i += 1
     new = "".join(out)
-    if not replacements and group:
+    if replacements:  # a removed last table must not leave its neighbour's blank line behind
+        new = new.rstrip("\n") + "\n" * (len(old) - len(old.rstrip("\n")))
+    elif group:
         if new and not new.endswith("\n"):
             new += "\n"
         new += ("\n" if new and not new.endswith("\n\n") else "") + group
