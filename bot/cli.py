@@ -1,4 +1,4 @@
-"""The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show."""
+"""The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show|import|export."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from bot.directory import reachability
 from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines, unreachable_lines
 from bot.errors import ConfigError
 from bot.i18n import translator
+from bot.rostersheet.commands import add_commands as add_sheet_commands
+from bot.rostersheet.commands import roster_export, roster_import
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 1
@@ -61,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         "show", parents=[common], help="who holds each position at a time"
     )
     show.add_argument("--at", help='a local time, "YYYY-MM-DD HH:MM" (default: now)')
+    add_sheet_commands(roster_commands, common)
     return parser
 
 
@@ -204,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "db":
             return db_upgrade(args)
+        if args.command == "roster" and args.roster_command == "import":
+            return roster_import(args, _config_path(args))
+        if args.command == "roster" and args.roster_command == "export":
+            return roster_export(args, _config_path(args))
         if args.command == "roster":
             return roster_show(args)
         return actions[args.command](args)

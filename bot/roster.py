@@ -43,6 +43,7 @@ class Person:
     roles: frozenset[str]
     telegram_id: int | None = None
     language: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ def _read_people(root: Table, units: dict[str, Unit]) -> dict[str, Person]:
     people: dict[str, Person] = {}
     telegram_ids: dict[int, str] = {}
     for t in root.tables("people"):
-        t.reject_unknown(("id", "name", "unit", "roles", "telegram_id", "language"))
+        t.reject_unknown(("id", "name", "unit", "roles", "telegram_id", "language", "phone"))
         person_id = t.string("id", required=True)
         if person_id in people:
             raise t.fail("id", f"duplicate person id {person_id!r}")
@@ -339,6 +340,7 @@ def _read_people(root: Table, units: dict[str, Unit]) -> dict[str, Person]:
             frozenset(roles),
             telegram_id,
             language,
+            t.optional_string("phone"),
         )
     return people
 
