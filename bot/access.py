@@ -51,6 +51,82 @@ STAFF_ROLES = frozenset({"officer", "leader"})
 WATCHER_ROLES = frozenset({"leader", "supervisor", "admin"})
 ONCALL_ROLES = frozenset({"officer", "leader", "supervisor", "admin"})
 SIGNER_ROLES = frozenset({"leader", "supervisor"})
+ADMIN_ROLES = frozenset({"admin"})
+EVERYONE: frozenset[str] = frozenset()
+
+# The roles that can ever do an action (empty: everyone in the roster). The command menus and
+# /help show a command to exactly these roles; ``may`` then decides case by case.
+ROLES_FOR: dict[Action, frozenset[str]] = {
+    Action.REPORT: EVERYONE,
+    Action.ADD_INFO: EVERYONE,
+    Action.ACCEPT: STAFF_ROLES,
+    Action.HANDLE: STAFF_ROLES,
+    Action.FILE_REPORT: STAFF_ROLES,
+    Action.TAKE_OVER: EVERYONE,
+    Action.SIGN_OFF: SIGNER_ROLES,
+    Action.VIEW_INCIDENT: EVERYONE,
+    Action.WATCH: WATCHER_ROLES,
+    Action.ONCALL: ONCALL_ROLES,
+    Action.MINE: STAFF_ROLES,
+    Action.INVITE: ADMIN_ROLES,
+    Action.MANAGE_ROSTER: ADMIN_ROLES,
+}
+
+# What each command and each button asks permission for (``None``: anyone in the roster, no
+# subject — /start, /help, /lang …). A command or button missing here fails the access tests.
+COMMAND_ACTIONS: dict[str, Action | None] = {
+    "start": None,
+    "help": None,
+    "whoami": None,
+    "lang": None,
+    "cancel": None,
+    "report": Action.REPORT,
+    "addinfo": Action.ADD_INFO,
+    "myreports": Action.REPORT,
+    "mine": Action.MINE,
+    "accept": Action.ACCEPT,
+    "transfer": Action.HANDLE,
+    "dismiss": Action.HANDLE,
+    "level": Action.HANDLE,
+    "sensitive": Action.HANDLE,
+    "drill": Action.HANDLE,
+    "merge": Action.HANDLE,
+    "initial": Action.FILE_REPORT,
+    "followup": Action.FILE_REPORT,
+    "final": Action.FILE_REPORT,
+    "oncall": Action.ONCALL,
+    "status": Action.WATCH,
+    "overdue": Action.WATCH,
+    "incident": Action.VIEW_INCIDENT,
+    "bulletin": Action.WATCH,
+    "roster": Action.MANAGE_ROSTER,
+    "invite": Action.INVITE,
+}
+BUTTON_ACTIONS: dict[str, Action | None] = {
+    "lang": None,
+    "acc": Action.ACCEPT,
+    "trf": Action.HANDLE,
+    "tru": Action.HANDLE,
+    "dis": Action.HANDLE,
+    "mrg": Action.HANDLE,
+    "tko": Action.TAKE_OVER,
+    "rc": Action.REPORT,
+    "rl": Action.REPORT,
+    "rk": Action.REPORT,
+    "rp": Action.REPORT,
+    "ry": Action.REPORT,
+    "stp": Action.WATCH,
+    "ofk": Action.FILE_REPORT,
+    "ofy": Action.FILE_REPORT,
+    "apr": Action.SIGN_OFF,
+    "sbk": Action.SIGN_OFF,
+}
+
+
+def menu_roles(command: str) -> frozenset[str]:
+    """The roles whose menu shows ``command`` (empty: everyone's)."""
+    action = COMMAND_ACTIONS[command]
+    return EVERYONE if action is None else ROLES_FOR[action]
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,29 @@
-"""The commands the bot offers, who may use each, and their one-line descriptions."""
+"""The commands the bot offers and their one-line descriptions; who sees each in their menu
+comes from ``bot.access`` (the one home of permissions)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.access import EVERYONE, menu_roles
 from bot.i18n import N_
 
-EVERYONE: frozenset[str] = frozenset()
+__all__ = ["COMMANDS", "EVERYONE", "CommandInfo", "command", "commands_for"]
 
 
 @dataclass(frozen=True)
 class CommandInfo:
-    """One command: its name, what it is for, and the roles that may use it (empty: everyone)."""
+    """One command: its name, what it is for, and how it is typed."""
 
     name: str
     description: str
-    roles: frozenset[str] = EVERYONE
     usage: str = ""
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles that may use it (empty: everyone), as ``bot.access`` says."""
+        return menu_roles(self.name)
 
     def allowed_for(self, roles: Iterable[str]) -> bool:
         """Tell whether a person with ``roles`` may use the command."""
@@ -33,81 +39,65 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("report", N_("Report an emergency: a form, or at once with text"), usage="[text]"),
     CommandInfo("addinfo", N_("Add information to your report"), usage="<number> <text>"),
     CommandInfo("myreports", N_("Your reports and their state")),
-    CommandInfo(
-        "mine", N_("Your open incidents and their next deadline"), frozenset({"officer", "leader"})
-    ),
-    CommandInfo(
-        "accept", N_("Accept an incident"), frozenset({"officer", "leader"}), usage="<number>"
-    ),
+    CommandInfo("mine", N_("Your open incidents and their next deadline")),
+    CommandInfo("accept", N_("Accept an incident"), usage="<number>"),
     CommandInfo(
         "transfer",
         N_("Hand an incident to another unit"),
-        frozenset({"officer", "leader"}),
         usage="<number> <unit> <reason>",
     ),
     CommandInfo(
         "dismiss",
         N_("Close a report that is not an incident"),
-        frozenset({"officer", "leader"}),
         usage="<number> <reason>",
     ),
     CommandInfo(
         "level",
         N_("Raise or lower an incident's level"),
-        frozenset({"officer", "leader"}),
         usage="<number> <I|II|III|IV>",
     ),
     CommandInfo(
         "sensitive",
         N_("Mark an incident sensitive (deadlines of level II, reports to the root)"),
-        frozenset({"officer", "leader"}),
         usage="<number> [on|off]",
     ),
     CommandInfo(
         "drill",
         N_("Mark an incident as a drill (left out of the bulletin)"),
-        frozenset({"officer", "leader"}),
         usage="<number> [on|off]",
     ),
     CommandInfo(
         "initial",
         N_("File the initial report (首报) of an incident"),
-        frozenset({"officer", "leader"}),
         usage="<number>",
     ),
     CommandInfo(
         "followup",
         N_("File a follow-up report (续报)"),
-        frozenset({"officer", "leader"}),
         usage="<number>",
     ),
     CommandInfo(
         "final",
         N_("File the final report (终报) and close the incident"),
-        frozenset({"officer", "leader"}),
         usage="<number>",
     ),
     CommandInfo(
         "merge",
         N_("Merge a duplicate report into another"),
-        frozenset({"officer", "leader"}),
         usage="<number> <into number>",
     ),
     CommandInfo(
         "oncall",
         N_("Who is on duty now, and the next handover"),
-        frozenset({"officer", "leader", "supervisor", "admin"}),
         usage="[unit]",
     ),
     CommandInfo(
         "status",
         N_("Open incidents in your scope, by level, with what is due"),
-        frozenset({"leader", "supervisor", "admin"}),
     ),
     CommandInfo(
         "overdue",
         N_("Everything late or overdue in your scope, worst first"),
-        frozenset({"leader", "supervisor", "admin"}),
     ),
     CommandInfo(
         "incident",
@@ -117,19 +107,16 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "bulletin",
         N_("The duty bulletin for the last day or week, with a chart"),
-        frozenset({"leader", "supervisor", "admin"}),
         usage="[day|week]",
     ),
     CommandInfo(
         "roster",
         N_("Show the roster now, or reload it from its file"),
-        frozenset({"admin"}),
         usage="[reload]",
     ),
     CommandInfo(
         "invite",
         N_("Make a one-time link that connects a person's Telegram account"),
-        frozenset({"admin"}),
         usage="<person-id>",
     ),
 )

@@ -1,0 +1,208 @@
+"""The permission matrix (SPEC §1, §4): every command and button × every kind of person, decided
+by ``bot.access`` alone, without the bot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import callback_data
+from bot.access import (
+    BUTTON_ACTIONS,
+    COMMAND_ACTIONS,
+    Action,
+    Actor,
+    IncidentSubject,
+    UnitSubject,
+    may,
+    menu_roles,
+    scope,
+)
+from bot.roster import Roster, load_roster
+from handlers.common.catalog import COMMANDS
+from tests.harness import ROSTER
+
+# 2026-11-27 14:00 in Shanghai: wang.fang is the water officer, li.lei its backup, qian.bo its
+# leader; wu.gang the emergency officer; chen.jing the city officer, sun.li the city leader.
+NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+EXTRA_PEOPLE = """
+[[people]]
+id = "city.sup"
+name = "City Supervisor"
+unit = "city"
+roles = ["supervisor"]
+
+[[people]]
+id = "em.sup"
+name = "Emergency Supervisor"
+unit = "emergency"
+roles = ["supervisor"]
+
+[[people]]
+id = "admin.only"
+name = "Administrator"
+unit = "city"
+roles = ["admin"]
+"""
+
+# The kinds of people of the issue's matrix, by a label, and who plays each.
+ACTORS = {
+    "field, the reporter": "xu.tao",
+    "field of another unit": "ma.lin",
+    "officer of the unit": "wang.fang",
+    "backup of the unit": "li.lei",
+    "officer of another unit": "wu.gang",
+    "leader of the unit": "qian.bo",
+    "supervisor above": "city.sup",
+    "supervisor of another branch": "em.sup",
+    "admin": "admin.only",
+}
+# An incident of the water authority, reported by xu.tao, nobody has accepted it yet.
+WATER = IncidentSubject(unit_id="water", reporter_id="xu.tao")
+STAFF = {"officer of the unit", "backup of the unit", "leader of the unit"}
+EVERYBODY = set(ACTORS)
+# Who may do each action to WATER (or, for actions without a subject, at all).
+ALLOWED: dict[Action | None, set[str]] = {
+    None: EVERYBODY,
+    Action.REPORT: EVERYBODY,
+    Action.ADD_INFO: {"field, the reporter"},
+    Action.ACCEPT: STAFF,
+    Action.HANDLE: STAFF,
+    Action.FILE_REPORT: STAFF,
+    Action.TAKE_OVER: STAFF,
+    Action.SIGN_OFF: {"leader of the unit", "supervisor above"},
+    Action.VIEW_INCIDENT: STAFF | {"field, the reporter", "supervisor above", "admin"},
+    Action.WATCH: {
+        "leader of the unit",
+        "supervisor above",
+        "supervisor of another branch",
+        "admin",
+    },
+    Action.ONCALL: EVERYBODY - {"field, the reporter", "field of another unit"},
+    Action.MINE: {
+        "officer of the unit",
+        "backup of the unit",
+        "officer of another unit",
+        "leader of the unit",
+    },
+    Action.INVITE: {"admin"},
+    Action.MANAGE_ROSTER: {"admin"},
+}
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory: pytest.TempPathFactory) -> Roster:
+    path: Path = tmp_path_factory.mktemp("access") / "roster.toml"
+    path.write_text(ROSTER + EXTRA_PEOPLE)
+    return load_roster(path, ZoneInfo("Asia/Shanghai"))
+
+
+def actor(roster: Roster, label: str) -> Actor:
+    return Actor.at(roster, roster.people[ACTORS[label]], NOW)
+
+
+def subject_for(action: Action | None) -> IncidentSubject | None:
+    return WATER if action in _INCIDENT_ACTIONS else None
+
+
+_INCIDENT_ACTIONS = {
+    Action.ADD_INFO,
+    Action.ACCEPT,
+    Action.HANDLE,
+    Action.FILE_REPORT,
+    Action.TAKE_OVER,
+    Action.SIGN_OFF,
+    Action.VIEW_INCIDENT,
+}
+
+
+def test_every_command_and_button_has_its_permission() -> None:
+    assert {c.name for c in COMMANDS} == set(COMMAND_ACTIONS)
+    assert set(callback_data.ACTIONS) == set(BUTTON_ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "action"),
+    [("command", n, a) for n, a in COMMAND_ACTIONS.items()]
+    + [("button", n, a) for n, a in BUTTON_ACTIONS.items()],
+)
+def test_matrix_of_people_and_what_they_may_do(
+    roster: Roster, kind: str, name: str, action: Action | None
+) -> None:
+    for label in ACTORS:
+        who = actor(roster, label)
+        allowed = True if action is None else may(who, action, subject_for(action))
+        assert allowed == (label in ALLOWED[action]), f"{kind} {name}: {label}"
+
+
+def test_menus_offer_a_command_to_the_roles_that_can_use_it(roster: Roster) -> None:
+    for command in COMMANDS:
+        action = COMMAND_ACTIONS[command.name]
+        for label in ACTORS:
+            person = roster.people[ACTORS[label]]
+            shown = not command.roles or bool(command.roles & person.roles)
+            if action is not None and label in ALLOWED[action]:
+                assert shown, f"/{command.name} is hidden from {label}, who may use it"
+        assert command.roles == menu_roles(command.name)
+
+
+def test_whoever_was_alerted_at_a_gap_may_accept(roster: Roster) -> None:
+    chen = Actor.at(roster, roster.people["chen.jing"], NOW)
+    gap = IncidentSubject(unit_id="emergency", reporter_id="ma.lin")
+    assert not may(chen, Action.ACCEPT, gap)
+    assert may(
+        chen,
+        Action.ACCEPT,
+        IncidentSubject("emergency", "ma.lin", alerted=frozenset({"chen.jing"})),
+    )
+    assert may(
+        chen, Action.VIEW_INCIDENT, IncidentSubject("emergency", alerted=frozenset({"chen.jing"}))
+    )
+
+
+def test_the_responsible_officer_keeps_a_transferred_incident_until_it_is_accepted(
+    roster: Roster,
+) -> None:
+    wang = actor(roster, "officer of the unit")
+    moved = IncidentSubject(unit_id="emergency", reporter_id="xu.tao", assignee_id="wang.fang")
+    assert may(wang, Action.HANDLE, moved)
+    assert may(wang, Action.FILE_REPORT, moved)
+    assert not may(wang, Action.ACCEPT, moved)  # the receiving unit accepts
+    assert not may(wang, Action.HANDLE, IncidentSubject(unit_id="emergency", assignee_id="wu.gang"))
+
+
+def test_only_people_the_escalation_reached_may_take_over_from_outside(roster: Roster) -> None:
+    sun = Actor.at(roster, roster.people["sun.li"], NOW)
+    assert not may(sun, Action.TAKE_OVER, WATER)
+    assert may(sun, Action.TAKE_OVER, IncidentSubject("water", escalated=frozenset({"sun.li"})))
+
+
+def test_nobody_signs_off_their_own_report(roster: Roster) -> None:
+    qian = actor(roster, "leader of the unit")
+    assert may(qian, Action.SIGN_OFF, IncidentSubject("water", author_id="wang.fang"))
+    assert not may(qian, Action.SIGN_OFF, IncidentSubject("water", author_id="qian.bo"))
+
+
+def test_scope_is_one_rule_for_status_overdue_incident_and_oncall(roster: Roster) -> None:
+    assert scope(actor(roster, "leader of the unit")) == {"water"}
+    assert scope(actor(roster, "officer of another unit")) == {"emergency"}
+    assert scope(actor(roster, "supervisor above")) == {"city", "emergency", "water"}
+    assert scope(actor(roster, "supervisor of another branch")) == {"emergency"}
+    assert scope(actor(roster, "admin")) == set(roster.units)
+    qian = actor(roster, "leader of the unit")
+    assert may(qian, Action.ONCALL, UnitSubject("water"))
+    assert not may(qian, Action.ONCALL, UnitSubject("emergency"))
+    assert not may(qian, Action.VIEW_INCIDENT, IncidentSubject("emergency"))
+
+
+def test_a_shift_in_another_unit_counts_while_it_lasts(roster: Roster) -> None:
+    # he.jun leads the emergency bureau by one-off shifts: on 27 November, not on 28 November.
+    he = roster.people["he.jun"]
+    on_duty = Actor.at(roster, he, NOW)
+    off_duty = Actor.at(roster, he, datetime(2026, 11, 28, 6, 0, tzinfo=UTC))
+    assert on_duty.on_duty_units == {"emergency"}
+    assert off_duty.on_duty_units == frozenset()
+    assert may(off_duty, Action.ACCEPT, IncidentSubject("emergency"))  # still a leader there
