@@ -26,11 +26,12 @@ run: $(STAMP) $(CONFIG)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-## lint: ruff and mypy
+## lint: ruff, mypy, and the layers (import-linter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## bench: the benchmarks, each printing a table
 bench: $(STAMP)
