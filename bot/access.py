@@ -123,6 +123,27 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
 }
 
 
+# Commands whose answers show incidents, people or links: they answer in private chats only, so
+# a group never reads what one member may see.
+PRIVATE_ONLY = frozenset(
+    {
+        "whoami",
+        "myreports",
+        "mine",
+        "oncall",
+        "status",
+        "overdue",
+        "incident",
+        "bulletin",
+        "invite",
+        "roster",
+        "initial",
+        "followup",
+        "final",
+    }
+)
+
+
 def menu_roles(command: str) -> frozenset[str]:
     """The roles whose menu shows ``command`` (empty: everyone's)."""
     action = COMMAND_ACTIONS[command]

@@ -36,3 +36,14 @@ def parse_count(text: str, limit: int = 99_999) -> int | None:
         return None
     value = int(cleaned)
     return value if value <= limit else None
+
+
+# Characters a user's text may not carry into the database or onto a card: NUL (PostgreSQL
+# refuses it), other C0/C1 controls but newline and tab, and the bidirectional overrides and
+# isolates that can make a line read backwards.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """User text made safe to store and show: controls and direction overrides removed."""
+    return _UNSAFE.sub("", text)

@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.configuration import Configuration
 from bot.db.engine import Database
 from bot.delivery.notify import Audience
+from bot.flood import FloodGuard
 from bot.roster import Roster
 from bot.settings import Settings
 from scheduling.clock import Clock, SystemClock
@@ -46,6 +47,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     sender: Waker | None = None
     engine: DeadlineWatcher | None = None
+    flood: FloodGuard = field(default_factory=FloodGuard)
 
     def outbox_committed(self) -> None:
         """A transaction that queued messages (and perhaps deadlines) committed: let the sender

@@ -83,6 +83,16 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class FloodSettings:
+    """How much one person may send before the bot slows them down (a flood from one user must
+    not starve everyone else)."""
+
+    updates_per_minute: int = 60  # any message or button press, anyone in the roster
+    reports_per_minute: int = 20  # new reports (/report, /call), anyone
+    stranger_answers_per_minute: int = 1  # refusals to people outside the roster
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot is configured with; built only by ``load_settings``."""
 
@@ -101,6 +111,7 @@ class Settings:
     handover_accept_within: timedelta = _m(15)
     spotcheck_answer_within: timedelta = _m(3)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    flood: FloodSettings = field(default_factory=FloodSettings)
 
     def require_token(self) -> str:
         """The bot token, or a ``ConfigError`` when running without one."""
@@ -202,6 +213,20 @@ def _read_delivery(root: Table) -> DeliverySettings:
     return DeliverySettings(overall, float(private), group, lease)
 
 
+def _read_flood(root: Table) -> FloodSettings:
+    t = root.table("flood")
+    keys = ("updates_per_minute", "reports_per_minute", "stranger_answers_per_minute")
+    t.reject_unknown(keys)
+    defaults = FloodSettings()
+    values = {}
+    for key in keys:
+        value = t.integer(key, getattr(defaults, key))
+        if value <= 0:
+            raise t.fail(key, f"expected a positive number, got {value}")
+        values[key] = value
+    return FloodSettings(**values)
+
+
 def load_settings(path: str | Path) -> Settings:
     """Read and validate the config file; raise ``ConfigError`` naming file, key and expectation."""
     config_path = Path(path)
@@ -223,6 +248,7 @@ def load_settings(path: str | Path) -> Settings:
             "bulletin",
             "handover",
             "spotcheck",
+            "flood",
         )
     )
 
@@ -286,4 +312,5 @@ def load_settings(path: str | Path) -> Settings:
         handover_accept_within=handover.duration("accept_within", _m(15)),
         spotcheck_answer_within=spotcheck.duration("answer_within", _m(3)),
         delivery=_read_delivery(root),
+        flood=_read_flood(root),
     )

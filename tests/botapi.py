@@ -537,6 +537,23 @@ class User:
         self.server.started_chats.add(self.id)
         return await self.server.push({"message": self.message(text)})
 
+    async def edit(self, sent_update: dict[str, Any], new_text: str) -> dict[str, Any]:
+        """Edit a message this user sent earlier (Telegram delivers an ``edited_message``)."""
+        message = dict(sent_update["message"])
+        message["text"] = new_text
+        message["edit_date"] = int(time.time())
+        if new_text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(new_text.split()[0])}
+            ]
+        return await self.server.push({"edited_message": message})
+
+    async def send_in_group(self, group_id: int, text: str) -> dict[str, Any]:
+        """Send a text message in a group chat the bot is a member of."""
+        message = self.message(text)
+        message["chat"] = {"id": group_id, "type": "group", "title": "Duty group"}
+        return await self.server.push({"message": message})
+
     async def share_location(self, latitude: float, longitude: float) -> dict[str, Any]:
         """Share a location (the reply keyboard's request_location button)."""
         message = self.message("")

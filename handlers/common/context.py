@@ -79,7 +79,10 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
         if is_deep_link_start(update):
             return
         chat = update.effective_chat
-        if chat is not None and chat.type == ChatType.PRIVATE:
+        allowed = runtime.flood.allow(
+            "stranger", user.id, runtime.settings.flood.stranger_answers_per_minute, runtime.now()
+        )
+        if chat is not None and chat.type == ChatType.PRIVATE and allowed:
             text = context.tr._(
                 "Sorry, this bot serves the duty desk's roster only. Your Telegram id is {id}: "
                 "give it to your duty office administrator to be added."
