@@ -24,10 +24,10 @@ from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
 from bot.persistence import SQLPersistence
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.supervision.scheduled import BULLETIN, bulletin_firer, ensure_daily_bulletin
 from handlers import register
 from handlers.common.context import DutyContext
 from handlers.common.menus import publish_all_commands
-from handlers.supervision import BULLETIN, bulletin_firer, ensure_daily_bulletin
 from scheduling.engine import Engine, Firer
 
 log = logging.getLogger(__name__)

@@ -16,29 +16,39 @@ from telegram.ext import (
 
 from bot.callback_data import pattern
 
-IDENTIFY_GROUP = -1
+IDENTIFY_GROUP = -2
+GUARD_GROUP = -1
 RECORD_GROUP = 99
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot, in the order they must be tried."""
     from handlers import (
+        bulletin,
         duty_roster,
         fallback,
-        incident_actions,
+        incident_buttons,
+        incident_commands,
+        incident_view,
         my_incidents,
-        official,
+        official_form,
         onboarding,
         profile,
-        report,
-        supervision,
+        reasons,
+        report_form,
+        signoff,
+        status,
     )
     from handlers.common.context import identify_caller, record_update
+    from handlers.common.gate import guard
     from handlers.errors import on_error
 
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
-    application.add_handler(report.conversation())
-    application.add_handler(official.conversation())
+    application.add_handler(TypeHandler(Update, guard), group=GUARD_GROUP)
+    application.add_handler(report_form.conversation())
+    application.add_handler(reasons.conversation())
+    application.add_handler(official_form.conversation())
+    application.add_handler(signoff.conversation())
     commands = {
         "start": onboarding.start,
         "invite": onboarding.invite,
@@ -48,33 +58,27 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "cancel": profile.cancel,
         "oncall": duty_roster.oncall,
         "roster": duty_roster.roster_command,
-        "accept": incident_actions.accept_command,
-        "transfer": incident_actions.transfer_command,
-        "dismiss": incident_actions.dismiss_command,
-        "merge": incident_actions.merge_command,
+        "accept": incident_commands.accept_command,
+        "transfer": incident_commands.transfer_command,
+        "dismiss": incident_commands.dismiss_command,
+        "merge": incident_commands.merge_command,
         "myreports": my_incidents.my_reports,
         "addinfo": my_incidents.add_info,
         "mine": my_incidents.mine,
-        "level": incident_actions.level_command,
-        "sensitive": incident_actions.flag_command,
-        "drill": incident_actions.flag_command,
-        "status": supervision.status,
-        "incident": supervision.incident_command,
-        "overdue": supervision.overdue_command,
-        "bulletin": supervision.bulletin_command,
+        "level": incident_commands.level_command,
+        "sensitive": incident_commands.flag_command,
+        "drill": incident_commands.flag_command,
+        "status": status.status,
+        "incident": incident_view.incident_command,
+        "overdue": bulletin.overdue_command,
+        "bulletin": bulletin.bulletin_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=pattern("lang")))
-    application.add_handler(
-        CallbackQueryHandler(
-            incident_actions.button, pattern=pattern("acc", "trf", "tru", "dis", "mrg", "tko")
-        )
-    )
-    application.add_handler(
-        CallbackQueryHandler(official.signoff_button, pattern=pattern("apr", "sbk"))
-    )
-    application.add_handler(CallbackQueryHandler(supervision.status_button, pattern=pattern("stp")))
+    application.add_handler(incident_buttons.handler())
+    application.add_handler(signoff.approve_handler())
+    application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

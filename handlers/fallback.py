@@ -6,8 +6,6 @@ from telegram import Update
 
 from handlers.common.context import DutyContext
 from handlers.common.respond import reply
-from handlers.incident_actions import answer_pending, pending_action
-from handlers.official import send_back_with_reason
 
 
 async def unknown_command(update: Update, context: DutyContext) -> None:
@@ -21,17 +19,8 @@ async def unknown_command(update: Update, context: DutyContext) -> None:
 
 
 async def stray_text(update: Update, context: DutyContext) -> None:
-    """A private message that is not a command and not part of a form: the answer to a
-    question the bot asked (a reason), or a hint."""
-    message = update.effective_message
-    pending = pending_action(context)
-    if message is not None and message.text and pending is not None:
-        if pending.get("action") == "send_back":
-            await send_back_with_reason(update, context, message.text)
-        else:
-            await answer_pending(update, context, message.text)
-        return
-    if message is not None:
+    """A private message that is not a command and not part of a form or an exchange: a hint."""
+    if update.effective_message is not None:
         await reply(
             update,
             context,

@@ -5,34 +5,25 @@ from __future__ import annotations
 from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
-from bot.identity.service import RedeemOutcome, create_invite, redeem_invite
-from bot.render import local_time, role_list
-from bot.roster import Person
-from handlers.common.context import DutyContext, require_caller
+from bot.access import Action, may
+from bot.identity import flows, messaging
+from bot.identity.flows import InviteOutcome
+from bot.identity.service import RedeemOutcome
+from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.menus import publish_commands_for
 from handlers.common.respond import reply, reply_in
 
 
 async def start(update: Update, context: DutyContext) -> None:
     """Greet a known person by name, or redeem the invite code of a deep link."""
-    message = update.effective_message
-    if message is None:
+    if update.effective_message is None:
         return
-    tr = context.tr
     if context.args:
         await redeem(update, context, context.args[0])
         return
-    caller = require_caller(context)
-    person = caller.person
-    unit = context.runtime.roster.units[person.unit]
-    await reply(
-        update,
-        context,
-        tr._(
-            "Hello, {name}! You are {roles} at {unit}.\nSend /help to see what you can do here."
-        ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name),
-    )
-    await publish_commands_for(context.application, context.runtime, person.id, caller.telegram_id)
+    caller, runtime = require_caller(context), context.runtime
+    await reply(update, context, messaging.greeting(context.tr, runtime.roster, caller.person))
+    await publish_commands_for(context.application, runtime, caller.person.id, caller.telegram_id)
 
 
 async def redeem(update: Update, context: DutyContext, code: str) -> None:
@@ -40,104 +31,43 @@ async def redeem(update: Update, context: DutyContext, code: str) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    tr = context.tr
+    tr, runtime = context.tr, context.runtime
     if context.caller is not None:
-        await reply(
-            update,
-            context,
-            tr._("Your account is already linked to {name}.").format(
-                name=context.caller.person.name
-            ),
-        )
+        await reply(update, context, messaging.already_linked(tr, context.caller.person))
         return
-    runtime = context.runtime
     async with runtime.database.transaction() as session:
-        outcome, person = await redeem_invite(
-            session, runtime.roster, code=code, telegram_id=user.id, at=runtime.now()
-        )
-        reply_in(session, update, context, redeem_answer(context, outcome, person, user.id))
+        outcome, person = await flows.redeem(session, runtime, code, user.id)
+        text = messaging.redeem_answer(tr, runtime.roster, outcome, person, user.id)
+        reply_in(session, update, context, text)
     runtime.outbox_committed()
     if outcome is RedeemOutcome.LINKED and person is not None:
         await publish_commands_for(context.application, runtime, person.id, user.id)
 
 
-def redeem_answer(
-    context: DutyContext, outcome: RedeemOutcome, person: Person | None, telegram_id: int
-) -> str:
-    """What the person opening an invite link is told."""
-    tr = context.tr
-    if outcome is RedeemOutcome.LINKED and person is not None:
-        unit = context.runtime.roster.units[person.unit]
-        return tr._(
-            "Welcome, {name}! Your Telegram account is now linked: you are {roles} at "
-            "{unit}.\nSend /help to see what you can do here."
-        ).format(name=person.name, roles=role_list(tr, person.roles), unit=unit.name)
-    refusals = {
-        RedeemOutcome.UNKNOWN: tr._(
-            "This invite link is not valid. Ask your administrator for a new one."
-        ),
-        RedeemOutcome.USED: tr._(
-            "This invite link has already been used. Ask your administrator for a new one."
-        ),
-        RedeemOutcome.EXPIRED: tr._(
-            "This invite link has expired. Ask your administrator for a new one."
-        ),
-        RedeemOutcome.ACCOUNT_TAKEN: tr._(
-            "This Telegram account is already linked to somebody else."
-        ),
-        RedeemOutcome.PERSON_GONE: tr._(
-            "This invite link is for a person no longer in the roster."
-        ),
-    }
-    return refusals[outcome] + "\n" + tr._("Your Telegram id is {id}.").format(id=telegram_id)
-
-
 async def invite(update: Update, context: DutyContext) -> None:
     """``/invite <person-id>`` (admin): a one-time deep link that binds an account to the person."""
-    message = update.effective_message
-    if message is None:
+    if update.effective_message is None:
         return
-    caller = require_caller(context)
     tr, runtime = context.tr, context.runtime
-    if not caller.has_role("admin"):
-        await reply(update, context, tr._("Only an administrator can invite people."))
+    actor = actor_of(context)
+    if not may(actor, Action.INVITE):  # before the usage: a stranger to it learns nothing more
+        await reply(update, context, messaging.invite_refusal(tr))
         return
-    if len(context.args or []) != 1:
-        await reply(
-            update, context, tr._("Usage: /invite <person-id>, for example /invite wang.fang")
-        )
-        return
-    person_id = (context.args or [""])[0]
-    person = runtime.roster.people.get(person_id)
-    if person is None:
-        await reply(
-            update,
-            context,
-            tr._("There is nobody with the id {id} in the roster.").format(id=person_id[:64]),
-        )
-        return
-    if person.telegram_id is not None:
-        await reply(
-            update,
-            context,
-            tr._(
-                "{name} already has a Telegram id in the roster file; no invite is needed."
-            ).format(name=person.name),
-        )
+    args = context.args or []
+    if len(args) != 1:
+        await reply(update, context, messaging.invite_usage(tr))
         return
     async with runtime.database.transaction() as session:
-        code, expires = await create_invite(
-            session,
-            person_id=person.id,
-            created_by=caller.person.id,
-            at=runtime.now(),
-            valid_for=runtime.settings.invite_valid,
-        )
-        link = create_deep_linked_url(context.bot.username, code)
-        text = tr._(
-            "Invite for {name}. Send them this link; it works once, until {expires}:\n{link}"
-        ).format(
-            name=person.name, expires=local_time(expires, runtime.settings.timezone), link=link
-        )
+        made = await flows.invite(session, runtime, actor, args[0])
+        if made.outcome is InviteOutcome.CREATED and made.person and made.expires:
+            link = create_deep_linked_url(context.bot.username, made.code)
+            tz = runtime.settings.timezone
+            text = messaging.invite_text(tr, made.person, made.expires, tz, link)
+        elif made.outcome is InviteOutcome.NOT_NEEDED and made.person:
+            text = messaging.needs_no_invite(tr, made.person)
+        elif made.outcome is InviteOutcome.NO_SUCH_PERSON:
+            text = messaging.no_such_person(tr, args[0])
+        else:
+            text = messaging.invite_refusal(tr)
         reply_in(session, update, context, text)
     runtime.outbox_committed()

@@ -440,3 +440,31 @@ def head_revision() -> str | None:
     from bot.db.migrate import alembic_config
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def said(language: str, message: str, **values: object) -> str:
+    """A whole bot message in ``language`` with its placeholders filled, to compare exactly."""
+    return translator(language)._(message).format(**values)
+
+
+async def official_report_card(
+    user: User, command: str, answers: dict[int, str] | None = None, language: str = "en"
+) -> Sent:
+    """Walk an official report's form up to the finished report with File / Cancel, without
+    pressing either; return that card."""
+    await user.send(command)
+    intro = await user.next_message()
+    marker = translator(language)._(REPORT_FORM_INTRO).split("{count}")[1].split("{")[0]
+    assert marker in intro.text, intro.text
+    for index in range(7):
+        question = await user.next_message()
+        if answers and index in answers:
+            await user.send(answers[index])
+        else:
+            await user.press(question, data="1:ofk")
+    return await user.next_message()
+
+
+def catch_up(user: User) -> None:
+    """Mark every message the user received so far as read."""
+    user._read = len(user.inbox())

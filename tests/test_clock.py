@@ -14,12 +14,17 @@ from tests.harness import (
     QIAN,
     SUN,
     WANG,
+    WU,
     XU,
     BotHarness,
     alert_for,
+    catch_up,
     escalations,
+    eventually,
     file_report,
+    official_report_card,
     quick_report,
+    says,
 )
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN)
@@ -200,6 +205,7 @@ async def test_a_report_sent_back_does_not_count(
     qian._read = len(qian.inbox())
     await qian.press(card, "Send back")
     assert "reason" in (await qian.next_message()).text
+    await harness.restart()  # the question survives a restart
     await qian.send("casualty figures are missing")
     await botapi.wait_until(
         lambda: any("casualty figures are missing" in m.text for m in wang.inbox())
@@ -301,3 +307,108 @@ async def test_taking_over_a_missing_report_gives_a_fresh_limit_not_a_free_pass(
     await file_report(wang, f"/initial {number}", language="zh")
     initials = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert [d.state for d in initials] == ["met", "met"] and all(d.late for d in initials)
+
+
+async def test_the_timeline_records_the_state_a_report_moved_the_incident_from(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Culvert blocked on Canal Road")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    assert "is filed" in await file_report(li, f"/initial {number}")
+    assert "is filed" in await file_report(li, f"/final {number}")
+    filed = [e.data for e in await harness.timeline(number) if e.kind == "report.filed"]
+    assert [(d["what"], d["old"], d["new"]) for d in filed] == [
+        ("initial", "accepted", "initial_reported"),
+        ("final", "initial_reported", "closed"),
+    ]
+
+
+async def test_a_report_form_opened_before_a_transfer_cannot_be_filed_after_it(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE, WU)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Road subsidence near the pumping station")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    card = await official_report_card(li, f"/initial {number}")
+
+    await li.send(f"/transfer {number} emergency the road is the bureau's")
+    wu = harness.user(WU, "Wu")
+    await botapi.wait_until(lambda: any(m.text.startswith("🚨") for m in wu.inbox()))
+    await wu.send(f"/accept {number}")
+
+    async def accepted_by_wu() -> bool:
+        row = await harness.incident(number)
+        return (row.unit_id, row.state, row.assignee_id) == ("emergency", "accepted", "wu.gang")
+
+    await eventually(accepted_by_wu)
+    await harness.quiet()
+    catch_up(li)
+
+    await li.press(card, data="1:ofy:file")
+    answer = await li.next_message()
+    assert answer.text.startswith(says("en", "There is no incident #{number} that you may act on."))
+    assert await harness.rows(OfficialReport, incident_id=number) == []
+    kinds = [e.kind for e in await harness.timeline(number)]
+    assert not [k for k in kinds if k.startswith("report.")]
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
+    assert initial.state == "pending"
+
+
+async def test_a_leader_cannot_sign_off_a_report_they_wrote(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Chemical smell at the water plant")
+    wang = harness.user(WANG, "Wang", "en")
+    await alert_for(wang)
+    await wang.send(f"/accept {number}")
+    await wang.next_message()
+    await wang.send(f"/level {number} I")
+    await wang.next_message()
+    qian = harness.user(QIAN, "Qian")
+    await harness.quiet()
+    catch_up(qian)
+
+    reply = await file_report(qian, f"/initial {number}")  # the leader writes it himself
+    assert "Sun Li" in reply  # so the nearest leader above signs it
+    [report] = await harness.rows(OfficialReport, incident_id=number)
+    assert (report.state, report.author_id) == ("awaiting_signoff", "qian.bo")
+    sun = harness.user(SUN, "Sun")
+    await botapi.wait_until(lambda: any("Sign-off" in m.text for m in sun.inbox()))
+    assert not any("Sign-off" in m.text for m in qian.inbox())
+
+    for action in ("apr", "sbk"):  # a forged Approve, or Send back, on his own report
+        query = await qian.press(botapi.messages_to(QIAN)[-1], data=f"1:{action}:{report.id}")
+        toast = (await qian.answer_to(query))["text"]
+        assert toast == says("en", "You wrote this report: another leader must sign it off.")
+    await harness.quiet()
+    [report] = await harness.rows(OfficialReport, incident_id=number)
+    assert report.state == "awaiting_signoff"
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
+    assert initial.state == "pending"
+
+    card = next(m for m in sun.inbox() if "Sign-off" in m.text)
+    answer = await sun.answer_to(await sun.press(card, "Approve"))
+    assert "filed" in answer["text"]
+    [report] = await harness.rows(OfficialReport, incident_id=number)
+    assert (report.state, report.approved_by) == ("filed", "sun.li")
+
+
+def test_lateness_reads_as_minutes_and_hours_not_an_internal_value() -> None:
+    from bot.escalation.messaging import lateness
+    from bot.i18n import translator
+
+    english = translator("en")
+    assert lateness(timedelta(minutes=15, seconds=59), english) == "15 min"
+    assert lateness(timedelta(hours=1, minutes=5), english) == "1 h 05 min"
+    assert lateness(timedelta(seconds=-30), english) == "0 min"

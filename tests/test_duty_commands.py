@@ -97,7 +97,7 @@ async def test_a_failure_gets_a_polite_answer_and_never_logs_the_token(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError(f"database on fire; url has {TOKEN}")
 
-    monkeypatch.setattr("handlers.profile.set_language", broken)
+    monkeypatch.setattr("bot.identity.flows.set_language", broken)
     li = harness.user(LI, "Li")
     from bot.logging_setup import RedactToken
 

@@ -3,10 +3,15 @@ accepts; transfers, dismissals, merges; bad input."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
+from bot.db.models import Deadline
+from bot.render import local_time
 from tests.botapi import Sent, StandInBotApi, User
 from tests.harness import (
+    CHEN,
     GAO,
     LI,
     MA,
@@ -19,9 +24,13 @@ from tests.harness import (
     BotHarness,
     alert_for,
     quick_report,
+    said,
+    says,
 )
 
 OFFICERS = (WANG, LI, QIAN, WU, ZHENG, GAO)
+NOT_YOURS = "There is no incident #{number} that you may act on."
+ACCEPT_BY = re.compile(r"Accept by (\d{4}-\d\d-\d\d \d\d:\d\d);")
 
 
 async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
@@ -33,13 +42,14 @@ async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
     receipt = await xu.next_message()
     assert receipt.text.startswith("Received as #1.")
     wang, li = harness.user(WANG, "Wang"), harness.user(LI, "Li")
-    for officer in (wang, li):
+    for officer, language in ((wang, "zh"), (li, "en")):  # Wang reads Chinese (the roster)
         card = await alert_for(officer)
         assert "#1" in card.text and "Burst water main" in card.text
-        assert any("Accept" in label or "接报" in label for label, _ in card.buttons())
+        assert any(says(language, "Accept") in label for label, _ in card.buttons())
     assert "Xu Tao" in botapi.messages_to(LI)[0].text
-    await harness.user(QIAN, "Qian").expect_silence(0.3)  # the leader: not yet
-    await harness.user(WU, "Wu").expect_silence(0.1)  # another unit's officer: never
+    await harness.quiet()
+    assert not botapi.messages_to(QIAN)  # the leader: not yet
+    assert not botapi.messages_to(WU)  # another unit's officer: never
     assert (await harness.incident(1)).state == "reported"
 
 
@@ -131,9 +141,20 @@ async def test_two_officers_press_accept_at_the_same_moment(
     texts = [a.get("text", "") for a in answers]
     winner = await harness.incident(number)
     assert winner.state == "accepted" and winner.assignee_id in ("wang.fang", "li.lei")
-    assert sum("已接报" in t or "You have accepted" in t for t in texts) == 1
-    assert sum("already accepted by" in t or "已由" in t for t in texts) == 1
     name = "Wang Fang" if winner.assignee_id == "wang.fang" else "Li Lei"
+    languages = ("zh", "en")  # Wang's roster language wins over his Telegram's
+    accepted = "You have accepted #{number}. The initial report is due {time}."
+    assert (
+        sum(t.startswith(says(lang, accepted)) for lang, t in zip(languages, texts, strict=True))
+        == 1
+    )
+    assert (
+        sum(
+            t == said(lang, "#{number} is already accepted by {name}.", number=number, name=name)
+            for lang, t in zip(languages, texts, strict=True)
+        )
+        == 1
+    ), texts
     await botapi.wait_until(lambda: name in wang_card.text and name in li_card.text)
     assert not wang_card.buttons() and not li_card.buttons()
     receipt = await xu.next_message()
@@ -151,9 +172,9 @@ async def test_forged_or_foreign_accept_changes_nothing(
     query = await xu.press(botapi.messages_to(XU)[0], data=f"1:acc:{number}")
     answer = await xu.answer_to(query)
     assert "may not act" in answer["text"]
-    wu = harness.user(WU, "Wu")
+    wu = harness.user(WU, "Wu")  # another unit's officer: may not even see it
     await wu.send(f"/accept {number}")
-    assert "may not act" in (await wu.next_message()).text
+    assert (await wu.next_message()).text == said("en", NOT_YOURS, number=number)
     stale = await xu.press(botapi.messages_to(XU)[0], data=f"0:acc:{number}")
     assert "no longer valid" in (await xu.answer_to(stale))["text"]
     row = await harness.incident(number)
@@ -335,7 +356,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     await li.send("/accept abc")
     assert "Usage: /accept" in (await li.next_message()).text
     await li.send("/accept 999")
-    assert "no incident #999" in (await li.next_message()).text
+    assert (await li.next_message()).text == said("en", NOT_YOURS, number=999)
     await li.send("/transfer 1 nowhere why")
     assert "no unit with the id nowhere" in (await li.next_message()).text
     await li.send("/frobnicate 1")
@@ -344,3 +365,114 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     assert (row.state, row.description) == ("reported", "Stray cattle on the highway")
     await li.send(f"/accept {number}")
     assert f"You have accepted #{number}" in (await li.next_message()).text
+
+
+async def pending_accept(harness: BotHarness, number: int) -> Deadline:
+    """The one accept deadline of incident ``number`` still pending."""
+    rows = await harness.rows(Deadline, incident_id=number, kind="accept", state="pending")
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+async def test_after_a_transfer_the_new_units_card_promises_the_deadline_it_enforces(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Oil slick on the reservoir")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    harness.clock.advance(timedelta(minutes=7))
+    await li.send(f"/transfer {number} emergency oil is the bureau's")
+    await li.next_message()
+    card = await alert_for(harness.user(WU, "Wu"))
+    match = ACCEPT_BY.search(card.text)
+    assert match is not None, card.text
+    assert harness.runtime is not None
+    tz = harness.runtime.settings.timezone
+    deadline = await pending_accept(harness, number)
+    assert match.group(1) == local_time(deadline.due_at, tz) == "2026-11-27 14:17"
+
+
+async def test_changing_the_level_after_a_transfer_keeps_the_new_units_accept_clock(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Gas cylinder leaking at the market")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    harness.clock.advance(timedelta(minutes=7))
+    await li.send(f"/transfer {number} emergency gas is the bureau's")
+    await li.next_message()
+    wu = harness.user(WU, "Wu")
+    await alert_for(wu)
+    await wu.send(f"/level {number} II")  # the new unit's officer, before accepting
+    assert "level II" in (await wu.next_message()).text
+    assert harness.runtime is not None
+    tz = harness.runtime.settings.timezone
+    # level II gives 5 minutes to accept, counted from the transfer at 14:07, not the report
+    assert local_time((await pending_accept(harness, number)).due_at, tz) == "2026-11-27 14:12"
+    assert await harness.advance(timedelta(minutes=3)) == 0  # 14:10: nothing is late yet
+    assert (await pending_accept(harness, number)).due_at is not None
+
+
+async def test_the_next_rung_alerted_for_a_unit_with_nobody_on_duty_can_accept(
+    harness: BotHarness, botapi: StandInBotApi, config_path: Path
+) -> None:
+    harness.open_chats(*OFFICERS, CHEN)
+    roster = config_path.parent / "roster.toml"
+    # nobody in the water authority's officer, backup or leader positions: a gap to the city
+    text = re.sub(r'\[\[rotations\]\]\nunit = "water"\n(?:.+\n)+\n?', "", roster.read_text())
+    roster.write_text(text)
+    zhou = harness.user(ZHOU, "Zhou")
+    await zhou.send("/roster reload")
+    assert "reloaded" in (await zhou.next_message()).text
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Sewage overflowing on Pine Road")
+    chen = harness.user(CHEN, "Chen")  # the city desk's officer, not the water authority's
+    card = await alert_for(chen)
+    query = await chen.press(card, "Accept")
+    answer = await chen.answer_to(query)
+    assert answer["text"].startswith(says("en", "You have accepted #{number}."))
+    row = await harness.incident(number)
+    assert (row.state, row.assignee_id) == ("accepted", "chen.jing")
+    await botapi.wait_until(lambda: "Accepted by Chen Jing" in card.text)
+
+
+async def test_someone_who_may_not_see_an_incident_cannot_tell_it_from_a_missing_one(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Fallen scaffolding on Oak Lane")
+    wu = harness.user(WU, "Wu")
+    for command in ("/accept {}", "/dismiss {} not real", "/level {} II", "/drill {}"):
+        answers = []
+        for asked in (number, 999):
+            await wu.send(command.format(asked))
+            answers.append((await wu.next_message()).text.replace(f"#{asked}", "#N"))
+        assert answers[0] == answers[1] == said("en", NOT_YOURS, number="N")
+    forged = [await wu.press(botapi.messages_to(XU)[0], data=f"1:acc:{n}") for n in (number, 999)]
+    toasts = [(await wu.answer_to(q))["text"] for q in forged]
+    assert toasts[0].replace(f"#{number}", "#N") == toasts[1].replace("#999", "#N")
+    assert (await harness.incident(number)).state == "reported"
+
+
+async def test_a_reason_asked_before_a_restart_is_taken_after_it(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*OFFICERS)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Loud bang near the dam")
+    li = harness.user(LI, "Li")
+    card = await alert_for(li)
+    await li.press(card, "Dismiss")
+    assert (await li.next_message()).text == said(
+        "en", "Send the reason for dismissing #{number} (or /cancel).", number=number
+    )
+    await harness.restart()
+    await li.send("fireworks, announced by the town")
+    assert (await li.next_message()).text == said("en", "#{number} is dismissed.", number=number)
+    await li.send("/cancel")
+    assert (await li.next_message()).text == said("en", "There is nothing to cancel.")

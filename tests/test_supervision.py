@@ -23,7 +23,10 @@ from tests.harness import (
     ZHOU,
     BotHarness,
     alert_for,
+    catch_up,
     quick_report,
+    said,
+    says,
 )
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG, HE, GAO, ZHOU)
@@ -74,8 +77,8 @@ async def test_status_and_overdue_show_exactly_the_scope_with_the_right_colours(
     await zhou.send("/overdue")
     overdue = (await zhou.next_message()).text.splitlines()
     assert overdue[0] == "Overdue: 2"
-    assert overdue[1].startswith("#2 ") and "late by 15m" in overdue[1]
-    assert overdue[2].startswith("#3 ") and "late by 1m" in overdue[2]
+    assert overdue[1].startswith("#2 ") and "late by 15 min" in overdue[1]
+    assert overdue[2].startswith("#3 ") and "late by 1 min" in overdue[2]
     await gao.send("/overdue")
     assert (await gao.next_message()).text.startswith("Overdue: 1")
     xu = harness.user(XU, "Xu")
@@ -100,7 +103,7 @@ async def test_incident_shows_the_whole_timeline_in_order(
     assert "escalation, rung 1: told He Jun" in text
     assert "escalation, rung 2: told Chen Jing, Sun Li" in text
     assert text.index("rung 1") < text.index("rung 2")
-    assert "acceptance: 2026-11-27 14:10 · missed · LATE by 15m" in text
+    assert "acceptance: 2026-11-27 14:10 · missed · LATE by 15 min" in text
     gao = harness.user(GAO, "Gao")
     await gao.send("/incident 2")
     assert "outside what you may see" in (await gao.next_message()).text
@@ -318,3 +321,63 @@ async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
             )
         )
     assert dues == [datetime(2026, 11, 29, 0, 0, tzinfo=UTC)]  # 29 Nov 08:00 local
+
+
+QIAN_COVERS_EMERGENCY = """
+# The water leader also covers the emergency bureau's leader desk today.
+[[shifts]]
+unit = "emergency"
+position = "leader"
+person = "qian.bo"
+start = "2026-11-27T08:00"
+end = "2026-11-28T08:00"
+"""
+
+
+async def test_a_leader_covering_another_desk_sees_the_same_units_everywhere(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """/status, /overdue, /incident and /oncall agree on a leader's scope: their own unit and
+    the desk they cover today, and nothing else."""
+    roster = harness.config_path.parent / "roster.toml"
+    roster.write_text(roster.read_text() + QIAN_COVERS_EMERGENCY)
+    zhou = harness.user(ZHOU, "Zhou")
+    await zhou.send("/roster reload")
+    assert (await zhou.next_message()).text.startswith(
+        says("en", "Roster reloaded: {units} units, {people} people.")
+    )
+    harness.open_chats(*EVERYONE)
+    xu, ma, chen = harness.user(XU, "Xu"), harness.user(MA, "Ma"), harness.user(CHEN, "Chen")
+    assert await quick_report(harness, xu, "Burst pipe at the depot") == 1  # water
+    assert await quick_report(harness, ma, "Gas smell in the market") == 2  # emergency
+    assert await quick_report(harness, chen, "Power cut at city hall") == 3  # city
+    await harness.advance(timedelta(minutes=20))  # every acceptance missed: all three late
+    while await harness.advance(timedelta(0)):  # and every escalation rung that follows
+        pass
+
+    qian = harness.user(QIAN, "Qian")
+
+    async def ask(command: str) -> str:
+        await harness.quiet()
+        catch_up(qian)
+        await qian.send(command)
+        return (await qian.next_message()).text
+
+    status = await ask("/status")
+    assert status.startswith(says("en", "Open incidents: {total}") + "2 ")
+    assert " #1 " in status and " #2 " in status and " #3 " not in status
+    overdue = (await ask("/overdue")).splitlines()
+    assert overdue[0] == says("en", "Overdue: {count}") + "2"
+    assert sorted(line.split()[0] for line in overdue[1:]) == ["#1", "#2"]
+    assert (await ask("/incident 2")).startswith("🚨")
+    assert await ask("/incident 3") == said(
+        "en", "#{number} is outside what you may see.", number=3
+    )
+    oncall = await ask("/oncall")
+    assert "Water Authority (water)" in oncall and "Emergency Bureau (emergency)" in oncall
+    assert "City Duty Office (city)" not in oncall
+    assert "Emergency Bureau (emergency)" in await ask("/oncall emergency")
+    assert "Water Authority (water)" in await ask("/oncall water")
+    assert await ask("/oncall city") == said(
+        "en", "The unit {id} is outside what you may see.", id="city"
+    )

@@ -1,27 +1,38 @@
-"""Alerts and notifications about incidents, queued in the caller's transaction.
+"""The use cases of incidents (SPEC §3.1–3.2): report, accept, transfer, dismiss, merge, take
+over, change the level or the marks, add information, and the lists behind ``/myreports`` and
+``/mine``.
 
-``alert_unit`` sends the alert card to whoever is on duty for the incident's unit (and its duty
-group) and remembers each copy; ``update_alerts`` edits every copy in place; ``tell`` notifies
-one person in their own language.
+Each flow asks ``bot.access.may`` at the moment of the change (never trusting a check made when
+a form opened or a card was sent), calls the service, and decides who is told what, through
+``bot.delivery.notify``, all in the caller's transaction. Each returns an ``Attempt`` that the
+domain's messaging turns into the answer. One function per transition and its consequences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import IncidentAlert, IncidentRow
-from bot.delivery.outbox import ROUTINE, enqueue, enqueue_edit, enqueue_photo
-from bot.directory import languages, telegram_ids
+from bot.access import Action, Actor, may
+from bot.db.models import IncidentRow
+from bot.delivery.notify import notify, to_chat
+from bot.delivery.outbox import ROUTINE, enqueue_edit, enqueue_photo
+from bot.directory import languages
 from bot.i18n import Translator, translator
-from bot.incidents.messaging import alert_buttons, alert_text
-from bot.incidents.routing import alert_targets
-from bot.incidents.service import subject
-from bot.levels import priority_of
+from bot.incidents import messaging
+from bot.incidents import service as incidents
+from bot.incidents.routing import alert_targets, route_unit
+from bot.incidents.service import Attempt, Draft, Outcome, subject
+from bot.levels import OPEN_STATES, priority_of
+from bot.render import local_time
 from bot.runtime import Runtime
 from bot.timeline import record_event
+
+Text = Callable[[Translator], str]
+
+
+# --- telling people -----------------------------------------------------------------------
 
 
 async def alert_unit(
@@ -32,9 +43,11 @@ async def alert_unit(
     duplicate_of: int | None = None,
     actor: str | None = None,
 ) -> list[str]:
-    """Alert the officers on duty of the incident's unit; return who was alerted."""
+    """Send the alert card (with its buttons and photos) to whoever is on duty for the
+    incident's unit, and to its duty group; remember each copy. Return who was alerted."""
     roster, settings, now = runtime.roster, runtime.settings, runtime.now()
     targets = alert_targets(roster, incident.unit_id, now)
+    people = [person for person, _, _ in targets.people]
     if targets.gap:
         record_event(
             session,
@@ -43,45 +56,41 @@ async def alert_unit(
             actor=actor,
             subject=subject(incident.id),
             unit=incident.unit_id,
-            alerted=[p for p, _, _ in targets.people],
+            alerted=people,
         )
-    accounts = await telegram_ids(session, roster)
-    people = [person for person, _, _ in targets.people]
-    langs = await languages(session, roster, people, settings.language)
     priority = priority_of(incident)
-    alerted, unlinked = [], []
-    recipients: list[tuple[int, str | None, Translator]] = []
-    for person in people:
-        chat = accounts.get(person)
-        if chat is None:
-            unlinked.append(person)
-            continue
-        recipients.append((chat, person, translator(langs[person])))
+
+    def card(tr: Translator) -> str:
+        return messaging.alert_text(tr, incident, roster, settings, duplicate_of=duplicate_of)
+
+    def buttons(tr: Translator) -> dict[str, object]:
+        return messaging.alert_buttons(tr, incident.id, duplicate_of)
+
+    caption = f"#{incident.id}"
+    told = await notify(
+        session,
+        runtime.audience,
+        people,
+        card,
+        priority=priority,
+        markup=buttons,
+        photos=incident.attachments,
+        photo_caption=caption,
+    )
+    group_card = None
     if targets.duty_chat is not None:
-        recipients.append((targets.duty_chat, None, translator(settings.language)))
-    for chat, recipient, tr in recipients:
-        text = alert_text(tr, incident, roster, settings, duplicate_of=duplicate_of)
-        markup = alert_buttons(tr, incident.id, duplicate_of)
-        *_, card = enqueue(
-            session, chat, text, person_id=recipient, priority=priority, reply_markup=markup
-        )
-        await session.flush()
-        session.add(
-            IncidentAlert(
-                incident_id=incident.id,
-                outbox_id=card.id,
-                chat_id=chat,
-                person_id=recipient,
-                unit_id=incident.unit_id,
-                active=True,
-            )
+        group_card = to_chat(
+            session, targets.duty_chat, settings.language, card, priority=priority, markup=buttons
         )
         for photo in incident.attachments:
-            enqueue_photo(
-                session, chat, photo, f"#{incident.id}", person_id=recipient, priority=priority
-            )
-        if recipient is not None:
-            alerted.append(recipient)
+            enqueue_photo(session, targets.duty_chat, photo, caption, priority=priority)
+    await session.flush()
+    for person in told.told:
+        incidents.remember_alert(
+            session, incident, told.cards[person].id, told.chats[person], person
+        )
+    if group_card is not None and targets.duty_chat is not None:
+        incidents.remember_alert(session, incident, group_card.id, targets.duty_chat, None)
     record_event(
         session,
         at=now,
@@ -89,42 +98,36 @@ async def alert_unit(
         actor=actor,
         subject=subject(incident.id),
         unit=incident.unit_id,
-        people=alerted,
-        unlinked=unlinked,
+        people=told.told,
+        unlinked=told.unlinked,
         duty_chat=targets.duty_chat,
     )
-    return alerted
+    return told.told
 
 
 async def update_alerts(
     session: AsyncSession,
     runtime: Runtime,
     incident: IncidentRow,
-    status: Callable[[Translator], str],
+    status: Text,
     *,
     units: tuple[str, ...] | None = None,
 ) -> None:
     """Edit every active copy of the incident's alert (of ``units``, default all) to show
     ``status`` under the card, without buttons; the copies are then closed."""
-    query = select(IncidentAlert).where(
-        IncidentAlert.incident_id == incident.id, IncidentAlert.active.is_(True)
-    )
-    if units is not None:
-        query = query.where(IncidentAlert.unit_id.in_(units))
-    copies = list(await session.scalars(query))
+    copies = await incidents.close_alerts(session, incident.id, units)
+    default = runtime.settings.language
     people = [c.person_id for c in copies if c.person_id]
-    langs = await languages(session, runtime.roster, people, runtime.settings.language)
+    langs = await languages(session, runtime.roster, people, default)
     for copy in copies:
-        tr = translator(langs.get(copy.person_id or "", runtime.settings.language))
-        text = alert_text(tr, incident, runtime.roster, runtime.settings) + "\n\n" + status(tr)
+        tr = translator(langs.get(copy.person_id or "", default))
+        text = messaging.alert_text(tr, incident, runtime.roster, runtime.settings)
         enqueue_edit(
-            session, copy.chat_id, text, edit_of=copy.outbox_id, priority=priority_of(incident)
-        )
-    if copies:
-        await session.execute(
-            update(IncidentAlert)
-            .where(IncidentAlert.id.in_([c.id for c in copies]))
-            .values(active=False)
+            session,
+            copy.chat_id,
+            text + "\n\n" + status(tr),
+            edit_of=copy.outbox_id,
+            priority=priority_of(incident),
         )
 
 
@@ -132,18 +135,315 @@ async def tell(
     session: AsyncSession,
     runtime: Runtime,
     person_id: str | None,
-    text: Callable[[Translator], str],
+    text: Text,
     *,
     priority: int = ROUTINE,
 ) -> bool:
-    """Send one person a message in their language; ``False`` if they have no account."""
-    if person_id is None:
-        return False
-    chat = (await telegram_ids(session, runtime.roster)).get(person_id)
-    if chat is None:
-        return False
-    language = (await languages(session, runtime.roster, [person_id], runtime.settings.language))[
-        person_id
-    ]
-    enqueue(session, chat, text(translator(language)), person_id=person_id, priority=priority)
-    return True
+    """Send one person a message in their language; ``False`` if they could not be told."""
+    notified = await notify(session, runtime.audience, [person_id], text, priority=priority)
+    return bool(notified.told)
+
+
+# --- who may ------------------------------------------------------------------------------
+
+
+async def _authorised(
+    session: AsyncSession, actor: Actor, number: int, action: Action
+) -> tuple[IncidentRow | None, Attempt]:
+    """The incident if ``actor`` may do ``action`` to it now; else why not. Someone who may not
+    even see it is told the same as for a number that does not exist."""
+    incident = await incidents.get(session, number)
+    if incident is None:
+        return None, Attempt(number, Outcome.HIDDEN)
+    rules = await incidents.access_subject(session, incident)
+    if may(actor, action, rules):
+        return incident, Attempt(number, Outcome.DONE, incident)
+    if may(actor, Action.VIEW_INCIDENT, rules):
+        return None, Attempt(number, Outcome.FORBIDDEN, incident)
+    return None, Attempt(number, Outcome.HIDDEN)
+
+
+async def check_handle(session: AsyncSession, actor: Actor, number: int) -> Attempt:
+    """Whether ``actor`` may transfer or dismiss the incident now (asked before the bot asks
+    for a reason, and asked again when the reason comes)."""
+    incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
+    if incident is not None and incident.state not in OPEN_STATES:
+        return Attempt(number, Outcome.NOT_OPEN, incident)
+    return attempt
+
+
+def _unit_name(runtime: Runtime, unit_id: str) -> str:
+    return runtime.roster.units[unit_id].name
+
+
+def _now_text(runtime: Runtime) -> str:
+    return local_time(runtime.now(), runtime.settings.timezone)
+
+
+# --- the use cases ------------------------------------------------------------------------
+
+
+def preview_report(runtime: Runtime, actor: Actor, draft: Draft) -> IncidentRow:
+    """The report as it would be routed and shown, before the reporter sends it."""
+    unit = route_unit(runtime.settings, runtime.roster, draft.category, actor.person.unit)
+    return incidents.preview_incident(draft, actor.person, unit, runtime.now())
+
+
+async def submit_report(
+    session: AsyncSession, runtime: Runtime, actor: Actor, draft: Draft
+) -> IncidentRow:
+    """Store a report, route it, look for a duplicate, and alert the unit on duty; the incident
+    is what the reporter's receipt needs. Anyone on the roster may report."""
+    assert may(actor, Action.REPORT)
+    unit = route_unit(runtime.settings, runtime.roster, draft.category, actor.person.unit)
+    incident = await incidents.create_incident(
+        session,
+        draft=draft,
+        reporter=actor.person,
+        unit_id=unit,
+        at=runtime.now(),
+        settings=runtime.settings,
+    )
+    duplicate = await incidents.duplicate_candidate(session, incident)
+    await alert_unit(
+        session,
+        runtime,
+        incident,
+        duplicate_of=duplicate.id if duplicate else None,
+        actor=actor.id,
+    )
+    return incident
+
+
+async def accept(session: AsyncSession, runtime: Runtime, actor: Actor, number: int) -> Attempt:
+    """First press wins; every copy of the alert shows who accepted and when, the reporter is
+    told, and so is an assignee of the old unit after a transfer."""
+    incident, attempt = await _authorised(session, actor, number, Action.ACCEPT)
+    if incident is None:
+        return attempt
+    previous = incident.assignee_id
+    change = await incidents.accept(
+        session, incident, actor.person, runtime.now(), runtime.settings
+    )
+    current = change.incident
+    if change.outcome is Outcome.DONE:
+        name, when = actor.person.name, _now_text(runtime)
+        unit = _unit_name(runtime, current.unit_id)
+        await update_alerts(
+            session, runtime, current, lambda t: messaging.accepted_status(t, name, when)
+        )
+        await tell(
+            session,
+            runtime,
+            current.reporter_id,
+            lambda t: messaging.reporter_accepted(t, number, name, unit),
+            priority=priority_of(current),
+        )
+        if previous and previous != actor.id:
+            await tell(
+                session,
+                runtime,
+                previous,
+                lambda t: messaging.no_longer_yours(t, number, name, unit),
+            )
+    return Attempt(number, change.outcome, current)
+
+
+async def transfer(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, unit_id: str, reason: str
+) -> Attempt:
+    """Hand the incident to another unit: the old unit's cards say so, the new unit is alerted
+    (its accept clock starts now), and the reporter is told."""
+    incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
+    if incident is None:
+        return attempt
+    old_unit = incident.unit_id
+    change = await incidents.transfer(
+        session, incident, unit_id, reason, actor.person, runtime.now(), runtime.settings
+    )
+    current = change.incident
+    if change.outcome is Outcome.DONE:
+        to_name, by = _unit_name(runtime, unit_id), actor.person.name
+        await update_alerts(
+            session,
+            runtime,
+            current,
+            lambda t: messaging.transferred_status(t, to_name, by, reason),
+            units=(old_unit,),
+        )
+        await alert_unit(session, runtime, current, actor=actor.id)
+        await tell(
+            session,
+            runtime,
+            current.reporter_id,
+            lambda t: messaging.reporter_transferred(t, number, to_name),
+        )
+    return Attempt(number, change.outcome, current)
+
+
+async def dismiss(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, reason: str
+) -> Attempt:
+    """Not an incident: closed with the reason; every card and the reporter are told."""
+    incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
+    if incident is None:
+        return attempt
+    change = await incidents.dismiss(session, incident, reason, actor.person, runtime.now())
+    current = change.incident
+    if change.outcome is Outcome.DONE:
+        by = actor.person.name
+        await update_alerts(
+            session, runtime, current, lambda t: messaging.dismissed_status(t, by, reason)
+        )
+        await tell(
+            session,
+            runtime,
+            current.reporter_id,
+            lambda t: messaging.reporter_dismissed(t, number, reason),
+            priority=priority_of(current),
+        )
+    return Attempt(number, change.outcome, current)
+
+
+async def merge(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, into: int
+) -> Attempt:
+    """A duplicate: linked to ``into`` and closed; every card and the reporter are told. The
+    actor must be able to handle both incidents."""
+    incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
+    if incident is None:
+        return attempt
+    if into == number:
+        return Attempt(number, Outcome.SAME_INCIDENT, incident)
+    target, refused = await _authorised(session, actor, into, Action.HANDLE)
+    if target is None:
+        return refused
+    change = await incidents.merge(session, incident, target, actor.person, runtime.now())
+    current = change.incident
+    if change.outcome is Outcome.DONE:
+        by = actor.person.name
+        await update_alerts(
+            session, runtime, current, lambda t: messaging.merged_status(t, into, by)
+        )
+        await tell(
+            session,
+            runtime,
+            current.reporter_id,
+            lambda t: messaging.reporter_merged(t, number, into),
+            priority=priority_of(current),
+        )
+    elif change.outcome is Outcome.NOT_OPEN and current.id == into:
+        return Attempt(into, Outcome.NOT_OPEN, current)
+    return Attempt(number, change.outcome, current)
+
+
+async def take_over(session: AsyncSession, runtime: Runtime, actor: Actor, number: int) -> Attempt:
+    """Somebody the escalation reached takes charge: the escalation stops, the cards say so,
+    the previous assignee is told (or, if nobody had accepted, the reporter)."""
+    incident, attempt = await _authorised(session, actor, number, Action.TAKE_OVER)
+    if incident is None:
+        return attempt
+    previous = incident.assignee_id
+    change = await incidents.take_over(
+        session, incident, actor.person, runtime.now(), runtime.settings
+    )
+    current = change.incident
+    if change.outcome is Outcome.DONE:
+        name, when = actor.person.name, _now_text(runtime)
+        await update_alerts(
+            session, runtime, current, lambda t: messaging.taken_over_status(t, name, when)
+        )
+        if previous and previous != actor.id:
+            await tell(
+                session,
+                runtime,
+                previous,
+                lambda t: messaging.taken_over_from_you(t, number, name),
+            )
+        if previous is None:
+            unit = _unit_name(runtime, actor.person.unit)
+            await tell(
+                session,
+                runtime,
+                current.reporter_id,
+                lambda t: messaging.reporter_accepted(t, number, name, unit),
+            )
+    return Attempt(number, change.outcome, current)
+
+
+async def change_level(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, level: str
+) -> Attempt:
+    """Raise or lower the level; the pending deadlines follow the new level's limits (the
+    accept deadline still counts from when the incident reached its unit)."""
+    incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
+    if incident is None:
+        return attempt
+    change = await incidents.change_level(
+        session, incident, level, actor.person, runtime.now(), runtime.settings
+    )
+    return Attempt(number, change.outcome, change.incident)
+
+
+async def set_flag(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, flag: str, value: bool
+) -> Attempt:
+    """Mark the incident sensitive or a drill, or clear the mark."""
+    incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
+    if incident is None:
+        return attempt
+    change = await incidents.set_flag(
+        session, incident, flag, value, actor.person, runtime.now(), runtime.settings
+    )
+    return Attempt(number, change.outcome, change.incident)
+
+
+async def add_info(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    number: int,
+    *,
+    text: str | None,
+    photo: str | None,
+) -> Attempt:
+    """The reporter adds text or a photo to their report; the assignee is told (before anyone
+    accepted, the officers on duty of the unit)."""
+    incident, attempt = await _authorised(session, actor, number, Action.ADD_INFO)
+    if incident is None:
+        return Attempt(number, Outcome.HIDDEN)
+    await incidents.add_info(session, incident, actor.person, runtime.now(), text=text, photo=photo)
+    if incident.assignee_id:
+        people = [incident.assignee_id]
+    else:
+        targets = alert_targets(runtime.roster, incident.unit_id, runtime.now())
+        people = [person for person, _, _ in targets.people]
+    name = actor.person.name
+    await notify(
+        session,
+        runtime.audience,
+        people,
+        lambda t: messaging.new_information(t, number, name, text),
+        photos=[photo] if photo else (),
+        photo_caption=f"#{number}",
+    )
+    return attempt
+
+
+async def my_reports(session: AsyncSession, actor: Actor) -> list[IncidentRow]:
+    """``/myreports``: the actor's own reports, newest first."""
+    if not may(actor, Action.REPORT):
+        return []
+    return await incidents.reported_by(session, actor.id)
+
+
+async def mine(
+    session: AsyncSession, actor: Actor
+) -> tuple[list[IncidentRow] | None, list[IncidentRow]]:
+    """``/mine``: the actor's open incidents (``None`` for someone without a desk) and those
+    waiting for acceptance in their unit and the units where they are on duty."""
+    if not may(actor, Action.MINE):
+        return None, []
+    assigned = await incidents.assigned_to(session, actor.id)
+    units = sorted(actor.on_duty_units | {actor.person.unit})
+    return assigned, await incidents.awaiting_acceptance(session, units)

@@ -16,10 +16,11 @@ from enum import Enum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Deadline, IncidentRow
+from bot.access import IncidentSubject
+from bot.db.models import Deadline, IncidentAlert, IncidentRow
 from bot.incidents import deadlines
 from bot.levels import OPEN_STATES
-from bot.roster import Person, Roster
+from bot.roster import Person
 from bot.settings import Settings
 from bot.timeline import record_event
 
@@ -54,6 +55,31 @@ def summarise(description: str) -> str:
     """The first line of a description, cut to fit a summary."""
     first = description.strip().split("\n", 1)[0].strip()
     return first if len(first) <= MAX_SUMMARY else first[: MAX_SUMMARY - 1] + "…"
+
+
+def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime) -> IncidentRow:
+    """The incident a draft would make, unsaved (number 0): what the reporter checks."""
+    return IncidentRow(
+        id=0,
+        unit_id=unit_id,
+        category=draft.category,
+        level=draft.level,
+        sensitive=False,
+        summary=summarise(draft.description),
+        description=draft.description,
+        location_text=draft.location_text,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        reported_at=at,
+        unit_since=at,
+        reporter_id=reporter.id,
+        dead=draft.casualties.get("dead"),
+        injured=draft.casualties.get("injured"),
+        missing=draft.casualties.get("missing"),
+        trapped=draft.casualties.get("trapped"),
+        attachments=list(draft.photos),
+        drill=False,
+    )
 
 
 async def create_incident(
@@ -143,14 +169,6 @@ async def duplicate_candidate(session: AsyncSession, incident: IncidentRow) -> I
     return None
 
 
-def may_handle(roster: Roster, person: Person, unit_id: str, at: datetime) -> bool:
-    """Whether a person may accept or change an incident of ``unit_id``: a duty officer or
-    leader of that unit, or anyone holding one of its positions right now."""
-    if person.unit == unit_id and person.roles.intersection({"officer", "leader"}):
-        return True
-    return any(h.unit == unit_id for h in roster.holdings(person.id, at))
-
-
 class Outcome(Enum):
     """How an attempted change ended."""
 
@@ -159,6 +177,23 @@ class Outcome(Enum):
     NOT_OPEN = "not_open"
     SAME_UNIT = "same_unit"
     SAME_INCIDENT = "same_incident"
+    HIDDEN = "hidden"  # no such incident, or one the person may not see: the same answer
+    FORBIDDEN = "forbidden"  # the person may see the incident but not do this to it
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How a use case ended, for its answer: the incident's number, the outcome, and the
+    incident as it is now (``None`` when the asker may not know it)."""
+
+    number: int
+    outcome: Outcome
+    incident: IncidentRow | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the change was made."""
+        return self.outcome is Outcome.DONE
 
 
 @dataclass(frozen=True)
@@ -480,3 +515,67 @@ async def set_flag(
     if flag == "sensitive" and old != value:
         await deadlines.recompute(session, settings, current, at)
     return Change(Outcome.DONE, current)
+
+
+async def alerted_people(session: AsyncSession, incident: IncidentRow) -> set[str]:
+    """Everyone the incident's alert was sent to while it belonged to its current unit (so
+    a gap's next rung may accept it)."""
+    rows = await session.scalars(
+        select(IncidentAlert.person_id).where(
+            IncidentAlert.incident_id == incident.id,
+            IncidentAlert.unit_id == incident.unit_id,
+            IncidentAlert.person_id.is_not(None),
+        )
+    )
+    return {person for person in rows if person is not None}
+
+
+async def access_subject(session: AsyncSession, incident: IncidentRow) -> IncidentSubject:
+    """What the permission rules need to know of the incident, as it stands now."""
+    return IncidentSubject(
+        unit_id=incident.unit_id,
+        reporter_id=incident.reporter_id,
+        assignee_id=incident.assignee_id,
+        alerted=frozenset(await alerted_people(session, incident)),
+        escalated=frozenset(await escalated_to(session, incident.id)),
+    )
+
+
+def remember_alert(
+    session: AsyncSession,
+    incident: IncidentRow,
+    outbox_id: int,
+    chat_id: int,
+    person_id: str | None,
+) -> None:
+    """One copy of the alert card was queued: remember it, so it can be edited later."""
+    session.add(
+        IncidentAlert(
+            incident_id=incident.id,
+            outbox_id=outbox_id,
+            chat_id=chat_id,
+            person_id=person_id,
+            unit_id=incident.unit_id,
+            active=True,
+        )
+    )
+
+
+async def close_alerts(
+    session: AsyncSession, incident_id: int, units: tuple[str, ...] | None = None
+) -> list[IncidentAlert]:
+    """The active copies of the incident's alert (of ``units``, default all), now closed:
+    the caller edits each one a last time."""
+    query = select(IncidentAlert).where(
+        IncidentAlert.incident_id == incident_id, IncidentAlert.active.is_(True)
+    )
+    if units is not None:
+        query = query.where(IncidentAlert.unit_id.in_(units))
+    copies = list(await session.scalars(query))
+    if copies:
+        await session.execute(
+            update(IncidentAlert)
+            .where(IncidentAlert.id.in_([c.id for c in copies]))
+            .values(active=False)
+        )
+    return copies

@@ -143,7 +143,9 @@ async def file(
     report.late = any(d.late or d.due_at < at for d in open_deadlines)
     report.state, report.filed_at = "filed", at
     report.approved_by = approver.id if approver else None
-    new_state = {"initial": "initial_reported", "final": "closed"}.get(report.kind, incident.state)
+    # Read the old state before the update: the refresh below would show the new one.
+    old_state = incident.state
+    new_state = {"initial": "initial_reported", "final": "closed"}.get(report.kind, old_state)
     await session.execute(
         update(IncidentRow)
         .where(IncidentRow.id == incident.id)
@@ -160,7 +162,7 @@ async def file(
         what=report.kind,
         number=report.number,
         late=report.late,
-        old=incident.state,
+        old=old_state,
         new=new_state,
     )
     await deadlines.on_report_filed(session, settings, incident, report.kind, report.number, at)
@@ -192,6 +194,11 @@ async def claim_signoff(session: AsyncSession, report_id: int) -> OfficialReport
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
+    return await session.get(OfficialReport, report_id, populate_existing=True)
+
+
+async def get_report(session: AsyncSession, report_id: int) -> OfficialReport | None:
+    """One report by id, as the database has it now."""
     return await session.get(OfficialReport, report_id, populate_existing=True)
 
 

@@ -1,5 +1,6 @@
 """What supervisors see (SPEC §3.5): open incidents and their next deadline with a colour,
-overdue items, and the periodic bulletin's numbers. Read-only."""
+overdue items, one incident's deadlines, reports and timeline, and the periodic bulletin's
+numbers. Read-only but for booking the daily bulletin's deadline row."""
 
 from __future__ import annotations
 
@@ -8,31 +9,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Deadline, IncidentRow, OfficialReport
+from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.incidents.deadlines import ESCALATION, MEETABLE, WARNING
+from bot.incidents.service import subject
 from bot.levels import OPEN_STATES, policy_for
-from bot.roster import Person, Roster
 from bot.settings import Settings
-from scheduling.rows import FIRED, PENDING
+from bot.timeline import events_about
+from scheduling.rows import FIRED, PENDING, add
 
 RED, YELLOW, BLUE, NONE = "🔴", "🟡", "🔵", "▫️"
 LEVEL_ORDER = ("I", "II", "III", "IV", "unassessed")
-
-
-def scope_of(roster: Roster, person: Person, at: datetime) -> list[str] | None:
-    """The units a person may watch: a supervisor their unit and all below, an admin every
-    unit, a leader their unit (and any they hold a position in now); ``None``: nobody's."""
-    if "admin" in person.roles:
-        return list(roster.units)
-    if "supervisor" in person.roles:
-        return roster.descendants(person.unit)
-    if "leader" in person.roles:
-        units = {person.unit} | {h.unit for h in roster.holdings(person.id, at)}
-        return sorted(units)
-    return None
+BULLETIN = "bulletin"  # the deadline kind of the daily bulletin
+_BULLETIN_BOOKING_LOCK = 7301001  # PostgreSQL advisory lock key: one booking at a time
 
 
 @dataclass
@@ -196,3 +187,56 @@ async def bulletin(
     ):
         figures[incident.unit_id].open_items += 1
     return list(figures.values())
+
+
+# --- one incident, in full ---------------------------------------------------------------
+
+
+async def incident_deadlines(session: AsyncSession, incident_id: int) -> list[Deadline]:
+    """The incident's accept and report deadlines, oldest first (warnings and rungs left out)."""
+    rows = await session.scalars(
+        select(Deadline)
+        .where(Deadline.incident_id == incident_id, Deadline.kind.in_(MEETABLE))
+        .order_by(Deadline.id)
+    )
+    return list(rows)
+
+
+async def filed_reports(session: AsyncSession, incident_id: int) -> list[OfficialReport]:
+    """The incident's official reports that count as filed, in filing order."""
+    rows = await session.scalars(
+        select(OfficialReport)
+        .where(OfficialReport.incident_id == incident_id, OfficialReport.state == "filed")
+        .order_by(OfficialReport.id)
+    )
+    return list(rows)
+
+
+async def timeline(session: AsyncSession, incident_id: int) -> list[Event]:
+    """The incident's timeline, oldest first."""
+    return await events_about(session, subject(incident_id))
+
+
+# --- the daily bulletin's deadline row ----------------------------------------------------
+
+
+async def book_bulletin(session: AsyncSession, due: datetime, *, postgresql: bool) -> bool:
+    """Add the daily bulletin's deadline at ``due`` unless one is pending; return whether it
+    was added. On PostgreSQL two processes starting at once are serialised, so it is booked
+    once."""
+    if postgresql:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BULLETIN_BOOKING_LOCK}
+        )
+    pending = await session.scalar(
+        select(Deadline.id).where(Deadline.kind == BULLETIN, Deadline.state == PENDING).limit(1)
+    )
+    if pending is not None:
+        return False
+    add(session, None, BULLETIN, due)
+    return True
+
+
+def book_next_bulletin(session: AsyncSession, due: datetime) -> None:
+    """Add the next daily bulletin's deadline (from its firer, which holds the claimed row)."""
+    add(session, None, BULLETIN, due)

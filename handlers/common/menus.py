@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.db.models import PersonRow
-from bot.directory import telegram_ids
-from bot.i18n import pick_language, translator
+from bot.directory import languages, telegram_ids
+from bot.i18n import translator
 from bot.runtime import Runtime
 from bot.settings import LANGUAGES
 from handlers.common.catalog import EVERYONE, commands_for
@@ -33,12 +31,9 @@ async def publish_commands_for(
     """Give one person the command menu of their roles, in their language (best effort)."""
     person = runtime.roster.people[person_id]
     async with runtime.database.sessions() as session:
-        chosen = await session.scalar(
-            select(PersonRow.chosen_language).where(PersonRow.id == person_id)
-        )
-    language = pick_language(
-        chosen=chosen, roster=person.language, telegram=None, default=runtime.settings.language
-    )
+        language = (
+            await languages(session, runtime.roster, [person_id], runtime.settings.language)
+        )[person_id]
     try:
         await application.bot.set_my_commands(
             bot_commands(person.roles, language), scope=BotCommandScopeChat(telegram_id)

@@ -1,0 +1,93 @@
+"""How escalation reads (SPEC §3.3): what is due, how late it is, the reminder before a
+deadline, and the escalation card with its Take over button (pressing it is the incidents
+domain's ``tko``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import callback_data
+from bot.db.models import Deadline, IncidentRow
+from bot.i18n import N_, Translator
+from bot.incidents.messaging import category_name, level_line
+from bot.render import local_time
+from bot.roster import Roster
+from bot.settings import Settings
+
+WHAT = {
+    "accept": N_("acceptance"),
+    "initial_report": N_("the initial report"),
+    "followup": N_("follow-up report no. {number}"),
+    "final": N_("the final report"),
+}
+MINUTES = N_("{minutes} min")
+HOURS_MINUTES = N_("{hours} h {minutes} min")
+
+
+def what(tr: Translator, deadline: Deadline) -> str:
+    """The thing due, in the reader's language."""
+    return tr._(WHAT[deadline.kind]).format(number=deadline.sequence or 1)
+
+
+def lateness(delta: timedelta, tr: Translator | None = None) -> str:
+    """How late, in whole minutes: ``15 min``, ``1 h 05 min`` (``15分钟``, ``1小时05分``).
+
+    Without a translator this gives the old compact ``15m`` / ``1h05m``, kept only until every
+    caller passes the reader's translator; new code passes one.
+    """
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    hours, rest = divmod(minutes, 60)
+    if tr is None:
+        return f"{hours}h{rest:02d}m" if hours else f"{minutes}m"
+    if hours:
+        return tr._(HOURS_MINUTES).format(hours=hours, minutes=f"{rest:02d}")
+    return tr._(MINUTES).format(minutes=minutes)
+
+
+def reminder(tr: Translator, incident: IncidentRow, due: Deadline, settings: Settings) -> str:
+    """To the assignee, ``warn_before`` a report deadline."""
+    return "⏰ " + tr._("Reminder: {what} for #{number} is due at {time}.").format(
+        what=what(tr, due), number=incident.id, time=local_time(due.due_at, settings.timezone)
+    )
+
+
+def escalation_card(
+    tr: Translator,
+    roster: Roster,
+    settings: Settings,
+    incident: IncidentRow,
+    missed: Deadline,
+    now: datetime,
+) -> str:
+    """To a rung of the chain: what is late, by how much, and who is responsible."""
+    assignee = roster.people.get(incident.assignee_id or "")
+    lines = [
+        "🔺 "
+        + tr._("ESCALATION #{number}: {what} is late by {late} (was due {due}).").format(
+            number=incident.id,
+            what=what(tr, missed),
+            late=lateness(now - missed.due_at, tr),
+            due=local_time(missed.due_at, settings.timezone),
+        ),
+        level_line(tr, incident) + " · " + category_name(tr, incident.category),
+        incident.summary,
+        tr._("Unit: {unit}").format(unit=roster.units[incident.unit_id].name),
+        tr._("Responsible: {name}").format(name=assignee.name if assignee else tr._("nobody yet")),
+        tr._("Press Take over to take charge, or make sure it is done."),
+    ]
+    return "\n".join(lines)
+
+
+def take_over_button(tr: Translator, incident_id: int) -> dict[str, Any]:
+    """Take over (接手) under the escalation card."""
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": "🙋 " + tr._("Take over"),
+                    "callback_data": callback_data.encode("tko", str(incident_id)),
+                }
+            ]
+        ]
+    }

@@ -1,0 +1,285 @@
+"""Official reports' use cases (SPEC §3.4): open a report form, file it, ask for sign-off, decide
+on it, deliver it upward, tell the author.
+
+Every use case checks permission with ``bot.access`` at the moment it changes something: a form
+opened by someone allowed then may be filed only if they are still allowed now (the incident may
+have been transferred, or the person lost the role). Who signs and who receives a filed report
+is decided here, and every message goes through ``notify``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.access import Action, Actor, may
+from bot.db.models import IncidentRow, OfficialReport
+from bot.delivery.notify import notify
+from bot.i18n import translator
+from bot.incidents import service as incidents
+from bot.incidents.messaging import casualty_line
+from bot.levels import OPEN_STATES, priority_of
+from bot.reports import messaging, service
+from bot.reports.messaging import Refusal
+from bot.runtime import Runtime
+from bot.timeline import record_event
+
+_REFUSAL_OF = {
+    "closed": Refusal.CLOSED,
+    "not_accepted": Refusal.NOT_ACCEPTED,
+    "initial_done": Refusal.INITIAL_DONE,
+    "initial_first": Refusal.INITIAL_FIRST,
+}
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A report form opened (``refusal`` is ``None``) or refused."""
+
+    number: int
+    refusal: Refusal | None = None
+    unit: str = ""  # the incident's unit name, for a FORBIDDEN answer
+    report_number: int = 0
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A report filed, sent for sign-off, or refused."""
+
+    number: int
+    refusal: Refusal | None = None
+    unit: str = ""
+    report: OfficialReport | None = None
+    signers: list[str] = field(default_factory=list)  # names, when it waits for sign-off
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The signer's decision: done, or why not."""
+
+    done: bool
+    answer: str = ""  # the refusal key: not_waiting, not_a_signer, own_report
+    incident: IncidentRow | None = None
+    report: OfficialReport | None = None
+
+
+async def _authorise(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, kind: str
+) -> tuple[IncidentRow | None, Refusal | None, str]:
+    """The incident if ``actor`` may write a report of ``kind`` for it now; else why not."""
+    incident = await incidents.get(session, number)
+    if incident is None:
+        return None, Refusal.HIDDEN, ""
+    subject = await incidents.access_subject(session, incident)
+    if not may(actor, Action.FILE_REPORT, subject):
+        if may(actor, Action.VIEW_INCIDENT, subject):
+            return None, Refusal.FORBIDDEN, runtime.roster.units[incident.unit_id].name
+        return None, Refusal.HIDDEN, ""
+    why = service.may_start(incident, kind)
+    if why is not None:
+        return None, _REFUSAL_OF[why], ""
+    return incident, None, ""
+
+
+async def open_form(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, kind: str, language: str
+) -> Opened:
+    """``/initial``, ``/followup``, ``/final``: may the actor write it, and what is pre-filled
+    (the casualties line in the author's ``language``, who may rewrite it)."""
+    incident, refusal, unit = await _authorise(session, runtime, actor, number, kind)
+    if incident is None:
+        return Opened(number, refusal, unit)
+    casualties = casualty_line(translator(language), incident) or ""
+    return Opened(
+        number,
+        report_number=await service.next_number(session, number, kind),
+        fields=await service.prefill(session, incident, casualties),
+    )
+
+
+async def preview(session: AsyncSession, number: int) -> IncidentRow | None:
+    """The incident as it is now, to show the finished report before it is filed."""
+    return await incidents.get(session, number)
+
+
+async def file_report(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    number: int,
+    kind: str,
+    fields: dict[str, str],
+) -> Filed:
+    """File a written report (or send it for sign-off), after checking again that the actor may."""
+    incident, refusal, unit = await _authorise(session, runtime, actor, number, kind)
+    if incident is None:
+        return Filed(number, refusal, unit)
+    now = runtime.now()
+    report = await service.submit(
+        session, incident, kind, fields, actor.person, now, runtime.settings
+    )
+    if report.state == "filed":
+        await deliver_upward(session, runtime, incident, report)
+        return Filed(number, report=report)
+    names = await ask_signoff(session, runtime, incident, report)
+    return Filed(number, report=report, signers=names)
+
+
+def signers(runtime: Runtime, unit_id: str, author_id: str) -> list[str]:
+    """Who signs a report off: the unit's leader on duty, else the nearest leader on duty above
+    (never the report's own author)."""
+    roster, now = runtime.roster, runtime.now()
+    own = [p for p in roster.holders(unit_id, "leader", now) if p != author_id]
+    if own:
+        return own
+    for ancestor in roster.ancestors(unit_id):
+        above = [p for p in roster.holders(ancestor, "leader", now) if p != author_id]
+        if above:
+            return above[:1]
+    return []
+
+
+async def ask_signoff(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, report: OfficialReport
+) -> list[str]:
+    """Send the report to its signer with Approve / Send back; return the names told."""
+    roster, settings = runtime.roster, runtime.settings
+    notified = await notify(
+        session,
+        runtime.audience,
+        signers(runtime, incident.unit_id, report.author_id),
+        lambda tr: messaging.signoff_card(tr, roster, settings, incident, report),
+        priority=priority_of(incident),
+        markup=lambda tr: messaging.signoff_buttons(tr, report.id),
+    )
+    record_event(
+        session,
+        at=runtime.now(),
+        kind="report.signoff_requested",
+        subject=incidents.subject(incident.id),
+        report=report.id,
+        leaders=notified.told,
+    )
+    return [roster.people[p].name for p in notified.told]
+
+
+def upward(runtime: Runtime, incident: IncidentRow) -> list[str]:
+    """Who receives a filed report: the unit's leader on duty, the parent unit's officer and
+    leader, and — for the levels in ``direct_to_root`` — the root's officer and leader."""
+    roster, now = runtime.roster, runtime.now()
+    people = list(roster.holders(incident.unit_id, "leader", now))
+    parent = roster.units[incident.unit_id].parent
+    if parent is not None:
+        for position in ("officer", "leader"):
+            people += roster.holders(parent, position, now)
+    direct = runtime.settings.report_direct_to_root
+    if incident.level in direct or (incident.sensitive and "sensitive" in direct):
+        for position in ("officer", "leader"):
+            people += roster.holders(roster.root.id, position, now)
+    return list(dict.fromkeys(people))
+
+
+async def deliver_upward(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, report: OfficialReport
+) -> None:
+    """A filed report goes up the chain; a final report also tells the reporter it is closed."""
+    roster, settings = runtime.roster, runtime.settings
+    author = roster.people[report.author_id].name
+    notified = await notify(
+        session,
+        runtime.audience,
+        [p for p in upward(runtime, incident) if p != report.author_id],
+        lambda tr: messaging.report_text(
+            tr,
+            roster,
+            settings,
+            incident,
+            report.kind,
+            report.number,
+            report.fields,
+            author=author,
+            filed=report,
+        ),
+        priority=priority_of(incident),
+    )
+    record_event(
+        session,
+        at=runtime.now(),
+        kind="report.delivered",
+        subject=incidents.subject(incident.id),
+        report=report.id,
+        to=notified.told,
+    )
+    if report.kind == "final":
+        await notify(
+            session,
+            runtime.audience,
+            [incident.reporter_id],
+            lambda tr: messaging.closed_notice(tr, incident.id),
+        )
+
+
+async def _signable(
+    session: AsyncSession, actor: Actor, report_id: int
+) -> tuple[OfficialReport | None, IncidentRow | None, str]:
+    """The report and its incident if ``actor`` may decide on it now; else the refusal key."""
+    report = await service.get_report(session, report_id)
+    if report is None or report.state != "awaiting_signoff":
+        return None, None, "not_waiting"
+    incident = await incidents.get(session, report.incident_id)
+    if incident is None or incident.state not in OPEN_STATES:
+        return None, None, "not_waiting"
+    subject = replace(await incidents.access_subject(session, incident), author_id=report.author_id)
+    if not may(actor, Action.SIGN_OFF, subject):
+        return None, None, "own_report" if report.author_id == actor.id else "not_a_signer"
+    return report, incident, ""
+
+
+async def may_decide(session: AsyncSession, actor: Actor, report_id: int) -> Decision:
+    """Whether ``actor`` may sign the report off now (asked before the reason for a send-back
+    is requested; ``decide`` asks again)."""
+    report, incident, refusal = await _signable(session, actor, report_id)
+    return Decision(report is not None, refusal, incident, report)
+
+
+async def decide(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    report_id: int,
+    *,
+    approve: bool,
+    reason: str = "",
+) -> Decision:
+    """Approve (the report is filed and delivered) or send back (with the reason) a report
+    waiting for sign-off; the signer is checked now, and never signs their own report."""
+    _, incident, refusal = await _signable(session, actor, report_id)
+    if incident is None:
+        return Decision(False, refusal)
+    claimed = await service.claim_signoff(session, report_id)
+    if claimed is None:  # another signer was quicker
+        return Decision(False, "not_waiting")
+    now, signer = runtime.now(), actor.person.name
+    kind, report_number = claimed.kind, claimed.number
+    if approve:
+        await service.file(session, incident, claimed, now, runtime.settings, approver=actor.person)
+        await deliver_upward(session, runtime, incident, claimed)
+        await notify(
+            session,
+            runtime.audience,
+            [claimed.author_id],
+            lambda tr: messaging.approved_notice(tr, signer, kind, report_number, incident.id),
+        )
+    else:
+        await service.send_back(session, claimed, actor.person, reason, now)
+        await notify(
+            session,
+            runtime.audience,
+            [claimed.author_id],
+            lambda tr: messaging.sent_back_notice(
+                tr, signer, kind, report_number, incident.id, reason
+            ),
+        )
+    return Decision(True, incident=incident, report=claimed)

@@ -1,0 +1,296 @@
+"""``/report``: the quick one-message report and the guided form (SPEC §3.1), as transport:
+the texts and buttons are ``bot.incidents.messaging``'s, the report is stored by the flow.
+
+The form is a python-telegram-bot ``ConversationHandler`` kept in the database (persistent, so a
+half-filled form survives a restart); its answers live in ``user_data["report"]``. Every step
+can be answered by button where it can, and ``/cancel`` leaves at any step.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callback_data
+from bot.incidents import flows, messaging
+from bot.incidents.service import MAX_DESCRIPTION, Draft
+from bot.levels import LEVELS, priority_of
+from bot.settings import CATEGORIES
+from handlers.common.context import DutyContext, actor_of, require_caller
+from handlers.common.respond import Markup, reply, reply_in
+
+CATEGORY, LEVEL, LOCATION, DESCRIPTION, CASUALTIES, PHOTOS, CONFIRM = (
+    "category",
+    "level",
+    "location",
+    "description",
+    "casualties",
+    "photos",
+    "confirm",
+)
+FORM = "report"
+MAX_PHOTOS = 10
+MAX_LOCATION = 300
+CASUALTY_KINDS = ("dead", "injured", "missing", "trapped")
+
+
+def _form(context: DutyContext) -> dict[str, Any]:
+    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+    form: dict[str, Any] = data.setdefault(FORM, {})
+    context.persist_now = True
+    return form
+
+
+def _end_form(context: DutyContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(FORM, None)
+    context.persist_now = True
+
+
+def _draft(form: dict[str, Any]) -> Draft:
+    return Draft(
+        description=form.get("description", ""),
+        category=form.get("category"),
+        level=form.get("level", "unassessed"),
+        location_text=form.get("location_text"),
+        latitude=form.get("latitude"),
+        longitude=form.get("longitude"),
+        casualties=form.get("casualties", {}),
+        photos=form.get("photos", []),
+    )
+
+
+async def submit(update: Update, context: DutyContext, draft: Draft) -> None:
+    """Store the report, alert the unit on duty, and queue the receipt — in one transaction."""
+    runtime, tr = context.runtime, context.tr
+    async with runtime.database.transaction() as session:
+        incident = await flows.submit_report(session, runtime, actor_of(context), draft)
+        reply_in(
+            session,
+            update,
+            context,
+            messaging.receipt(tr, incident, runtime.roster),
+            priority=priority_of(incident),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+    runtime.outbox_committed()
+
+
+def _markup(data: dict[str, Any]) -> Markup:
+    """The domain's plain-dict markup as python-telegram-bot wants it."""
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, None)
+    return InlineKeyboardMarkup.de_json(data, None)
+
+
+async def start(update: Update, context: DutyContext) -> str | int:
+    """``/report <text>`` reports at once; ``/report`` alone opens the guided form."""
+    require_caller(context)
+    tr = context.tr
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    quick = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+    if quick.strip():
+        problem = messaging.description_problem(tr, quick, MAX_DESCRIPTION)
+        if problem:
+            await reply(update, context, problem)
+        else:
+            await submit(update, context, Draft(description=quick))
+        return ConversationHandler.END
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        await reply(update, context, messaging.form_in_group(tr))
+        return ConversationHandler.END
+    _end_form(context)
+    _form(context)
+    keyboard = _markup(messaging.category_buttons(tr, CATEGORIES))
+    await reply(update, context, messaging.form_opened(tr), reply_markup=keyboard)
+    return CATEGORY
+
+
+async def _pressed(update: Update, context: DutyContext, action: str) -> str | None:
+    """The argument of a form button, or ``None`` (answered) when the data is not valid."""
+    query = update.callback_query
+    if query is None:
+        return None
+    data = callback_data.decode(query.data)
+    if data is None or data.action != action:
+        await query.answer(messaging.stale_button(context.tr), show_alert=True)
+        return None
+    await query.answer()
+    return data.args[0] if data.args else ""
+
+
+async def got_category(update: Update, context: DutyContext) -> str:
+    """Category chosen; ask for the level."""
+    value = await _pressed(update, context, "rc")
+    if value not in CATEGORIES:
+        return CATEGORY
+    _form(context)["category"] = value
+    tr = context.tr
+    keyboard = _markup(messaging.level_buttons(tr))
+    await reply(update, context, messaging.ask_level(tr), reply_markup=keyboard)
+    return LEVEL
+
+
+async def got_level(update: Update, context: DutyContext) -> str:
+    """Level chosen; ask where."""
+    value = await _pressed(update, context, "rl")
+    if value not in LEVELS:
+        return LEVEL
+    _form(context)["level"] = value
+    tr = context.tr
+    keyboard = _markup(messaging.location_keyboard(tr))
+    await reply(update, context, messaging.ask_location(tr), reply_markup=keyboard)
+    return LOCATION
+
+
+async def got_location(update: Update, context: DutyContext) -> str:
+    """A shared location or a typed address; ask what happened."""
+    message = update.effective_message
+    tr = context.tr
+    if message is None:
+        return LOCATION
+    form = _form(context)
+    if message.location is not None:
+        form["latitude"], form["longitude"] = message.location.latitude, message.location.longitude
+    elif message.text and message.text.strip() and len(message.text) <= MAX_LOCATION:
+        form["location_text"] = message.text.strip()
+    else:
+        await reply(update, context, messaging.location_problem(tr, MAX_LOCATION))
+        return LOCATION
+    await reply(update, context, messaging.ask_description(tr), reply_markup=ReplyKeyboardRemove())
+    return DESCRIPTION
+
+
+async def got_description(update: Update, context: DutyContext) -> str:
+    """What happened; ask about casualties."""
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    tr = context.tr
+    problem = messaging.description_problem(tr, text, MAX_DESCRIPTION)
+    if problem:
+        await reply(update, context, problem)
+        return DESCRIPTION
+    _form(context)["description"] = text.strip()
+    skip = _markup(messaging.skip_button(tr))
+    await reply(update, context, messaging.ask_casualties(tr), reply_markup=skip)
+    return CASUALTIES
+
+
+async def _ask_photos(update: Update, context: DutyContext) -> str:
+    tr = context.tr
+    done = _markup(messaging.done_button(tr))
+    await reply(update, context, messaging.ask_photos(tr), reply_markup=done)
+    return PHOTOS
+
+
+async def got_casualties(update: Update, context: DutyContext) -> str:
+    """Four numbers, or Skip; ask for photos."""
+    if update.callback_query is not None:
+        if await _pressed(update, context, "rk") is None:
+            return CASUALTIES
+        return await _ask_photos(update, context)
+    message = update.effective_message
+    parts = (message.text or "").replace(",", " ").split() if message else []
+    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 5 for p in parts):
+        await reply(update, context, messaging.casualties_problem(context.tr))
+        return CASUALTIES
+    _form(context)["casualties"] = dict(zip(CASUALTY_KINDS, map(int, parts), strict=True))
+    return await _ask_photos(update, context)
+
+
+async def got_photo(update: Update, context: DutyContext) -> str:
+    """One more photo (the largest size is kept)."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return PHOTOS
+    photos = _form(context).setdefault("photos", [])
+    tr = context.tr
+    done = _markup(messaging.done_button(tr))
+    if len(photos) >= MAX_PHOTOS:
+        await reply(update, context, messaging.too_many_photos(tr, MAX_PHOTOS), reply_markup=done)
+        return PHOTOS
+    photos.append(message.photo[-1].file_id)
+    await reply(update, context, messaging.photo_added(tr, len(photos)), reply_markup=done)
+    return PHOTOS
+
+
+async def photos_done(update: Update, context: DutyContext) -> str:
+    """Show the report as the officers will see it, with Send and Cancel."""
+    if await _pressed(update, context, "rp") is None:
+        return PHOTOS
+    tr, runtime = context.tr, context.runtime
+    incident = flows.preview_report(runtime, actor_of(context), _draft(_form(context)))
+    text = messaging.preview(tr, incident, runtime.roster, runtime.settings)
+    await reply(update, context, text, reply_markup=_markup(messaging.confirm_buttons(tr)))
+    return CONFIRM
+
+
+async def confirmed(update: Update, context: DutyContext) -> str | int:
+    """Send (store and alert) or cancel."""
+    choice = await _pressed(update, context, "ry")
+    if choice not in ("send", "cancel"):
+        return CONFIRM
+    if choice == "cancel":
+        return await cancel(update, context)
+    await submit(update, context, _draft(_form(context)))
+    _end_form(context)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: DutyContext) -> int:
+    """Leave the form; nothing is reported."""
+    _end_form(context)
+    text = messaging.form_cancelled(context.tr)
+    await reply(update, context, text, reply_markup=ReplyKeyboardRemove())
+    return ConversationHandler.END
+
+
+async def reask(update: Update, context: DutyContext) -> None:
+    """An answer that does not fit the current question."""
+    await reply(update, context, messaging.form_reask(context.tr))
+
+
+def conversation() -> ConversationHandler[Any]:
+    """The ``/report`` conversation, persistent under the name ``report``."""
+    text = filters.TEXT & ~filters.COMMAND
+    states: dict[object, list[Any]] = {
+        CATEGORY: [CallbackQueryHandler(got_category, pattern=callback_data.pattern("rc"))],
+        LEVEL: [CallbackQueryHandler(got_level, pattern=callback_data.pattern("rl"))],
+        LOCATION: [MessageHandler(filters.LOCATION | text, got_location)],
+        DESCRIPTION: [MessageHandler(text, got_description)],
+        CASUALTIES: [
+            MessageHandler(text, got_casualties),
+            CallbackQueryHandler(got_casualties, pattern=callback_data.pattern("rk")),
+        ],
+        PHOTOS: [
+            MessageHandler(filters.PHOTO, got_photo),
+            CallbackQueryHandler(photos_done, pattern=callback_data.pattern("rp")),
+        ],
+        CONFIRM: [CallbackQueryHandler(confirmed, pattern=callback_data.pattern("ry"))],
+    }
+    with warnings.catch_warnings():
+        # Buttons are tracked per user and chat, not per message: that is what this form wants.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'")
+        return ConversationHandler(
+            entry_points=[CommandHandler("report", start)],
+            states=states,
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, reask),
+            ],
+            name=FORM,
+            persistent=True,
+            allow_reentry=True,
+        )
