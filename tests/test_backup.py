@@ -119,3 +119,10 @@ def test_backup_refuses_a_missing_database_without_creating_it(tmp_path: Path) -
         backup_sqlite(f"sqlite+aiosqlite:///{missing}", tmp_path / "copy.db")
     assert not missing.exists()
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_help_lists_backup_and_the_log_options() -> None:
+    assert "backup" in dutybot("--help").stdout
+    assert "FILE" in dutybot("backup", "--help").stdout
+    run_help = dutybot("run", "--help").stdout
+    assert "--log-format {text,json}" in run_help and "--log-level" in run_help
