@@ -16,7 +16,14 @@ from bot.db.migrate import upgrade
 from bot.db.models import Deadline, IncidentRow, OutboxMessage, PersonRow, UnitRow
 from bot.delivery.outbox import enqueue
 from bot.errors import ConfigError
-from bot.observability import Metrics, Readiness, StatusServer, readiness_check, send_result
+from bot.observability import (
+    Metrics,
+    Readiness,
+    StatusServer,
+    TelegramReachability,
+    readiness_check,
+    send_result,
+)
 from bot.settings import HttpSettings, load_settings
 from tests.botapi import TOKEN, StandInBotApi
 from tests.harness import BotHarness, eventually
@@ -232,6 +239,18 @@ async def test_readiness_check_reports_standby_and_a_dead_database(database: Dat
     assert state == Readiness(database=False, leadership="leader", telegram=True)
 
 
+def test_telegram_reachability_follows_the_last_call() -> None:
+    telegram = TelegramReachability()
+    assert telegram() is None
+    telegram.observe_send(NetworkError("Bad Gateway"), 1.0)
+    assert telegram() is False
+    telegram.observe_send(RetryAfter(1), 0.1)  # a refusal is an answer
+    assert telegram() is True
+    telegram.observe_send(NetworkError("timed out"), 5.0)
+    telegram.observe_send(None, 0.1)
+    assert telegram() is True
+
+
 def test_send_results_are_classified() -> None:
     assert send_result(None) == "ok"
     assert send_result(RetryAfter(1)) == "429"
@@ -286,7 +305,9 @@ async def test_the_sender_reports_each_call_to_the_metrics(
     runtime = harness.runtime
     assert runtime is not None and runtime.sender is not None
     metrics = Metrics()
-    runtime.sender.send_observers.append(metrics.observe_send)
+    telegram = TelegramReachability()
+    runtime.sender.send_observers += [metrics.observe_send, telegram.observe_send]
+    assert telegram() is None
     botapi.started_chats.update((70001, 70002))  # 70003 never started the bot: 403
     botapi.fail("sendMessage", code=429, description="Too Many Requests", retry_after=1)
     botapi.fail("sendMessage", code=500)
@@ -307,4 +328,5 @@ async def test_the_sender_reports_each_call_to_the_metrics(
 
     await eventually(all_counted, timeout=30)
     assert sends() == {"ok": 2, "429": 1, "5xx": 1, "403": 1, "other": 0}
+    assert telegram() is True  # the last call got an answer
     assert samples(metrics.exposition().decode())[("dutybot_send_duration_seconds_count", ())] == 5

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import text
+from telegram.error import NetworkError
 
 from bot.db.engine import Database
 
@@ -54,6 +55,25 @@ class Readiness:
 
 
 ReadinessCheck = Callable[[], Awaitable[Readiness]]
+
+
+class TelegramReachability:
+    """Whether the Bot API answered the last call: a sender observer (``send_observers``).
+
+    Any answer, even a refusal (429, 403, 400), shows Telegram is reachable; a network failure
+    or a 5xx shows it is not. ``None`` until the first call.
+    """
+
+    def __init__(self) -> None:
+        self.reachable: bool | None = None
+
+    def observe_send(self, error: BaseException | None, _seconds: float) -> None:
+        """Note the outcome of one Bot API call (``None``: it succeeded)."""
+        self.reachable = not isinstance(error, NetworkError)
+
+    def __call__(self) -> bool | None:
+        """The last outcome, for ``readiness_check(telegram_reachable=...)``."""
+        return self.reachable
 
 
 async def database_reachable(database: Database) -> bool:
