@@ -98,7 +98,11 @@ def test_http_client_is_quiet_at_info(restore_logging: None) -> None:
 async def test_dutybot_run_logs_json_at_debug_without_the_token(
     config_path: Path, botapi: StandInBotApi
 ) -> None:
-    """The real process, every library at DEBUG: each line is JSON, none has the token."""
+    """The real process, every library at DEBUG, with 401 and 5xx faults: each line is JSON,
+    none has the token."""
+    botapi.fail("getUpdates", code=502, description="Bad Gateway", count=2)
+    botapi.fail("sendMessage", code=401, description="Unauthorized")
+    botapi.fail("sendMessage", code=500)
     process = await start_bot(config_path, "--log-format", "json", "--log-level", "debug")
     assert process.stderr is not None
     reading = asyncio.create_task(process.stderr.read())  # DEBUG fills a pipe quickly
@@ -121,3 +125,5 @@ async def test_dutybot_run_logs_json_at_debug_without_the_token(
     assert {"httpx", "httpcore", "telegram"} <= loggers, loggers
     assert any("bot<token>/" in entry["message"] for entry in entries)
     assert any(entry["level"] == "DEBUG" for entry in entries)
+    failures = " ".join(entry["message"] + entry.get("exception", "") for entry in entries)
+    assert "Unauthorized" in failures and "Bad Gateway" in failures, failures[-3000:]
