@@ -93,7 +93,11 @@ class LoggingSettings:
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """The health and metrics endpoint (``[http]``); off unless a port is configured."""
+    """The health and metrics endpoint (``[http]``); off unless a port is configured.
+
+    The config file takes ports 1-65535; ``port=0`` (any free port) is for tests building the
+    settings directly.
+    """
 
     listen: str = "127.0.0.1"
     port: int | None = None
