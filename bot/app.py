@@ -22,6 +22,7 @@ from bot.directory import person_for_chat
 from bot.escalation.scheduled import firers as escalation_firers
 from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
+from bot.observability import Metrics, StatusServer, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.supervision.scheduled import BULLETIN, bulletin_firer, ensure_daily_bulletin
@@ -31,6 +32,7 @@ from handlers.common.menus import publish_all_commands
 from scheduling.engine import Engine, Firer
 
 log = logging.getLogger(__name__)
+STATUS_KEY = "dutybot.status"
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 __all__ = ["build_application", "prepare_database"]
@@ -76,6 +78,7 @@ async def on_startup(application: AnyApplication) -> None:
     )
     sender.start()
     runtime.sender = sender
+    await start_status_server(application, runtime, sender)
     await ensure_daily_bulletin(runtime)
     engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
     engine.on_fired = sender.wake
@@ -87,6 +90,23 @@ async def on_startup(application: AnyApplication) -> None:
     except TelegramError as exc:
         log.warning("could not publish the command menus: %s", exc)
     log.info("dutybot started as @%s", application.bot.username)
+
+
+async def start_status_server(
+    application: AnyApplication, runtime: Runtime, sender: Sender
+) -> None:
+    """Serve /healthz, /readyz and /metrics when ``[http] port`` is set."""
+    metrics, telegram = Metrics(), TelegramReachability()
+    sender.send_observers += [metrics.observe_send, telegram.observe_send]
+    status = StatusServer(
+        runtime.settings.http,
+        runtime.database,
+        readiness_check(runtime.database, lambda: True, telegram),
+        metrics,
+    )
+    await status.start()
+    metrics.set_leader(True)
+    application.bot_data[STATUS_KEY] = status
 
 
 async def record_unreachable(runtime: Runtime, item: Claimed, reason: str) -> None:
@@ -108,7 +128,10 @@ async def on_stop(application: AnyApplication) -> None:
 
 
 async def on_shutdown(application: AnyApplication) -> None:
-    """Release the database."""
+    """Stop serving health and metrics; release the database."""
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
+    status = application.bot_data.pop(STATUS_KEY, None)
+    if isinstance(status, StatusServer):
+        await status.stop()
     await runtime.database.close()
     log.info("dutybot stopped")

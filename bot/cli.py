@@ -1,4 +1,5 @@
-"""The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show|import|export."""
+"""The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show|import|export,
+backup."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.backup import BackupRefused, backup_sqlite
 from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import current_revision
@@ -23,8 +25,10 @@ from bot.directory import reachability
 from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines, unreachable_lines
 from bot.errors import ConfigError
 from bot.i18n import translator
+from bot.logging_setup import LOG_FORMATS, LOG_LEVELS
 from bot.rostersheet.commands import add_commands as add_sheet_commands
 from bot.rostersheet.commands import roster_export, roster_import
+from bot.settings import load_settings
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 1
@@ -44,8 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         description="dutybot: a Telegram bot for a 24-hour government duty desk.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    run_parser = commands.add_parser(
         "run", parents=[common], help="run the bot (applies pending migrations first)"
+    )
+    run_parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="text lines or JSON lines on stderr (default: [logging] format, else text)",
+    )
+    run_parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="how much to log (default: [logging] level, else INFO)",
     )
     commands.add_parser(
         "check-config",
@@ -64,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--at", help='a local time, "YYYY-MM-DD HH:MM" (default: now)')
     add_sheet_commands(roster_commands, common)
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="copy the SQLite database consistently while the bot runs (PostgreSQL: pg_dump)",
+    )
+    backup.add_argument("file", metavar="FILE", help="the copy to write; must not exist yet")
     return parser
 
 
@@ -162,16 +183,35 @@ def db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite database to FILE with SQLite's backup API (refused for PostgreSQL)."""
+    settings = load_settings(_config_path(args))
+    try:
+        result = backup_sqlite(settings.database_url, Path(args.file))
+    except BackupRefused as exc:
+        print(f"error: backup: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(
+        f"backup: {result.source} -> {result.target}: {result.pages} pages, "
+        f"{result.size} bytes, integrity ok"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the bot until SIGINT or SIGTERM."""
     from bot.app import build_application, prepare_database
-    from bot.logging_setup import configure_logging
+    from bot.logging_setup import configure_logging, parse_level
     from bot.runtime import runtime_from
 
     configuration = load_configuration(_config_path(args))
     settings = configuration.settings
     token = settings.require_token()
-    configure_logging(token)
+    configure_logging(
+        token,
+        parse_level(args.log_level or settings.logging.level),
+        args.log_format or settings.logging.format,
+    )
     runtime = runtime_from(configuration)
 
     async def prepare() -> None:
@@ -203,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dutybot`` console script."""
     args = _parser().parse_args(argv)
-    actions = {"run": run, "check-config": check_config}
+    actions = {"run": run, "check-config": check_config, "backup": backup}
     try:
         if args.command == "db":
             return db_upgrade(args)

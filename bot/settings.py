@@ -11,6 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.logging_setup import LOG_FORMATS, LOG_LEVELS, LogFormat
 from bot.tomlreader import Table, load_toml
 
 LEVELS = ("I", "II", "III", "IV", "unassessed")
@@ -93,6 +94,31 @@ class FloodSettings:
 
 
 @dataclass(frozen=True)
+class LoggingSettings:
+    """How log lines look and how much is logged (``--log-format``/``--log-level`` override)."""
+
+    format: LogFormat = "text"
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The health and metrics endpoint (``[http]``); off unless a port is configured.
+
+    The config file takes ports 1-65535; ``port=0`` (any free port) is for tests building the
+    settings directly.
+    """
+
+    listen: str = "127.0.0.1"
+    port: int | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Tell whether ``/healthz``, ``/readyz`` and ``/metrics`` are served."""
+        return self.port is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot is configured with; built only by ``load_settings``."""
 
@@ -112,6 +138,8 @@ class Settings:
     spotcheck_answer_within: timedelta = _m(3)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     flood: FloodSettings = field(default_factory=FloodSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
 
     def require_token(self) -> str:
         """The bot token, or a ``ConfigError`` when running without one."""
@@ -227,6 +255,30 @@ def _read_flood(root: Table) -> FloodSettings:
     return FloodSettings(**values)
 
 
+def _read_logging(root: Table) -> LoggingSettings:
+    t = root.table("logging")
+    t.reject_unknown(("format", "level"))
+    log_format = t.string("format", "text")
+    if log_format not in LOG_FORMATS:
+        raise t.fail("format", f'expected "text" or "json", got {log_format!r}')
+    level = t.string("level", "INFO")
+    if level.upper() not in LOG_LEVELS:
+        raise t.fail("level", f"expected one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return LoggingSettings(format="json" if log_format == "json" else "text", level=level.upper())
+
+
+def _read_http(root: Table) -> HttpSettings:
+    t = root.table("http")
+    t.reject_unknown(("listen", "port"))
+    listen = t.string("listen", "127.0.0.1")
+    if not listen.strip():
+        raise t.fail("listen", 'expected an address to listen on like "127.0.0.1" or "0.0.0.0"')
+    port = t.optional_integer("port")
+    if port is not None and not 1 <= port <= 65535:
+        raise t.fail("port", f"expected a TCP port between 1 and 65535, got {port}")
+    return HttpSettings(listen=listen, port=port)
+
+
 def load_settings(path: str | Path) -> Settings:
     """Read and validate the config file; raise ``ConfigError`` naming file, key and expectation."""
     config_path = Path(path)
@@ -249,6 +301,8 @@ def load_settings(path: str | Path) -> Settings:
             "handover",
             "spotcheck",
             "flood",
+            "logging",
+            "http",
         )
     )
 
@@ -313,4 +367,6 @@ def load_settings(path: str | Path) -> Settings:
         spotcheck_answer_within=spotcheck.duration("answer_within", _m(3)),
         delivery=_read_delivery(root),
         flood=_read_flood(root),
+        logging=_read_logging(root),
+        http=_read_http(root),
     )

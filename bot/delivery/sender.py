@@ -37,6 +37,8 @@ from bot.delivery.pacing import Pacer
 log = logging.getLogger(__name__)
 
 UndeliverableListener = Callable[[Claimed, str], Awaitable[None]]
+# Told of every Bot API call the sender makes: the error it raised (None: it succeeded), seconds.
+SendObserver = Callable[[BaseException | None, float], None]
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -86,6 +88,7 @@ class Sender:
         self.lease = lease
         self.sweep_interval = sweep_interval
         self.undeliverable_listeners: list[UndeliverableListener] = []
+        self.send_observers: list[SendObserver] = []
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -203,9 +206,24 @@ class Sender:
             )
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
 
+    async def _observed_call(self, item: Claimed) -> Message | bool:
+        started = time.monotonic()
+        error: BaseException | None = None
+        try:
+            return await self._call(item)
+        except BaseException as raised:
+            error = raised
+            raise
+        finally:
+            for observe in self.send_observers:
+                try:
+                    observe(error, time.monotonic() - started)
+                except Exception:
+                    log.exception("a send observer failed")
+
     async def _send_and_record(self, item: Claimed) -> None:
         try:
-            result = await self._call(item)
+            result = await self._observed_call(item)
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             self.pacer.block(item.chat_id, time.monotonic() + seconds)
