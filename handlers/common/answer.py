@@ -1,12 +1,37 @@
-"""Where the answer to an action goes: a toast for a button press, a message for a command."""
+"""Where the answer to an action goes: a toast for a button press, a message for a command.
+
+Answering a button press is best effort: by then the action is committed, so a failed
+``answerCallbackQuery`` (429, 5xx, a query too old) is one warning line, never an error.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
 
 from handlers.common.context import DutyContext
 from handlers.common.respond import record_in, reply_in
+
+log = logging.getLogger(__name__)
+
+
+async def answer_button(
+    query: CallbackQuery, text: str | None = None, *, show_alert: bool = False
+) -> bool:
+    """Answer a button press; a failure is logged as one warning line. Tell whether it went."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as error:
+        log.warning(
+            "could not answer a button press (%s: %s); its action stands",
+            type(error).__name__,
+            error,
+        )
+        return False
+    return True
 
 
 class Answer:
@@ -29,6 +54,6 @@ class Answer:
         self.context.runtime.outbox_committed()
         query = self.update.callback_query
         if query is not None:
-            await query.answer(
-                self.toast[:200] if self.toast else None, show_alert=bool(self.toast)
+            await answer_button(
+                query, self.toast[:200] if self.toast else None, show_alert=bool(self.toast)
             )
