@@ -189,7 +189,9 @@ def _read_telegram(root: Table) -> TelegramSettings:
 def _read_webhook(telegram: Table) -> WebhookSettings:
     """``[telegram.webhook]``: required in webhook mode, with a secret token."""
     if not telegram.has("webhook"):
-        raise telegram.fail("webhook", 'a [telegram.webhook] table (url, secret_token) in mode "webhook"')
+        raise telegram.fail(
+            "webhook", 'a [telegram.webhook] table (url, secret_token) in mode "webhook"'
+        )
     t = telegram.table("webhook")
     t.reject_unknown(("url", "secret_token", "listen", "port"))
     url = t.string("url", required=True)

@@ -164,9 +164,7 @@ class AdvisoryLockLeadership(Leadership):
     async def _check_once(self) -> bool:
         """Tell whether the lock was just taken (raises when the connection is gone)."""
         if self._connection is None or self._connection.closed:
-            self._connection = await psycopg.AsyncConnection.connect(
-                self.conninfo, autocommit=True
-            )
+            self._connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
             # the server side also notices a vanished client within seconds
             await self._connection.execute(
                 "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; "

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, prepare_database
+from bot.app import DutyBot
 from bot.configuration import load_configuration
 from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
 from bot.i18n import translator
@@ -242,7 +241,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 
 
 class BotHarness:
-    """Starts and stops dutybot's Application exactly as ``run_polling`` would, minus signals."""
+    """Starts and stops dutybot exactly as ``dutybot run`` does (``bot.app.DutyBot``), minus
+    the signals: inbox intake, handling, sending and firing against the stand-in server."""
 
     def __init__(self, config_path: Path, botapi: StandInBotApi, clock: FakeClock) -> None:
         self.config_path = config_path
@@ -250,38 +250,24 @@ class BotHarness:
         self.clock = clock
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.runtime: Runtime | None = None
+        self.process: DutyBot | None = None
 
     async def start(self) -> None:
-        """Build the Application from the config files and start polling."""
+        """Build the bot from the config files and start it (migrations, Application, intake)."""
         self.runtime = runtime_from(load_configuration(self.config_path), self.clock)
-        await prepare_database(self.runtime)
-        app = build_application(self.runtime)
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        await app.start()
-        self.application = app
+        process = DutyBot(self.runtime)
+        await process.start()
+        self.process = process
+        self.application = process.application
 
     async def stop(self) -> None:
-        """Stop polling and shut down in the order ``run_polling`` uses."""
-        app = self.application
-        if app is None:
+        """Stop intake, handling, firing and sending, then the Application, in order."""
+        process = self.process
+        if process is None:
             return
+        self.process = None
         self.application = None
-        assert app.updater is not None
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await process.stop()
 
     async def restart(self) -> None:
         """Stop and start again on the same database and files."""

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 Handle = Callable[[dict[str, Any]], Awaitable[None]]
 ATTEMPTS = 3  # an update whose handling itself crashes is tried this often, then set aside
 QUEUED_MAX = 1000  # rows loaded into memory at most
+GRACE = 15.0  # seconds the updates being handled get to finish at a stop
 
 
 class Dispatcher:
@@ -53,8 +54,8 @@ class Dispatcher:
         self._stopping = False
         self._task = asyncio.create_task(self._load_loop(), name="dutybot-inbox")
 
-    async def stop(self, timeout: float = 15.0) -> None:
-        """Stop taking rows; let the updates being handled finish (up to ``timeout``)."""
+    async def stop(self) -> None:
+        """Stop taking rows; let the updates being handled finish (up to ``GRACE`` seconds)."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -63,7 +64,7 @@ class Dispatcher:
             self._task = None
         workers = list(self._workers.values())
         if workers:
-            _, late = await asyncio.wait(workers, timeout=timeout)
+            _, late = await asyncio.wait(workers, timeout=GRACE)
             for task in late:
                 task.cancel()
             if late:

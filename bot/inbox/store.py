@@ -78,6 +78,8 @@ async def prune(database: Database, now: datetime | None = None) -> int:
     before = (now or utcnow()) - KEEP_DONE
     async with database.transaction() as session:
         result = await session.execute(
-            delete(InboxUpdate).where(InboxUpdate.done_at.is_not(None), InboxUpdate.done_at < before)
+            delete(InboxUpdate).where(
+                InboxUpdate.done_at.is_not(None), InboxUpdate.done_at < before
+            )
         )
     return int(getattr(result, "rowcount", 0) or 0)
