@@ -218,13 +218,14 @@ def write_config(
     extra: str = "",
     language: str = "en",
     private_per_second: float = 100.0,
+    telegram_extra: str = "",
 ) -> Path:
     """Write ``config.toml`` and ``roster.toml`` into ``directory``; return the config path."""
     (directory / "roster.toml").write_text(roster)
     config = directory / "config.toml"
     config.write_text(
         f'timezone = "Asia/Shanghai"\nlanguage = "{language}"\n\n'
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\npoll_timeout = 1\n\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\npoll_timeout = 1\n{telegram_extra}\n'
         f'[database]\nurl = "{database_url}"\n\n[roster]\nfile = "roster.toml"\n\n'
         f"[delivery]\nprivate_per_second = {private_per_second}\n{extra}"
     )
@@ -400,6 +401,20 @@ async def file_report(
     card = await user.next_message()
     await user.press(card, data="1:ofy:file")
     return (await user.next_message()).text
+
+
+async def count_rows(database_url: str, model: type, *where: Any) -> int:
+    """How many rows of ``model`` match ``where``, read by a separate connection (for tests that
+    watch a ``dutybot run`` process)."""
+    from bot.db.engine import Database
+
+    database = Database(database_url)
+    try:
+        async with database.sessions() as session:
+            found = await session.scalar(select(func.count()).select_from(model).where(*where))
+            return int(found or 0)
+    finally:
+        await database.close()
 
 
 async def start_bot(config_path: Path) -> asyncio.subprocess.Process:
