@@ -116,6 +116,7 @@ class DutyBot:
         self.webhook: WebhookServer | None = None
         self.leadership: Leadership | None = None
         self.file_lock = sqlite_lock(runtime)
+        self.led = asyncio.Event()  # set once this process has taken up the duties
         self._started = False
         self._stopping = False
 
@@ -196,6 +197,7 @@ class DutyBot:
             await publish_all_commands(app, runtime)
         except TelegramError as exc:
             log.warning("could not publish the command menus: %s", exc)
+        self.led.set()
 
     async def _start_intake(self) -> None:
         bot, settings = self.application.bot, self.runtime.settings.telegram
@@ -228,6 +230,7 @@ class DutyBot:
         """Drop the duties at once: no more fetching, firing or sending; updates being handled
         finish (their effects are committed, their messages wait in the outbox)."""
         runtime = self.runtime
+        self.led.clear()
         engine, runtime.engine = runtime.engine, None
         if isinstance(engine, Engine):
             engine.disarm()

@@ -178,7 +178,7 @@ class Engine:
             with contextlib.suppress(JobLookupError):  # it may have run already
                 self._timer.schedule_removal()
             self._timer = None
-        if due is None:
+        if due is None or self._job_queue is None:  # disarmed meanwhile
             return
         delay = max(0.0, (due - self.clock.now()).total_seconds())
         self._timer = self._job_queue.run_once(

@@ -258,6 +258,7 @@ class BotHarness:
         self.runtime = runtime_from(load_configuration(self.config_path), self.clock)
         process = DutyBot(self.runtime)
         await process.start()
+        await asyncio.wait_for(process.led.wait(), timeout=30)  # PostgreSQL: the lock is taken
         self.process = process
         self.application = process.application
 
