@@ -2,17 +2,24 @@
 order.
 
 settings and roster → database (migrated, roster synced) → Application (handlers registered,
-persistence) → on start: sender, then the deadline engine with every domain's firers, then the
-command menus → on stop: engine, sender → on shutdown: database. Only this module and the CLI
-import ``handlers``.
+persistence) → start: the Application, the webhook endpoint (webhook mode), then leadership →
+while leading: sender, deadline engine with every domain's firers, command menus, intake
+(``deleteWebhook`` + polling, or ``setWebhook``) and the inbox handlers → stop in reverse order.
+Only this module and the CLI import ``handlers``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from pathlib import Path
 from typing import Any
 
-from telegram.error import TelegramError
+from sqlalchemy.engine import make_url
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 
 from bot.delivery.outbox import Claimed
@@ -22,6 +29,9 @@ from bot.directory import person_for_chat
 from bot.escalation.scheduled import firers as escalation_firers
 from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
+from bot.inbox.dispatch import Dispatcher
+from bot.inbox.polling import Poller
+from bot.inbox.webhook import WebhookServer
 from bot.observability import Metrics, StatusServer, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
 from bot.runtime import RUNTIME_KEY, Runtime
@@ -30,12 +40,13 @@ from handlers import register
 from handlers.common.context import DutyContext
 from handlers.common.menus import publish_all_commands
 from scheduling.engine import Engine, Firer
+from scheduling.leader import AdvisoryLockLeadership, FileLock, Leadership, SoleProcess
 
 log = logging.getLogger(__name__)
-STATUS_KEY = "dutybot.status"
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+HANDLING_AT_ONCE = 16  # updates of different chats handled side by side
 
-__all__ = ["build_application", "prepare_database"]
+__all__ = ["DutyBot", "build_application", "prepare_database", "serve"]
 
 
 def firer_registry(runtime: Runtime) -> dict[str, Firer]:
@@ -44,7 +55,8 @@ def firer_registry(runtime: Runtime) -> dict[str, Firer]:
 
 
 def build_application(runtime: Runtime) -> AnyApplication:
-    """The python-telegram-bot Application with every handler registered."""
+    """The python-telegram-bot Application with every handler registered (no Updater: updates
+    come through the inbox)."""
     settings = runtime.settings
     application = (
         Application.builder()
@@ -54,9 +66,7 @@ def build_application(runtime: Runtime) -> AnyApplication:
         .defaults(Defaults(tzinfo=settings.timezone, block=True))
         .context_types(ContextTypes(context=DutyContext))
         .persistence(SQLPersistence(runtime.database))
-        .post_init(on_startup)
-        .post_stop(on_stop)
-        .post_shutdown(on_shutdown)
+        .updater(None)
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime
@@ -64,10 +74,8 @@ def build_application(runtime: Runtime) -> AnyApplication:
     return application
 
 
-async def on_startup(application: AnyApplication) -> None:
-    """Start delivering, then firing deadlines, then publish the command menus (the database
-    is prepared already: the persistence reads it when the application initialises)."""
-    runtime: Runtime = application.bot_data[RUNTIME_KEY]
+def start_sender(runtime: Runtime, application: AnyApplication) -> Sender:
+    """The outbox sender, paced to Telegram's limits, started."""
     limits = runtime.settings.delivery
     pacer = Pacer(
         Limits(limits.overall_per_second, 1.0 / limits.private_per_second, limits.group_per_minute)
@@ -77,36 +85,7 @@ async def on_startup(application: AnyApplication) -> None:
         lambda item, reason: record_unreachable(runtime, item, reason)
     )
     sender.start()
-    runtime.sender = sender
-    await start_status_server(application, runtime, sender)
-    await ensure_daily_bulletin(runtime)
-    engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
-    engine.on_fired = sender.wake
-    if application.job_queue is not None:
-        engine.arm(application.job_queue)
-    runtime.engine = engine
-    try:
-        await publish_all_commands(application, runtime)
-    except TelegramError as exc:
-        log.warning("could not publish the command menus: %s", exc)
-    log.info("dutybot started as @%s", application.bot.username)
-
-
-async def start_status_server(
-    application: AnyApplication, runtime: Runtime, sender: Sender
-) -> None:
-    """Serve /healthz, /readyz and /metrics when ``[http] port`` is set."""
-    metrics, telegram = Metrics(), TelegramReachability()
-    sender.send_observers += [metrics.observe_send, telegram.observe_send]
-    status = StatusServer(
-        runtime.settings.http,
-        runtime.database,
-        readiness_check(runtime.database, lambda: True, telegram),
-        metrics,
-    )
-    await status.start()
-    metrics.set_leader(True)
-    application.bot_data[STATUS_KEY] = status
+    return sender
 
 
 async def record_unreachable(runtime: Runtime, item: Claimed, reason: str) -> None:
@@ -117,21 +96,213 @@ async def record_unreachable(runtime: Runtime, item: Claimed, reason: str) -> No
             await mark_unreachable(session, person_id, runtime.now(), reason)
 
 
-async def on_stop(application: AnyApplication) -> None:
-    """Stop firing and delivering (messages in flight are recorded; the rest wait)."""
-    runtime: Runtime = application.bot_data[RUNTIME_KEY]
-    runtime.engine = None  # the JobQueue stops with the application
-    sender = runtime.sender
-    runtime.sender = None
-    if isinstance(sender, Sender):
-        await sender.stop()
+def sqlite_lock(runtime: Runtime) -> FileLock | None:
+    """The lock file next to a SQLite database (``None`` on PostgreSQL)."""
+    url = make_url(runtime.database.url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return FileLock(Path(f"{url.database}.lock"))
 
 
-async def on_shutdown(application: AnyApplication) -> None:
-    """Stop serving health and metrics; release the database."""
-    runtime: Runtime = application.bot_data[RUNTIME_KEY]
-    status = application.bot_data.pop(STATUS_KEY, None)
-    if isinstance(status, StatusServer):
-        await status.stop()
-    await runtime.database.close()
-    log.info("dutybot stopped")
+class DutyBot:
+    """One bot process: the Application for everyone, the duties (intake, handling, sending,
+    firing) only while this process leads."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.application = build_application(runtime)
+        self.fatal: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+        self.dispatcher = Dispatcher(runtime.database, self._handle, concurrency=HANDLING_AT_ONCE)
+        self.poller: Poller | None = None
+        self.webhook: WebhookServer | None = None
+        self.leadership: Leadership | None = None
+        self.file_lock = sqlite_lock(runtime)
+        self.led = asyncio.Event()  # set once this process has taken up the duties
+        self.metrics = Metrics()
+        self.telegram_reachable = TelegramReachability()
+        self.status = StatusServer(
+            runtime.settings.http,
+            runtime.database,
+            readiness_check(runtime.database, lambda: self.leading, self.telegram_reachable),
+            self.metrics,
+        )
+        self._started = False
+        self._stopping = False
+
+    @property
+    def leading(self) -> bool:
+        """Tell whether this process performs the duties now."""
+        return self.leadership is not None and self.leadership.leading
+
+    async def start(self) -> None:
+        """Initialise and start the Application, the webhook endpoint, then seek leadership.
+        Raises ``AlreadyRunning`` on SQLite when another process runs."""
+        if self.file_lock is not None:
+            self.file_lock.acquire()
+        app, runtime = self.application, self.runtime
+        await prepare_database(runtime)
+        await app.initialize()
+        await app.start()
+        self._started = True
+        await self.status.start()
+        settings = runtime.settings.telegram
+        if settings.mode == "webhook" and settings.webhook is not None:
+            self.webhook = WebhookServer(
+                settings.webhook,
+                app.bot,
+                runtime.database,
+                ready=lambda: self.leading,
+                on_stored=self.dispatcher.wake,
+            )
+            await self.webhook.start()
+        if runtime.database.is_postgresql:
+            self.leadership = AdvisoryLockLeadership(runtime.database.url, self._lead, self._follow)
+        else:
+            self.leadership = SoleProcess(self._lead, self._follow)
+        await self.leadership.start()
+        log.info("dutybot started as @%s", app.bot.username)
+
+    async def stop(self) -> None:
+        """Give up leadership (stopping intake, handling, firing, sending), then stop the
+        Application and release the database."""
+        self._stopping = True
+        app = self.application
+        if self.leadership is not None:
+            await self.leadership.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
+        await self.status.stop()
+        if self._started:
+            if app.running:
+                await app.stop()
+            await app.shutdown()  # flushes the persistence
+        await self.runtime.database.close()
+        if self.file_lock is not None:
+            self.file_lock.release()
+        if self._started:
+            log.info("dutybot stopped")
+
+    async def _handle(self, payload: dict[str, Any]) -> None:
+        update = Update.de_json(payload, self.application.bot)
+        if update is not None:
+            await self.application.process_update(update)
+
+    def _fail(self, error: BaseException) -> None:
+        if not self.fatal.done():
+            self.fatal.set_result(error)
+
+    async def _lead(self) -> None:
+        """Take up the duties: sending, firing, the menus, intake and handling."""
+        runtime, app = self.runtime, self.application
+        sender = start_sender(runtime, app)
+        sender.send_observers += [self.metrics.observe_send, self.telegram_reachable.observe_send]
+        runtime.sender = sender
+        self.metrics.set_leader(True)
+        await ensure_daily_bulletin(runtime)
+        engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
+        engine.on_fired = sender.wake
+        if app.job_queue is not None:
+            engine.arm(app.job_queue)
+        runtime.engine = engine
+        await self._start_intake()
+        self.dispatcher.start()
+        try:
+            await publish_all_commands(app, runtime)
+        except TelegramError as exc:
+            log.warning("could not publish the command menus: %s", exc)
+        self.led.set()
+
+    async def _start_intake(self) -> None:
+        bot, settings = self.application.bot, self.runtime.settings.telegram
+        try:
+            if settings.mode == "webhook" and settings.webhook is not None:
+                await bot.set_webhook(
+                    settings.webhook.url,
+                    secret_token=settings.webhook.secret_token,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+                return
+            await bot.delete_webhook()
+        except InvalidToken as error:
+            self._fail(error)
+            return
+        except TelegramError as error:
+            log.warning("could not set up the webhook with Telegram: %s", error)
+        if settings.mode == "polling":
+            self.poller = Poller(
+                bot,
+                self.runtime.database,
+                timeout=settings.poll_timeout,
+                allowed_updates=Update.ALL_TYPES,
+                on_stored=self.dispatcher.wake,
+                on_fatal=self._fail,
+            )
+            self.poller.start()
+
+    async def _follow(self) -> None:
+        """Drop the duties at once: no more fetching, firing or sending; updates being handled
+        finish (their effects are committed, their messages wait in the outbox)."""
+        runtime = self.runtime
+        self.led.clear()
+        self.metrics.set_leader(False)
+        engine, runtime.engine = runtime.engine, None
+        if isinstance(engine, Engine):
+            engine.disarm()
+        poller, self.poller = self.poller, None
+        if poller is not None:
+            await poller.stop()
+        sender, runtime.sender = runtime.sender, None
+        stopping = asyncio.create_task(sender.stop()) if isinstance(sender, Sender) else None
+        await self.dispatcher.stop()
+        if stopping is not None:
+            await stopping
+        if poller is not None and self._stopping:
+            await poller.confirm()
+        if not self._stopping:
+            log.warning("no longer leading: stopped fetching, sending and firing")
+
+
+async def _start_patiently(runtime: Runtime, stop: asyncio.Event) -> DutyBot | None:
+    """Start, waiting for Telegram to be reachable (a duty desk waits; it does not quit)."""
+    delay = 1.0
+    while not stop.is_set():
+        bot = DutyBot(runtime)
+        try:
+            await bot.start()
+            return bot
+        except NetworkError as error:  # not InvalidToken: that one ends the process
+            log.warning("cannot reach Telegram (%s); retrying in %.0fs", error, delay)
+            await bot.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 30.0)
+        except BaseException:
+            await bot.stop()
+            raise
+    return None
+
+
+async def serve(runtime: Runtime) -> None:
+    """Run until SIGINT or SIGTERM, then stop in order. Raises ``InvalidToken`` when Telegram
+    rejects the token (at start or later) and ``AlreadyRunning`` when SQLite is taken."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        bot = await _start_patiently(runtime, stop)
+        if bot is None:
+            return
+        try:
+            stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+            fatal: asyncio.Future[Any] = bot.fatal
+            await asyncio.wait({stopped, fatal}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+        finally:
+            await bot.stop()
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+    if bot.fatal.done():
+        raise bot.fatal.result()

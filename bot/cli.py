@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.backup import BackupRefused, backup_sqlite
@@ -199,10 +197,11 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the bot until SIGINT or SIGTERM."""
-    from bot.app import build_application, prepare_database
+    """Run the bot until SIGINT or SIGTERM; a rejected token ends it with a one-line reason."""
+    from bot.app import serve
     from bot.logging_setup import configure_logging, parse_level
     from bot.runtime import runtime_from
+    from scheduling.leader import AlreadyRunning
 
     configuration = load_configuration(_config_path(args))
     settings = configuration.settings
@@ -213,24 +212,15 @@ def run(args: argparse.Namespace) -> int:
         args.log_format or settings.logging.format,
     )
     runtime = runtime_from(configuration)
-
-    async def prepare() -> None:
-        await prepare_database(runtime)
-        await runtime.database.close()  # run_polling starts its own event loop
-
-    asyncio.run(prepare())
-    application = build_application(runtime)
     try:
-        application.run_polling(
-            allowed_updates=Update.ALL_TYPES,
-            timeout=settings.telegram.poll_timeout,
-            stop_signals=(signal.SIGINT, signal.SIGTERM),
-            bootstrap_retries=-1,  # a duty desk waits for Telegram to come back; it does not quit
-        )
+        asyncio.run(serve(runtime))
     except InvalidToken:
         raise ConfigError(
-            str(settings.config_file), "[telegram] token", "rejected by Telegram"
+            str(settings.config_file), "[telegram] token", "rejected by Telegram (401 Unauthorized)"
         ) from None
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
     except TelegramError as exc:
         print(
             f"error: cannot reach the Bot API at {settings.telegram.base_url}: {exc}",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
@@ -22,6 +24,9 @@ ESCALATION_RUNGS = ("officer", "backup", "leader", "head", "parent")
 
 ENV_TOKEN = "DUTYBOT_TELEGRAM_TOKEN"
 ENV_DATABASE_URL = "DUTYBOT_DATABASE_URL"
+ENV_WEBHOOK_SECRET = "DUTYBOT_WEBHOOK_SECRET"
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 Mode = Literal["polling", "webhook"]
 
@@ -54,6 +59,21 @@ DEFAULT_LEVELS: dict[str, LevelPolicy] = {
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook mode: where Telegram posts updates and where this process listens for them."""
+
+    url: str  # the public HTTPS address given to Telegram (setWebhook)
+    secret_token: str  # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token
+    listen: str = "0.0.0.0"
+    port: int = 8443
+
+    @property
+    def path(self) -> str:
+        """The path of ``url``, which the local server answers."""
+        return urlsplit(self.url).path or "/"
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     """How to reach the Bot API."""
 
@@ -62,6 +82,7 @@ class TelegramSettings:
     base_file_url: str = "https://api.telegram.org/file/bot"
     mode: Mode = "polling"
     poll_timeout: int = 30
+    webhook: WebhookSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -189,8 +210,6 @@ def _read_telegram(root: Table) -> TelegramSettings:
     mode = t.string("mode", "polling")
     if mode not in ("polling", "webhook"):
         raise t.fail("mode", f'expected "polling" or "webhook", got {mode!r}')
-    if mode == "webhook":
-        raise t.fail("mode", 'webhook mode is not available yet; use "polling"')
     base_url = t.string("base_url", "https://api.telegram.org/bot")
     default_file_url = base_url.rstrip("/").removesuffix("bot") + "file/bot"
     poll_timeout = t.integer("poll_timeout", 30)
@@ -200,8 +219,39 @@ def _read_telegram(root: Table) -> TelegramSettings:
         token=token,
         base_url=base_url,
         base_file_url=t.string("base_file_url", default_file_url),
-        mode="polling",
+        mode="webhook" if mode == "webhook" else "polling",
         poll_timeout=poll_timeout,
+        webhook=_read_webhook(t) if mode == "webhook" else None,
+    )
+
+
+def _read_webhook(telegram: Table) -> WebhookSettings:
+    """``[telegram.webhook]``: required in webhook mode, with a secret token."""
+    if not telegram.has("webhook"):
+        raise telegram.fail(
+            "webhook", 'a [telegram.webhook] table (url, secret_token) in mode "webhook"'
+        )
+    t = telegram.table("webhook")
+    t.reject_unknown(("url", "secret_token", "listen", "port"))
+    url = t.string("url", required=True)
+    parts = urlsplit(url)
+    if not parts.hostname or not (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+    ):
+        raise t.fail("url", f"expected the public https:// address Telegram posts to, got {url!r}")
+    secret = os.environ.get(ENV_WEBHOOK_SECRET) or (
+        t.string("secret_token") if t.has("secret_token") else ""
+    )
+    if not SECRET_TOKEN.fullmatch(secret):
+        raise t.fail(
+            "secret_token",
+            f"16 to 256 characters A-Z, a-z, 0-9, _ or - (here or in env {ENV_WEBHOOK_SECRET})",
+        )
+    port = t.integer("port", 8443)
+    if not 0 <= port <= 65535:
+        raise t.fail("port", f"expected a TCP port, got {port}")
+    return WebhookSettings(
+        url=url, secret_token=secret, listen=t.string("listen", "0.0.0.0"), port=port
     )
 
 

@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ async def on_error(update: object, context: DutyContext) -> None:
     )
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            await answer_button(update.callback_query, text, show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(text)
     except TelegramError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext
 from handlers.common.respond import reply
 
@@ -31,6 +32,6 @@ async def stray_text(update: Update, context: DutyContext) -> None:
 async def stale_button(update: Update, context: DutyContext) -> None:
     """A press on a button no handler recognises: forged, or from an older version of the bot."""
     if update.callback_query is not None:
-        await update.callback_query.answer(
-            context.tr._("This button is no longer valid."), show_alert=True
+        await answer_button(
+            update.callback_query, context.tr._("This button is no longer valid."), show_alert=True
         )

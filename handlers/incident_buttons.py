@@ -15,6 +15,7 @@ from bot.incidents import flows, messaging
 from bot.incidents.service import Attempt
 from bot.parsing import parse_number
 from handlers.common.answer import Answer
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -29,7 +30,7 @@ async def button(update: Update, context: DutyContext) -> None:
     data = callback_data.decode(query.data)
     numbers = [parse_number(arg) for arg in data.args] if data else []
     if data is None or not numbers or None in numbers:
-        await query.answer(messaging.stale_button(context.tr), show_alert=True)
+        await answer_button(query, messaging.stale_button(context.tr), show_alert=True)
         return
     number = numbers[0] or 0
     if data.action == "trf":
@@ -68,7 +69,7 @@ async def _choose_unit(update: Update, context: DutyContext, number: int) -> Non
         [[InlineKeyboardButton(**b) for b in row] for row in markup["inline_keyboard"]]
     )
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_button(update.callback_query)
     await reply(update, context, messaging.transfer_choice(tr, number), reply_markup=keyboard)
 
 

@@ -23,6 +23,7 @@ from bot import callback_data
 from bot.parsing import parse_number
 from bot.reports import flows, messaging
 from bot.reports.service import FIELDS, KINDS
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.respond import reply, reply_in
 
@@ -92,7 +93,7 @@ async def got_field(update: Update, context: DutyContext) -> str:
     """A new value for the current field, or Keep."""
     form = _form(context)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_button(update.callback_query)
     else:
         text = (update.effective_message.text or "") if update.effective_message else ""
         if not text.strip() or len(text) > MAX_FIELD:
@@ -131,9 +132,9 @@ async def confirmed(update: Update, context: DutyContext) -> int | str:
     data = callback_data.decode(query.data if query else None)
     if query is None or data is None or data.args[0] not in ("file", "cancel"):
         if query is not None:
-            await query.answer(messaging.stale_button(context.tr), show_alert=True)
+            await answer_button(query, messaging.stale_button(context.tr), show_alert=True)
         return CONFIRM
-    await query.answer()
+    await answer_button(query)
     if data.args[0] == "cancel":
         return await cancel(update, context)
     runtime, tr, form = context.runtime, context.tr, _form(context)

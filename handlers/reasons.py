@@ -23,6 +23,7 @@ from bot import callback_data
 from bot.incidents import flows, messaging
 from bot.parsing import parse_number
 from handlers.common.answer import Answer
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -53,7 +54,7 @@ async def asked(update: Update, context: DutyContext) -> str | int:
     number = parse_number(data.args[0]) if data else None
     unit = data.args[1] if data is not None and data.action == "tru" else None
     if data is None or number is None or (unit is not None and unit not in runtime.roster.units):
-        await query.answer(messaging.stale_button(tr), show_alert=True)
+        await answer_button(query, messaging.stale_button(tr), show_alert=True)
         return ConversationHandler.END
     answer = Answer(update, context)
     async with runtime.database.transaction() as session:
@@ -68,7 +69,7 @@ async def asked(update: Update, context: DutyContext) -> str | int:
     if context.user_data is not None:
         context.user_data[NAME] = {"action": action, "incident": number, "unit": unit}
     context.persist_now = True
-    await query.answer()
+    await answer_button(query)
     await reply(update, context, messaging.ask_reason(tr, action, number))
     return WAITING
 

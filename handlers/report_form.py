@@ -26,6 +26,7 @@ from bot.incidents import flows, messaging
 from bot.incidents.service import MAX_DESCRIPTION, Draft
 from bot.levels import LEVELS, priority_of
 from bot.settings import CATEGORIES
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.respond import Markup, reply, reply_in
 
@@ -125,9 +126,9 @@ async def _pressed(update: Update, context: DutyContext, action: str) -> str | N
         return None
     data = callback_data.decode(query.data)
     if data is None or data.action != action:
-        await query.answer(messaging.stale_button(context.tr), show_alert=True)
+        await answer_button(query, messaging.stale_button(context.tr), show_alert=True)
         return None
-    await query.answer()
+    await answer_button(query)
     return data.args[0] if data.args else ""
 
 

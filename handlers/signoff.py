@@ -23,6 +23,7 @@ from bot.parsing import parse_number
 from bot.reports import flows, messaging
 from bot.reports.flows import Decision
 from handlers.common.answer import Answer
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -82,9 +83,9 @@ async def send_back(update: Update, context: DutyContext) -> str | int:
     async with runtime.database.sessions() as session:
         allowed = await flows.may_decide(session, actor_of(context), report_id)
     if not allowed.done:
-        await query.answer(_answer(context.tr, allowed, approve=False), show_alert=True)
+        await answer_button(query, _answer(context.tr, allowed, approve=False), show_alert=True)
         return ConversationHandler.END
-    await query.answer()
+    await answer_button(query)
     if context.user_data is not None:
         context.user_data[PENDING_REPORT] = report_id
         context.persist_now = True

@@ -8,6 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import callback_data
 from bot.parsing import parse_number
 from bot.supervision import flows, messaging
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -37,7 +38,7 @@ async def status_button(update: Update, context: DutyContext) -> None:
     data = callback_data.decode(query.data)
     page = parse_number(data.args[0]) if data else None
     if page is None:
-        await query.answer(context.tr._("This button is no longer valid."), show_alert=True)
+        await answer_button(query, context.tr._("This button is no longer valid."), show_alert=True)
         return
-    await query.answer()
+    await answer_button(query)
     await _send_page(update, context, page)

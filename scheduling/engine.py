@@ -147,12 +147,26 @@ class Engine:
             self._job, interval=SWEEP_SECONDS, first=0, name="dutybot-deadline-sweep"
         )
 
+    def disarm(self) -> None:
+        """Stop the alarm clock at once: this process no longer fires (leadership lost, or
+        stopping). A tick already running finishes; its claims are transactional."""
+        job_queue, self._job_queue = self._job_queue, None
+        self._timer = None
+        if job_queue is None:
+            return
+        for job in job_queue.jobs():
+            if str(job.name).startswith("dutybot-deadline"):
+                with contextlib.suppress(JobLookupError):
+                    job.schedule_removal()
+
     def changed(self) -> None:
         """Deadlines were added or moved: fire what is due now and re-arm the timer."""
         if self._job_queue is not None:
             self._job_queue.run_once(self._job, when=0, name="dutybot-deadline-now")
 
     async def _job(self, context: Any) -> None:
+        if self._job_queue is None:  # disarmed
+            return
         await self.tick()
         await self._rearm()
 
@@ -164,7 +178,7 @@ class Engine:
             with contextlib.suppress(JobLookupError):  # it may have run already
                 self._timer.schedule_removal()
             self._timer = None
-        if due is None:
+        if due is None or self._job_queue is None:  # disarmed meanwhile
             return
         delay = max(0.0, (due - self.clock.now()).total_seconds())
         self._timer = self._job_queue.run_once(

@@ -4,7 +4,8 @@ It serves ``getUpdates`` from a queue the tests fill by acting as users, records
 bot sends, checks every call against the official API description (``telegram_api/api.min.json``:
 unknown methods and unknown or missing parameters are refused) and Telegram's own limits (4096
 characters of text, 64 bytes of button data), and can inject faults (429 with ``retry_after``,
-5xx, 403).
+5xx, 403). Like Telegram it serves either ``getUpdates`` or a webhook (``setWebhook``): then it
+posts every update to the bot's URL with the secret header, retrying until answered 200.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 SPEC = json.loads((Path(__file__).parent / "telegram_api" / "api.min.json").read_text())
 METHODS: dict[str, list[dict[str, Any]]] = {
@@ -108,6 +109,10 @@ class StandInBotApi:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.webhook: dict[str, Any] | None = None  # setWebhook's parameters while one is set
+        self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status) per POST
+        self.call_hooks: list[Callable[[str, dict[str, Any]], None]] = []  # run on each call
+        self._posting: set[asyncio.Task[None]] = set()
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -121,7 +126,11 @@ class StandInBotApi:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (and posting to a webhook)."""
+        for task in list(self._posting):
+            task.cancel()
+        if self._posting:
+            await asyncio.wait(self._posting)
         async with self._changed:
             self._changed.notify_all()
         if self._runner is not None:
@@ -210,6 +219,8 @@ class StandInBotApi:
         try:
             params = await self._parse(request, method)
             self.calls.append((method, params))
+            for hook in self.call_hooks:
+                hook(method, params)
             fault = self._take_fault(method)
             if fault is not None:
                 raise ApiError(fault.code, fault.description, fault.retry_after)
@@ -281,7 +292,55 @@ class StandInBotApi:
         }
 
     async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
         return True
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
+        url = params["url"]
+        if not url.startswith(("https://", "http://127.0.0.1")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = params.get("secret_token", "")
+        if secret and not all(c.isalnum() or c in "_-" for c in secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = params
+        for update in self.updates:  # what waits is delivered to the webhook from now on
+            self._post_soon(update)
+        self.updates = []
+        return True
+
+    # --- webhook delivery ------------------------------------------------------------------
+    async def post_update(
+        self, update: dict[str, Any], *, secret: str | None = None, url: str | None = None
+    ) -> int:
+        """POST one update to the bot's webhook as Telegram does; ``secret`` replaces the secret
+        header (``""``: none at all, as a forger would). Returns the HTTP status."""
+        target = url or (self.webhook or {}).get("url")
+        assert target, "no webhook is set"
+        token = (self.webhook or {}).get("secret_token", "") if secret is None else secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
+        async with (
+            ClientSession(timeout=ClientTimeout(total=10)) as session,
+            session.post(target, json=update, headers=headers) as response,
+        ):
+            status = response.status
+        self.webhook_posts.append((int(update.get("update_id", 0)), status))
+        async with self._changed:
+            self._changed.notify_all()
+        return status
+
+    def _post_soon(self, update: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._post_until_accepted(update))
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
+
+    async def _post_until_accepted(self, update: dict[str, Any]) -> None:
+        while self.webhook is not None:
+            try:
+                if await self.post_update(update) == 200:
+                    return
+            except (ClientError, OSError, TimeoutError):
+                pass
+            await asyncio.sleep(0.2)
 
     async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
         scope = params.get("scope") or {"type": "default"}
@@ -303,6 +362,12 @@ class StandInBotApi:
         return [c["command"] for c in self.commands.get((key, language), [])]
 
     async def _m_getupdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset", 0))
         limit = int(params.get("limit", 100))
         timeout = float(params.get("timeout", 0))
@@ -446,8 +511,11 @@ class StandInBotApi:
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for the bot's next ``getUpdates`` (an ``update_id`` given is kept)."""
         update = {"update_id": next(self._update_ids), **update}
-        self.updates.append(update)
         self.pushed_ids.add(update["update_id"])
+        if self.webhook is not None:
+            self._post_soon(update)
+            return update
+        self.updates.append(update)
         async with self._changed:
             self._changed.notify_all()
         return update
@@ -455,6 +523,11 @@ class StandInBotApi:
     async def push_all(self, updates: list[dict[str, Any]]) -> None:
         """Queue several updates at once: the bot gets them in one batch, as simultaneous."""
         batch = [{"update_id": next(self._update_ids), **u} for u in updates]
+        if self.webhook is not None:
+            for update in batch:
+                self._post_soon(update)
+            self.pushed_ids.update(u["update_id"] for u in batch)
+            return
         self.updates.extend(batch)
         self.pushed_ids.update(u["update_id"] for u in batch)
         async with self._changed:

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, prepare_database
+from bot.app import DutyBot
 from bot.configuration import load_configuration
 from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
 from bot.i18n import translator
@@ -219,13 +218,14 @@ def write_config(
     extra: str = "",
     language: str = "en",
     private_per_second: float = 100.0,
+    telegram_extra: str = "",
 ) -> Path:
     """Write ``config.toml`` and ``roster.toml`` into ``directory``; return the config path."""
     (directory / "roster.toml").write_text(roster)
     config = directory / "config.toml"
     config.write_text(
         f'timezone = "Asia/Shanghai"\nlanguage = "{language}"\n\n'
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\npoll_timeout = 1\n\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\npoll_timeout = 1\n{telegram_extra}\n'
         f'[database]\nurl = "{database_url}"\n\n[roster]\nfile = "roster.toml"\n\n'
         f"[delivery]\nprivate_per_second = {private_per_second}\n{extra}"
     )
@@ -242,7 +242,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 
 
 class BotHarness:
-    """Starts and stops dutybot's Application exactly as ``run_polling`` would, minus signals."""
+    """Starts and stops dutybot exactly as ``dutybot run`` does (``bot.app.DutyBot``), minus
+    the signals: inbox intake, handling, sending and firing against the stand-in server."""
 
     def __init__(self, config_path: Path, botapi: StandInBotApi, clock: FakeClock) -> None:
         self.config_path = config_path
@@ -250,38 +251,25 @@ class BotHarness:
         self.clock = clock
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.runtime: Runtime | None = None
+        self.process: DutyBot | None = None
 
     async def start(self) -> None:
-        """Build the Application from the config files and start polling."""
+        """Build the bot from the config files and start it (migrations, Application, intake)."""
         self.runtime = runtime_from(load_configuration(self.config_path), self.clock)
-        await prepare_database(self.runtime)
-        app = build_application(self.runtime)
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        await app.start()
-        self.application = app
+        process = DutyBot(self.runtime)
+        await process.start()
+        await asyncio.wait_for(process.led.wait(), timeout=30)  # PostgreSQL: the lock is taken
+        self.process = process
+        self.application = process.application
 
     async def stop(self) -> None:
-        """Stop polling and shut down in the order ``run_polling`` uses."""
-        app = self.application
-        if app is None:
+        """Stop intake, handling, firing and sending, then the Application, in order."""
+        process = self.process
+        if process is None:
             return
+        self.process = None
         self.application = None
-        assert app.updater is not None
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await process.stop()
 
     async def restart(self) -> None:
         """Stop and start again on the same database and files."""
@@ -414,6 +402,20 @@ async def file_report(
     card = await user.next_message()
     await user.press(card, data="1:ofy:file")
     return (await user.next_message()).text
+
+
+async def count_rows(database_url: str, model: type, *where: Any) -> int:
+    """How many rows of ``model`` match ``where``, read by a separate connection (for tests that
+    watch a ``dutybot run`` process)."""
+    from bot.db.engine import Database
+
+    database = Database(database_url)
+    try:
+        async with database.sessions() as session:
+            found = await session.scalar(select(func.count()).select_from(model).where(*where))
+            return int(found or 0)
+    finally:
+        await database.close()
 
 
 async def start_bot(config_path: Path) -> asyncio.subprocess.Process:

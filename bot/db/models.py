@@ -151,6 +151,20 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime]
 
 
+class InboxUpdate(Base):
+    """A Telegram update as received (raw JSON), stored before Telegram is told it arrived and
+    handled from here, in order per chat; ``done_at`` is set once it has been handled."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "done_at", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None]  # the order key: updates of one chat are handled one by one
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
 class IncidentRow(Base):
     """An incident (SPEC §2); its number is its id. Every change also writes a timeline event
     (``events`` with subject ``incident:<id>``) in the same transaction."""

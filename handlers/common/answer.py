@@ -1,12 +1,21 @@
-"""Where the answer to an action goes: a toast for a button press, a message for a command."""
+"""Where the answer to an action goes: a toast for a button press, a message for a command.
+
+Answering a button press is best effort: by then the action is committed, so a failed
+``answerCallbackQuery`` (429, 5xx, a query too old) is one warning line, never an error.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext
 from handlers.common.respond import record_in, reply_in
+
+log = logging.getLogger(__name__)
 
 
 class Answer:
@@ -29,6 +38,6 @@ class Answer:
         self.context.runtime.outbox_committed()
         query = self.update.callback_query
         if query is not None:
-            await query.answer(
-                self.toast[:200] if self.toast else None, show_alert=bool(self.toast)
+            await answer_button(
+                query, self.toast[:200] if self.toast else None, show_alert=bool(self.toast)
             )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
@@ -13,9 +15,11 @@ from bot.access import Actor
 from bot.delivery.outbox import enqueue
 from bot.i18n import Translator, pick_language, translator
 from bot.identity.service import identify, mark_reachable
+from bot.persistence import SQLPersistence
 from bot.roster import Person
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.updates import already_processed, key_of, record_processed_if_new
+from handlers.common.buttons import answer_button
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,9 @@ class DutyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         self.caller: Caller | None = None
         self.tr: Translator = translator(self.runtime.settings.language)
         self.update_recorded = False
-        self.persist_now = False  # a form changed: write it to the database before moving on
+        self.persist_now = False  # a form changed (its state is saved with the update's record)
+        # writes (answers) committed with the update's record at its end, by ``record_update``
+        self.deferred: list[Callable[[AsyncSession], None]] = []
 
     @property
     def runtime(self) -> Runtime:
@@ -88,7 +94,7 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
                 "give it to your duty office administrator to be added."
             ).format(id=user.id)
             if update.callback_query is not None:
-                await update.callback_query.answer(text, show_alert=True)
+                await answer_button(update.callback_query, text, show_alert=True)
             else:
                 async with runtime.database.transaction() as session:
                     enqueue(session, chat.id, text)
@@ -112,14 +118,28 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
 
 
 async def record_update(update: Update, context: DutyContext) -> None:
-    """After every handler: save a changed form, and remember the update, so that a
-    re-delivered copy changes nothing."""
-    if context.persist_now:
-        await context.application.update_persistence()
-    if context.update_recorded:
-        return
-    async with context.runtime.database.transaction() as session:
-        await record_processed_if_new(session, key_of(update), context.runtime.now())
+    """After every handler: commit, in one transaction, the update's record, its deferred
+    answers and what it changed in the caller's forms (user data, conversation states), so that
+    a re-delivered copy changes nothing and a form answer is never lost nor applied twice."""
+    application, runtime = context.application, context.runtime
+    user, chat = update.effective_user, update.effective_chat
+    user_id = user.id if user is not None else None
+    chat_id = chat.id if chat is not None else None
+    persistence = application.persistence
+    if isinstance(persistence, SQLPersistence) and user_id is not None:
+        application.mark_data_for_update_persistence(user_ids=user_id)
+        await application.update_persistence()  # buffered by the persistence, not written
+    deferred, context.deferred = context.deferred, []
+    async with runtime.database.transaction() as session:
+        if isinstance(persistence, SQLPersistence):
+            await persistence.write_pending(session, user_id=user_id, chat_id=chat_id)
+        for write in deferred:
+            write(session)
+        if not context.update_recorded:
+            await record_processed_if_new(session, key_of(update), runtime.now())
+            context.update_recorded = True
+    if deferred:
+        runtime.outbox_committed()
 
 
 def require_caller(context: DutyContext) -> Caller:

@@ -1,0 +1,141 @@
+"""Handling the inbox: updates of one chat one after another, different chats side by side.
+
+The loader takes the oldest unhandled rows from the table; each chat has a queue and at most one
+worker; at most ``concurrency`` updates are handled at once. A row is marked done only after its
+handling returned, so a crash leaves it to be handled again at the next start (the
+``processed_updates`` record makes a replay of an already committed update change nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db.engine import Database
+from bot.inbox.store import Received, mark_done, pending
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[dict[str, Any]], Awaitable[None]]
+ATTEMPTS = 3  # an update whose handling itself crashes is tried this often, then set aside
+QUEUED_MAX = 1000  # rows loaded into memory at most
+GRACE = 15.0  # seconds the updates being handled get to finish at a stop
+
+
+class Dispatcher:
+    """Feeds stored updates to ``handle`` in order per chat, ``concurrency`` at a time."""
+
+    def __init__(
+        self, database: Database, handle: Handle, *, concurrency: int = 16, sweep: float = 1.0
+    ) -> None:
+        self.database = database
+        self.handle = handle
+        self.sweep = sweep
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queues: dict[int, deque[Received]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._scheduled: set[int] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """New rows were stored: look now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start loading and handling."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._load_loop(), name="dutybot-inbox")
+
+    async def stop(self) -> None:
+        """Stop taking rows; let the updates being handled finish (up to ``GRACE`` seconds)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        workers = list(self._workers.values())
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=GRACE)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        self._queues.clear()
+        self._workers.clear()
+        self._scheduled.clear()
+
+    async def _load_loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self._load()
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("cannot read the inbox: %s: %s", type(error).__name__, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep)
+
+    async def _load(self) -> None:
+        room = QUEUED_MAX - len(self._scheduled)
+        if room <= 0:
+            return
+        for item in await pending(self.database, self._scheduled, room):
+            key = item.chat_id if item.chat_id is not None else -item.update_id - 2**62
+            self._scheduled.add(item.update_id)
+            self._queues.setdefault(key, deque()).append(item)
+            if key not in self._workers:
+                self._workers[key] = asyncio.create_task(
+                    self._work(key), name=f"dutybot-inbox-{key}"
+                )
+
+    async def _work(self, key: int) -> None:
+        queue = self._queues[key]
+        try:
+            while queue and not self._stopping:
+                item = queue[0]
+                async with self._slots:
+                    await self._handle(item)
+                await self._mark_done(item.update_id)
+                queue.popleft()
+                self._scheduled.discard(item.update_id)
+        finally:
+            if self._workers.get(key) is asyncio.current_task():
+                del self._workers[key]
+                if not queue:
+                    self._queues.pop(key, None)
+                else:  # stopped: forget what was not handled; it stays in the table
+                    for item in queue:
+                        self._scheduled.discard(item.update_id)
+                    self._queues.pop(key, None)
+
+    async def _handle(self, item: Received) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                await self.handle(item.payload)
+                return
+            except Exception:
+                log.exception("handling update %s failed (attempt %d)", item.update_id, attempt)
+                if attempt < ATTEMPTS:
+                    await asyncio.sleep(attempt)
+        log.error("update %s set aside after %d failed attempts", item.update_id, ATTEMPTS)
+
+    async def _mark_done(self, update_id: int) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await mark_done(self.database, update_id)
+                return
+            except (SQLAlchemyError, OSError) as error:
+                if self._stopping:
+                    return  # handled again at the next start; the replay changes nothing
+                log.warning("cannot mark update %s handled: %s", update_id, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)

@@ -1,0 +1,115 @@
+"""Long polling into the inbox: fetch, store the batch, and only then confirm it (the next
+``getUpdates`` offset). Network failures back off and retry with one log line each; a rejected
+token ends the intake through ``on_fatal`` (a deaf process helps nobody)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+
+from bot.db.engine import Database
+from bot.inbox.store import Received, prune, store
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY = 3600.0
+
+
+def received(update: Update) -> Received:
+    """The inbox row of an update: its raw JSON and the chat (or user) whose order it keeps."""
+    chat, user = update.effective_chat, update.effective_user
+    key = chat.id if chat is not None else user.id if user is not None else None
+    return Received(update.update_id, key, update.to_dict())
+
+
+class Poller:
+    """Fetches updates with ``getUpdates`` and stores each batch before confirming it."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        database: Database,
+        *,
+        timeout: int,
+        allowed_updates: Sequence[str],
+        on_stored: Callable[[], None],
+        on_fatal: Callable[[BaseException], None],
+    ) -> None:
+        self.bot = bot
+        self.database = database
+        self.timeout = timeout
+        self.allowed_updates = list(allowed_updates)
+        self.on_stored = on_stored
+        self.on_fatal = on_fatal
+        self.offset = 0
+        self.failures = 0
+        self._task: asyncio.Task[None] | None = None
+        self._pruned = 0.0
+
+    def start(self) -> None:
+        """Start polling."""
+        self._task = asyncio.create_task(self._run(), name="dutybot-polling")
+
+    async def stop(self) -> None:
+        """Stop polling (an unconfirmed batch is fetched again by the next poller)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+                self.failures = 0
+            except InvalidToken as error:
+                log.critical("Telegram rejected the bot token (%s): stopping", error)
+                self.on_fatal(error)
+                return
+            except (TelegramError, SQLAlchemyError, OSError) as error:
+                await asyncio.sleep(self._backoff(error))
+
+    async def poll_once(self) -> None:
+        """One round: fetch (confirming the previous batch), store, wake the handlers."""
+        updates = await self.bot.get_updates(
+            offset=self.offset,
+            timeout=self.timeout,
+            allowed_updates=self.allowed_updates,
+        )
+        if updates:
+            await store(self.database, [received(u) for u in updates])
+            self.offset = max(u.update_id for u in updates) + 1
+            self.on_stored()
+        now = time.monotonic()
+        if now - self._pruned > PRUNE_EVERY:
+            self._pruned = now
+            await prune(self.database)
+
+    def _backoff(self, error: BaseException) -> float:
+        self.failures += 1
+        if isinstance(error, RetryAfter):
+            retry = error.retry_after
+            delay = retry if isinstance(retry, int | float) else retry.total_seconds()
+        else:
+            delay = min(30.0, 0.5 * 2.0 ** (self.failures - 1)) * random.uniform(0.8, 1.2)
+        what = (
+            "another process is fetching updates or a webhook is set"
+            if isinstance(error, Conflict)
+            else "cannot fetch updates"
+        )
+        log.warning("%s (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
+        return float(delay)
+
+    async def confirm(self) -> None:
+        """Tell Telegram the last stored batch arrived (best effort, on a clean stop)."""
+        if self.offset:
+            with contextlib.suppress(TelegramError):
+                await self.bot.get_updates(offset=self.offset, timeout=0, limit=1)

@@ -1,0 +1,85 @@
+"""The inbox table: store a batch of raw updates, list what is still to handle, mark handled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.db.engine import Database
+from bot.db.models import InboxUpdate
+
+KEEP_DONE = timedelta(days=2)  # longer than Telegram keeps an unconfirmed update (24 h)
+
+
+def utcnow() -> datetime:
+    """Intake runs on real time (Telegram's clock, not the deadline clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One update as Telegram sent it, with the chat whose order it keeps."""
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
+
+
+async def store(database: Database, batch: Sequence[Received]) -> None:
+    """Insert a batch in one transaction; an update already stored is left as it is."""
+    if not batch:
+        return
+    insert = pg_insert if database.is_postgresql else sqlite_insert
+    now = utcnow()
+    rows = [
+        {
+            "update_id": item.update_id,
+            "chat_id": item.chat_id,
+            "payload": item.payload,
+            "received_at": now,
+            "done_at": None,
+        }
+        for item in batch
+    ]
+    async with database.transaction() as session:
+        await session.execute(insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+
+
+async def pending(database: Database, skip: set[int], limit: int) -> list[Received]:
+    """The oldest updates not handled yet (but those in ``skip``, already being handled)."""
+    query = (
+        select(InboxUpdate.update_id, InboxUpdate.chat_id, InboxUpdate.payload)
+        .where(InboxUpdate.done_at.is_(None))
+        .order_by(InboxUpdate.update_id)
+        .limit(limit + len(skip))
+    )
+    async with database.sessions() as session:
+        rows = (await session.execute(query)).all()
+    found = [Received(r.update_id, r.chat_id, r.payload) for r in rows if r.update_id not in skip]
+    return found[:limit]
+
+
+async def mark_done(database: Database, update_id: int) -> None:
+    """Record that an update was handled (its effects are committed already)."""
+    async with database.transaction() as session:
+        await session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(done_at=utcnow())
+        )
+
+
+async def prune(database: Database, now: datetime | None = None) -> int:
+    """Forget handled updates older than ``KEEP_DONE``; return how many."""
+    before = (now or utcnow()) - KEEP_DONE
+    async with database.transaction() as session:
+        result = await session.execute(
+            delete(InboxUpdate).where(
+                InboxUpdate.done_at.is_not(None), InboxUpdate.done_at < before
+            )
+        )
+    return int(getattr(result, "rowcount", 0) or 0)

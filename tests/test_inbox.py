@@ -1,0 +1,251 @@
+"""Nothing a user sent is lost: updates are stored before Telegram is told they arrived, form
+answers are saved with the update that gave them, a failed button answer is no failure, a
+rejected token ends the process, and SQLite refuses a second process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import callback_data
+from bot.db.engine import Database
+from bot.db.models import IncidentRow, ProcessedUpdate
+from tests.botapi import TOKEN, StandInBotApi, User
+from tests.conftest import POSTGRES_URL
+from tests.harness import (
+    LI,
+    MA,
+    WANG,
+    XU,
+    BotHarness,
+    alert_for,
+    eventually,
+    quick_report,
+    start_bot,
+    write_config,
+)
+
+REPORTS_EACH = 15
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> bytes:
+    """SIGTERM, wait, and return what it wrote to stderr."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    return stderr
+
+
+def kill_on(
+    process: asyncio.subprocess.Process, when: Any
+) -> Any:  # a stand-in call hook: SIGKILL the bot the moment ``when(method, params)`` holds
+    def hook(method: str, params: dict[str, Any]) -> None:
+        if process.returncode is None and when(method, params):
+            process.send_signal(signal.SIGKILL)
+
+    return hook
+
+
+async def handled(database: Database, ids: set[int]) -> int:
+    async with database.sessions() as session:
+        done = set(await session.scalars(select(ProcessedUpdate.update_id)))
+    return len(ids & done)
+
+
+async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str
+) -> None:
+    config = write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
+    botapi.started_chats.update({MA, XU})
+    first = await start_bot(config)
+    await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), timeout=30)
+    ma, xu = botapi.user(MA, "Ma"), botapi.user(XU, "Xu")
+    texts = [
+        f"Flooded underpass {n} by {u.first_name}" for n in range(REPORTS_EACH) for u in (ma, xu)
+    ]
+    users = [u for _ in range(REPORTS_EACH) for u in (ma, xu)]
+    batch = [{"message": u.message(f"/report {t}")} for u, t in zip(users, texts, strict=True)]
+    before = set(botapi.pushed_ids)
+    # the moment the next getUpdates confirms the batch (its offset is past it), kill the bot
+    botapi.call_hooks.append(
+        kill_on(
+            first,
+            lambda m, p: m == "getupdates" and int(p.get("offset", 0)) > max(botapi.pushed_ids),
+        )
+    )
+    await botapi.push_all(batch)
+    await asyncio.wait_for(first.wait(), timeout=30)
+    botapi.call_hooks.clear()
+    assert first.returncode == -signal.SIGKILL
+    ids = botapi.pushed_ids - before
+    database = Database(database_url)
+    try:
+        assert await handled(database, ids) < len(ids), "killed too late to prove anything"
+        second = await start_bot(config)
+        try:
+
+            async def all_handled() -> bool:
+                return await handled(database, ids) == len(ids)
+
+            await eventually(all_handled, timeout=60)
+        finally:
+            await stop_process(second)
+        async with database.sessions() as session:
+            stored = list(await session.scalars(select(IncidentRow.description)))
+    finally:
+        await database.close()
+    assert sorted(stored) == sorted(texts)  # every report of the batch, each once
+
+
+def form_updates(user: User, carrier: Any, category: str, level: str) -> list[dict[str, Any]]:
+    """Every update of one guided /report, as the user would send them."""
+
+    def press(data: str) -> dict[str, Any]:
+        return user.press_update(carrier, data=data)
+
+    location = user.message("")
+    del location["text"]
+    location["location"] = {"latitude": 31.2, "longitude": 121.4}
+    return [
+        press(callback_data.encode("rc", category)),
+        press(callback_data.encode("rl", level)),
+        {"message": location},
+        {"message": user.message(f"{user.first_name}: a {category} emergency")},
+        {"message": user.message("0 1 0 0")},
+        press(callback_data.encode("rp")),
+        press(callback_data.encode("ry", "send")),
+    ]
+
+
+async def test_two_forms_interleaved_and_a_kill_after_one_answer_keep_every_answer(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str
+) -> None:
+    config = write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
+    xu, ma = botapi.user(XU, "Xu"), botapi.user(MA, "Ma")
+    botapi.started_chats.update({XU, MA})
+    database = Database(database_url)
+    process = await start_bot(config)
+    await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), timeout=30)
+    try:
+
+        async def step(update: dict[str, Any]) -> int:
+            pushed = await botapi.push(update)
+            update_id = int(pushed["update_id"])
+
+            async def done() -> bool:
+                return await handled(database, {update_id}) == 1
+
+            await eventually(done, timeout=30)
+            return update_id
+
+        await step({"message": xu.message("/report")})
+        await step({"message": ma.message("/report")})
+        xu_carrier, ma_carrier = await xu.next_message(30), await ma.next_message(30)
+        xu_steps = form_updates(xu, xu_carrier, "natural", "II")
+        ma_steps = form_updates(ma, ma_carrier, "accident", "III")
+        await step(xu_steps[0])
+        await step(ma_steps[0])
+        # Xu presses Level II; the bot is killed the moment that press counts as handled
+        pushed = await botapi.push(xu_steps[1])
+        level_press = int(pushed["update_id"])
+        while await handled(database, {level_press}) == 0:
+            assert process.returncode is None
+            await asyncio.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        process = await start_bot(config)
+        for xu_step, ma_step in zip(xu_steps[2:], ma_steps[1:], strict=False):
+            await step(xu_step)
+            await step(ma_step)
+        for ma_step in ma_steps[len(xu_steps) - 1 :]:
+            await step(ma_step)
+        async with database.sessions() as session:
+            rows = list(await session.scalars(select(IncidentRow).order_by(IncidentRow.id)))
+    finally:
+        await stop_process(process)
+        await database.close()
+    by_reporter = {row.reporter_id: row for row in rows}
+    assert len(rows) == 2
+    xu_row, ma_row = by_reporter["xu.tao"], by_reporter["ma.lin"]
+    assert (xu_row.category, xu_row.level, xu_row.injured) == ("natural", "II", 1)
+    assert (ma_row.category, ma_row.level, ma_row.injured) == ("accident", "III", 1)
+    assert xu_row.description == "Xu: a natural emergency"
+    assert ma_row.latitude == 31.2
+
+
+@pytest.mark.parametrize(
+    ("code", "description"),
+    [(429, "Too Many Requests: retry after 5"), (500, "Internal Server Error")],
+)
+async def test_a_failed_button_answer_after_accept_is_no_failure(
+    harness: BotHarness,
+    botapi: StandInBotApi,
+    caplog: pytest.LogCaptureFixture,
+    code: int,
+    description: str,
+) -> None:
+    harness.open_chats(WANG, LI, XU)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Burst main on Elm Street")
+    li = harness.user(LI, "Li")
+    card = await alert_for(li)
+    botapi.fail(
+        "answerCallbackQuery",
+        code=code,
+        description=description,
+        retry_after=5 if code == 429 else None,
+    )
+    caplog.clear()
+    caplog.set_level(logging.WARNING)
+    await li.press(card, "Accept")
+    await harness.quiet()
+    await botapi.wait_until(lambda: any(f.count == 0 for f in botapi.faults))
+    row = await harness.incident(number)
+    assert row.state == "accepted" and row.assignee_id == "li.lei"
+    assert not [m.text for m in li.inbox() if "went wrong" in m.text]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert warnings[0].levelno == logging.WARNING and warnings[0].exc_info is None
+    assert "button" in warnings[0].getMessage()
+
+
+async def test_a_rejected_token_ends_the_process_with_one_line(
+    config_path: Path, botapi: StandInBotApi
+) -> None:
+    botapi.fail("getUpdates", code=401, description="Unauthorized")
+    process = await start_bot(config_path)
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = stderr.decode()
+    assert process.returncode not in (0, None), log
+    last = log.strip().splitlines()[-1]
+    assert last.startswith("error:") and "token" in last and "rejected" in last, log
+    assert "Traceback" not in log and TOKEN not in log
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite only: PostgreSQL runs a standby")
+async def test_a_second_process_on_sqlite_refuses_to_start(
+    config_path: Path, botapi: StandInBotApi
+) -> None:
+    first = await start_bot(config_path)
+    try:
+        await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), 30)
+        second = await start_bot(config_path)
+        _, stderr = await asyncio.wait_for(second.communicate(), timeout=60)
+        lines = stderr.decode().strip().splitlines()
+        assert second.returncode not in (0, None)
+        assert len(lines) == 1 and lines[0].startswith("error: another dutybot process"), lines
+        assert first.returncode is None  # the first one keeps running
+    finally:
+        await stop_process(first)
+    assert first.returncode == 0
