@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot.app import DutyBot
 from bot.configuration import load_configuration
 from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
+from bot.delivery.outbox import PENDING, SENDING
 from bot.i18n import translator
 from bot.runtime import Runtime, runtime_from
 from scheduling.clock import FakeClock
@@ -304,7 +305,7 @@ class BotHarness:
                 waiting = await session.scalar(
                     select(func.count())
                     .select_from(OutboxMessage)
-                    .where(OutboxMessage.state.in_(("pending", "claimed")))
+                    .where(OutboxMessage.state.in_((PENDING, SENDING)))
                 )
             return self.botapi.pushed_ids <= handled and not waiting
 
