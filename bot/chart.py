@@ -108,10 +108,10 @@ def on_time_chart(units: list[str], series: list[tuple[str, list[int]]], *, titl
             axes.invert_yaxis()
             axes.set_title(title)
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-            axes.legend(loc="lower right")
+            axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
             figure.tight_layout()
             buffer = BytesIO()
-            figure.savefig(buffer, format="png")
+            figure.savefig(buffer, format="png", bbox_inches="tight")
             return buffer.getvalue()
         finally:
             plt.close(figure)

@@ -195,8 +195,8 @@ def chat_numbers(tr: object, text: str, runtime: Runtime) -> dict[str, dict[str,
         if line in names:
             unit = names[line]
             out[unit] = {}
-        elif unit and ": " in line:
-            for part in line.split(": ", 1)[1].split(" · "):
+        elif unit and (": " in line or "：" in line):
+            for part in line.replace("：", ": ", 1).split(": ", 1)[1].split(" · "):
                 heading, _, value = part.rpartition(" ")
                 out[unit][heading] = value
     return out
@@ -341,3 +341,15 @@ async def test_an_office_receives_the_dossier_of_a_closed_incident_as_a_document
     assert len(events) > 5
     for event in events:
         assert messaging.event_line(zh, harness.runtime, event) in text
+
+
+def test_a_document_over_telegrams_limit_is_refused_before_it_is_queued() -> None:
+    from bot.delivery.outbox import MAX_DOCUMENT, DocumentTooLarge, enqueue_document
+
+    queued: list[object] = []
+    session = type("S", (), {"add": lambda self, row: queued.append(row)})()
+    row = enqueue_document(session, 1, b"x" * MAX_DOCUMENT, "ok.xlsx", "c")  # type: ignore[arg-type]
+    assert row.method == "sendDocument" and row.filename == "ok.xlsx" and queued == [row]
+    with pytest.raises(DocumentTooLarge):
+        enqueue_document(session, 1, b"x" * (MAX_DOCUMENT + 1), "big.xlsx")  # type: ignore[arg-type]
+    assert len(queued) == 1

@@ -18,10 +18,6 @@ from bot.runtime import Runtime
 from bot.supervision import messaging
 from bot.supervision.figures import MINUTES, TABLES, Bulletin
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-MAX_DOCUMENT = 50 * 1024 * 1024  # Telegram's limit for a bot's upload
-
 
 @dataclass(frozen=True)
 class Document:

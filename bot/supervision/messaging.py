@@ -306,7 +306,7 @@ def bulletin_text(tr: Translator, runtime: Runtime, bulletin: Bulletin, kind: st
             values = " · ".join(
                 f"{tr._(f.heading)} {figure_value(f, bulletin.value(f.key, unit))}" for f in figures
             )
-            lines.append(f"{tr._(TABLES[table])}: {values}")
+            lines.append(tr._("{table}: {values}").format(table=tr._(TABLES[table]), values=values))
     lines += ["", tr._("Drills are not counted.")]
     return "\n".join(lines)
 
