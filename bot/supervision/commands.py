@@ -9,6 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot.configuration import load_configuration
 from bot.db.migrate import current_revision
 from bot.errors import ConfigError
@@ -66,7 +68,9 @@ def export(args: argparse.Namespace, config_path: Path) -> int:
         try:
             if await current_revision(runtime.database) is None:
                 raise ConfigError(
-                    configuration.settings.database_url,
+                    make_url(configuration.settings.database_url).render_as_string(
+                        hide_password=True
+                    ),
                     "",
                     "no database yet: run dutybot db upgrade",
                 )

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,10 +47,12 @@ CLOSING_EVENTS = ("report.filed", "incident.dismissed", "incident.merged")
 
 @dataclass(frozen=True)
 class Window:
-    """The period a bulletin covers, ``[start, end)`` in UTC."""
+    """The period a bulletin covers, ``[start, end)`` in UTC, with a memo that figures sharing
+    one query (median and worst; on time, late and missing) fill once per bulletin."""
 
     start: datetime
     end: datetime
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __contains__(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
@@ -220,6 +223,12 @@ async def received(session: AsyncSession, window: Window) -> dict[str, Value]:
 async def _accept_minutes(session: AsyncSession, window: Window) -> dict[str, list[float]]:
     """Minutes from the moment the incident reached a unit to that unit's acceptance, for the
     acceptances made in the period, per accepting unit."""
+    if "accept" not in window.memo:
+        window.memo["accept"] = await _accept_minutes_now(session, window)
+    return cast(dict[str, list[float]], window.memo["accept"])
+
+
+async def _accept_minutes_now(session: AsyncSession, window: Window) -> dict[str, list[float]]:
     accepted = await _events(session, ("incident.accepted",), window)
     incidents = await _incidents(session, (n for e in accepted if (n := _incident_of(e))))
     held = await holders(session, incidents.values())
@@ -316,6 +325,15 @@ async def report_outcomes(
     """Deadlines of ``kind`` that fell due in the period, per unit that held them then, by
     outcome. A deadline renewed after a take-over (``data.renews``) is the same report: only the
     original counts."""
+    key = f"reports:{kind}"
+    if key not in window.memo:
+        window.memo[key] = await _report_outcomes_now(session, kind, window)
+    return cast(dict[str, dict[str, int]], window.memo[key])
+
+
+async def _report_outcomes_now(
+    session: AsyncSession, kind: str, window: Window
+) -> dict[str, dict[str, int]]:
     rows = [
         row
         for row in await session.scalars(
