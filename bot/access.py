@@ -39,8 +39,8 @@ class Action(StrEnum):
     FILE_REPORT = "file_report"  # /initial, /followup, /final: opening and filing
     TAKE_OVER = "take_over"  # Take over on an escalation card
     SIGN_OFF = "sign_off"  # Approve / Send back
-    VIEW_INCIDENT = "view_incident"  # /incident
-    WATCH = "watch"  # /status, /overdue, /bulletin
+    VIEW_INCIDENT = "view_incident"  # /incident, /export incident
+    WATCH = "watch"  # /status, /overdue, /bulletin, /export bulletin
     ONCALL = "oncall"  # /oncall
     MINE = "mine"  # /mine
     INVITE = "invite"  # /invite
@@ -99,6 +99,8 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "overdue": Action.WATCH,
     "incident": Action.VIEW_INCIDENT,
     "bulletin": Action.WATCH,
+    # /export bulletin: WATCH (the scope); /export incident: VIEW_INCIDENT, asked in the flow
+    "export": Action.WATCH,
     "roster": Action.MANAGE_ROSTER,
     "invite": Action.INVITE,
 }
@@ -135,6 +137,7 @@ PRIVATE_ONLY = frozenset(
         "overdue",
         "incident",
         "bulletin",
+        "export",
         "invite",
         "roster",
         "initial",

@@ -1,5 +1,5 @@
 """The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show|import|export,
-backup."""
+export bulletin|incident, backup."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from bot.logging_setup import LOG_FORMATS, LOG_LEVELS
 from bot.rostersheet.commands import add_commands as add_sheet_commands
 from bot.rostersheet.commands import roster_export, roster_import
 from bot.settings import load_settings
+from bot.supervision.commands import add_commands as add_export_commands
+from bot.supervision.commands import export
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 1
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         help="copy the SQLite database consistently while the bot runs (PostgreSQL: pg_dump)",
     )
     backup.add_argument("file", metavar="FILE", help="the copy to write; must not exist yet")
+    add_export_commands(commands, common)
     return parser
 
 
@@ -243,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return roster_export(args, _config_path(args))
         if args.command == "roster":
             return roster_show(args)
+        if args.command == "export":
+            return export(args, _config_path(args))
         return actions[args.command](args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

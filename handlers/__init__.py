@@ -26,6 +26,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     from handlers import (
         bulletin,
         duty_roster,
+        exports,
         fallback,
         incident_buttons,
         incident_commands,
@@ -72,6 +73,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "incident": incident_view.incident_command,
         "overdue": bulletin.overdue_command,
         "bulletin": bulletin.bulletin_command,
+        "export": exports.export_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))

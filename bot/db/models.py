@@ -126,6 +126,7 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)  # the caption of a photo
     photo: Mapped[str | None] = mapped_column(String(200))  # a Telegram file id
     photo_data: Mapped[bytes | None] = mapped_column(LargeBinary)  # or an image to upload
+    filename: Mapped[str | None] = mapped_column(String(200))  # sendDocument: its bytes above
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     edit_message_id: Mapped[int | None]

@@ -106,8 +106,13 @@ COMMANDS: tuple[CommandInfo, ...] = (
     ),
     CommandInfo(
         "bulletin",
-        N_("The duty bulletin for the last day or week, with a chart"),
-        usage="[day|week]",
+        N_("The duty bulletin for a duty day, week or month, with a chart"),
+        usage="[day|week|month] [date]",
+    ),
+    CommandInfo(
+        "export",
+        N_("The bulletin as a spreadsheet, or an incident's dossier as a document"),
+        usage="bulletin <day|week|month> [date] | incident <number>",
     ),
     CommandInfo(
         "roster",
