@@ -3,13 +3,16 @@ checks and swaps, with phone numbers where someone may need to ring."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Deadline, DutyShift, SpotCheck, SwapRow
+from bot.db.models import Deadline, DutyShift, Event, SpotCheck, SwapRow
 from bot.duty.service import RANDOM_CHECK, discipline_figures, random_check_times
 from tests.botapi import StandInBotApi
 from tests.harness import (
@@ -20,6 +23,7 @@ from tests.harness import (
     QIAN,
     WANG,
     XU,
+    ZHOU,
     BotHarness,
     alert_for,
     catch_up,
@@ -249,6 +253,29 @@ async def test_swap_requested_accepted_approved_and_used_by_routing(
     await harness.restart()  # kept in the database: still in force after a restart
     assert harness.runtime is not None
     assert harness.runtime.roster.holders("water", "officer", harness.clock.now()) == ("new.hire",)
+    catch_up(harness.user(ZHOU))
+    await harness.user(ZHOU).send("/roster reload")
+    await harness.quiet()
+    assert len(await harness.rows(Event, kind="roster.loaded")) == 3  # start, restart, reload
+    assert harness.runtime.roster.holders("water", "officer", harness.clock.now()) == ("new.hire",)
+
+    shown = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "roster",
+        "show",
+        "--config",
+        str(harness.config_path),
+        "--at",
+        "2026-11-28 09:00",
+        cwd=harness.config_path.parent,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await shown.communicate()
+    water = out.decode().split("Water Authority")[1]
+    assert "New Hire" in water.splitlines()[1]  # dutybot roster show: the roster in force
 
 
 async def test_a_refused_swap_changes_nothing(harness: BotHarness, botapi: StandInBotApi) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline
 from bot.duty import flows, service
+from bot.identity.in_force import roster_in_force
 from bot.runtime import Runtime
 from scheduling.engine import Firer
 
@@ -21,9 +22,11 @@ __all__ = ["ensure_shifts", "firers"]
 
 
 async def ensure_shifts(runtime: Runtime) -> None:
-    """Book every unit's next shift change unless it is booked (once, however many processes
-    start)."""
+    """On taking up the duties: the roster in force again (a standby may have been waiting while
+    the active process approved swaps), then every unit's next shift change booked unless it is
+    (once, however many processes start)."""
     async with runtime.database.transaction() as session:
+        runtime.roster = await roster_in_force(session, runtime.roster, runtime.now())
         await flows.book_ahead(session, runtime, runtime.now())
 
 
