@@ -16,6 +16,7 @@ from bot.db.models import Deadline, DutyShift, Event, SpotCheck, SwapRow
 from bot.duty.service import RANDOM_CHECK, discipline_figures, random_check_times
 from tests.botapi import StandInBotApi
 from tests.harness import (
+    CHEN,
     DUTY_ROSTER,
     GAO,
     LI,
@@ -102,7 +103,7 @@ async def test_shift_change_sends_one_card_with_open_items_notes_and_phones(
 async def test_handover_not_taken_over_in_time_tells_the_leader_in_chinese_too(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(WANG, LI, QIAN)
+    harness.open_chats(WANG, LI, QIAN, CHEN)
     qian = harness.user(QIAN, "Qian", "zh")
     await qian.send("/lang zh")
     await qian.next_message()
@@ -121,6 +122,10 @@ async def test_handover_not_taken_over_in_time_tells_the_leader_in_chinese_too(
     await botapi.wait_until(lambda: len(messages_starting(qian, "zh", LATE, "⚠️ ")) == 2)
     late = messages_starting(qian, "zh", LATE, "⚠️ ")[-1]
     assert "Wang Fang" in late and "11-29 08:00" in late
+    chen = harness.user(CHEN)
+    told_chen = len(messages_starting(chen, "en", LATE, "⚠️ "))
+    await harness.advance(timedelta(minutes=5))  # escalation.step: up to the city duty office
+    await botapi.wait_until(lambda: len(messages_starting(chen, "en", LATE, "⚠️ ")) == told_chen + 1)
     shifts = await harness.rows(DutyShift, unit_id="water", handover=True)
     assert [s.late for s in shifts] == [True, True]  # li.lei did not take over either
 
@@ -348,3 +353,42 @@ async def test_oncall_shows_tappable_phone_numbers(harness: BotHarness) -> None:
     await qian.send("/oncall water")
     text = (await qian.next_message()).text
     assert "Qian Bo ☎ +86 138 0000 3003" in text
+
+
+def test_spotcheck_settings_default_to_the_spec_and_refuse_nonsense(tmp_path: Path) -> None:
+    from bot.errors import ConfigError
+    from bot.settings import load_settings
+
+    config = write_config(tmp_path, base_url="http://127.0.0.1:1", database_url="sqlite://")
+    settings = load_settings(config)
+    assert settings.spotcheck_answer_within == timedelta(minutes=5)
+    assert settings.spotcheck_per_shift == 0
+    bad = write_config(
+        tmp_path,
+        base_url="http://127.0.0.1:1",
+        database_url="sqlite://",
+        extra='\n[spotcheck]\nper_shift = "often"\n',
+    )
+    with pytest.raises(ConfigError, match="per_shift"):
+        load_settings(bad)
+    bad.write_text(bad.read_text().replace('"often"', "100"))
+    with pytest.raises(ConfigError, match="per_shift"):
+        load_settings(bad)
+
+
+async def test_escalation_card_shows_the_phone_of_the_person_to_ring(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(WANG, LI, XU)
+    xu, li, wang = harness.user(XU, "Xu"), harness.user(LI, "Li"), harness.user(WANG, "Wang", "zh")
+    number = await quick_report(harness, xu, "Manhole cover missing")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await harness.quiet()
+    await harness.advance(timedelta(hours=1))  # the initial report is late: the officer rung
+    escalated = "🔺 " + says(
+        "zh", "ESCALATION #{number}: {what} is late by {late} (was due {due})."
+    )
+    await botapi.wait_until(lambda: any(m.text.startswith(escalated) for m in wang.inbox()))
+    card = next(m.text for m in wang.inbox() if m.text.startswith(escalated))
+    assert said("zh", "Responsible: {name}", name="Li Lei ☎ +86 138 0000 3002") in card
