@@ -161,13 +161,6 @@ def taken_over(tr: Translator, roster: Roster, shift: DutyShift | None) -> str:
     return tr._("You have taken over duty at {unit}.").format(unit=roster.units[shift.unit_id].name)
 
 
-def taken_over_told(tr: Translator, roster: Roster, shift: DutyShift, who: str) -> str:
-    """To whoever was told of a late handover: it was taken over after all."""
-    return tr._("{name} has taken over duty at {unit}.").format(
-        name=names(roster, [who]), unit=roster.units[shift.unit_id].name
-    )
-
-
 def not_yours(tr: Translator) -> str:
     """A duty button pressed by someone it is not for."""
     return tr._("This is not yours to answer.")
