@@ -26,6 +26,8 @@ from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
 from bot.directory import person_for_chat
+from bot.duty.scheduled import ensure_shifts
+from bot.duty.scheduled import firers as duty_firers
 from bot.escalation.scheduled import firers as escalation_firers
 from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
@@ -54,7 +56,11 @@ __all__ = ["DutyBot", "build_application", "prepare_database", "serve"]
 
 def firer_registry(runtime: Runtime) -> dict[str, Firer]:
     """Every deadline kind and the domain firer that handles it."""
-    return {**escalation_firers(runtime), BULLETIN: bulletin_firer(runtime)}
+    return {
+        **escalation_firers(runtime),
+        BULLETIN: bulletin_firer(runtime),
+        **duty_firers(runtime),
+    }
 
 
 def build_application(runtime: Runtime) -> AnyApplication:
@@ -210,6 +216,7 @@ class DutyBot:
         runtime.sender = sender
         self.metrics.set_leader(True)
         await ensure_daily_bulletin(runtime)
+        await ensure_shifts(runtime)
         engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
         engine.on_fired = sender.wake
         if app.job_queue is not None:

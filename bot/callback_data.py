@@ -34,6 +34,11 @@ ACTIONS: dict[str, int] = {
     "ofy": 1,  # official report form: file or cancel
     "apr": 1,  # approve an official report (sign-off)
     "sbk": 1,  # send an official report back
+    "hto": 1,  # take over duty (接班): the shift change
+    "here": 1,  # I'm here (在岗): the spot check
+    "swc": 2,  # swap: the colleague accepts (y) or refuses (n)
+    "swl": 2,  # swap: the leader approves (y) or refuses (n)
+    "dlp": 3,  # /dutylog: unit, date (YYYYMMDD), page
 }
 
 

@@ -26,8 +26,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     from handlers import (
         bulletin,
         duty_roster,
+        dutylog,
         exports,
         fallback,
+        handover,
         incident_buttons,
         incident_commands,
         incident_view,
@@ -38,7 +40,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         reasons,
         report_form,
         signoff,
+        spotcheck,
         status,
+        swap,
     )
     from handlers.common.context import identify_caller, record_update
     from handlers.common.gate import guard
@@ -74,6 +78,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "overdue": bulletin.overdue_command,
         "bulletin": bulletin.bulletin_command,
         "export": exports.export_command,
+        "handover": handover.handover_command,
+        "log": dutylog.log_command,
+        "dutylog": dutylog.dutylog_command,
+        "here": spotcheck.here_command,
+        "spotcheck": spotcheck.spotcheck_command,
+        "swap": swap.swap_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
@@ -81,6 +91,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(incident_buttons.handler())
     application.add_handler(signoff.approve_handler())
     application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
+    application.add_handler(handover.take_over_handler())
+    application.add_handler(dutylog.page_handler())
+    application.add_handler(spotcheck.here_handler())
+    application.add_handler(swap.swap_handler())
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

@@ -578,3 +578,32 @@ async def seed_bulletin_fixture(session: Any) -> None:
             deadline(7, "initial_report", utc(27, 2), "met", met_at=utc(27, 1, 30)),
         ]
     )
+
+
+# --- duty discipline (SPEC §3.7) ---------------------------------------------------------
+
+NEW_HIRE = 3020  # water officer, not on any rotation: the colleague who takes a swapped shift
+# The test city with phone numbers and a reachable new hire, for the duty discipline scenarios.
+DUTY_ROSTER = (
+    ROSTER.replace(f"telegram_id = {LI}", f'telegram_id = {LI}\nphone = "+86 138 0000 3002"')
+    .replace(f"telegram_id = {QIAN}", f'telegram_id = {QIAN}\nphone = "+86 138 0000 3003"')
+    .replace(
+        'name = "New Hire"\nunit = "water"\nroles = ["officer"]',
+        f'name = "New Hire"\nunit = "water"\nroles = ["officer"]\ntelegram_id = {NEW_HIRE}',
+    )
+)
+
+
+def messages_starting(user: User, language: str, message: str, prefix: str = "") -> list[str]:
+    """Every message to ``user`` that begins (after ``prefix``) like ``message`` in
+    ``language``."""
+    start = prefix + says(language, message)
+    return [m.text for m in user.inbox() if m.text.startswith(start)]
+
+
+def last_with_button(user: User, label_part: str) -> Sent:
+    """The latest message to ``user`` carrying a button whose label contains ``label_part``."""
+    for message in reversed(user.inbox()):
+        if any(label_part in text for text, _ in message.buttons()):
+            return message
+    raise AssertionError(f"no message with a {label_part!r} button")

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, Event, IncidentRow
+from bot.duty.service import DisciplineFigures, discipline_figures
 from bot.i18n import N_
 from bot.incidents.deadlines import FOLLOWUP, INITIAL
 from bot.incidents.service import subject
@@ -37,8 +38,12 @@ Value = float | int | None
 Compute = Callable[[AsyncSession, "Window"], Awaitable[dict[str, Value]]]
 
 # The bulletin's tables: one sheet each in the XLSX export, one block each in the chat text.
-INCIDENTS, REPORTS = "incidents", "reports"
-TABLES: dict[str, str] = {INCIDENTS: N_("Incidents"), REPORTS: N_("Reports")}
+INCIDENTS, REPORTS, DUTY = "incidents", "reports", "duty"
+TABLES: dict[str, str] = {
+    INCIDENTS: N_("Incidents"),
+    REPORTS: N_("Reports"),
+    DUTY: N_("Duty discipline"),
+}
 COUNT, MINUTES = "count", "minutes"
 
 # What closes an incident, and when: (event kind, the state it leaves the incident in).
@@ -374,3 +379,28 @@ def report_figures(kind: str, on_time: str, late: str, missing: str) -> None:
 
 report_figures(INITIAL, N_("initial on time"), N_("initial late"), N_("initial missing"))
 report_figures(FOLLOWUP, N_("follow-ups on time"), N_("follow-ups late"), N_("follow-ups missing"))
+
+
+# --- duty discipline (SPEC §3.7): handovers and spot checks, by the unit they belong to ----
+
+
+async def _discipline(session: AsyncSession, window: Window) -> dict[str, DisciplineFigures]:
+    if "discipline" not in window.memo:
+        window.memo["discipline"] = await discipline_figures(session, window.start, window.end)
+    found: dict[str, DisciplineFigures] = window.memo["discipline"]
+    return found
+
+
+def discipline_figure(key: str, heading: str, attribute: str) -> None:
+    """Register one duty-discipline count (a field of ``DisciplineFigures``)."""
+
+    async def compute(session: AsyncSession, window: Window) -> dict[str, Value]:
+        return {u: getattr(f, attribute) for u, f in (await _discipline(session, window)).items()}
+
+    figure(key, heading, table=DUTY)(compute)
+
+
+discipline_figure("handovers", N_("handovers"), "handovers")
+discipline_figure("handovers_late", N_("handovers taken over late"), "handovers_late")
+discipline_figure("spotchecks_answered", N_("spot checks answered"), "checks_answered")
+discipline_figure("spotchecks_missed", N_("spot checks missed"), "checks_missed")

@@ -120,6 +120,32 @@ COMMANDS: tuple[CommandInfo, ...] = (
         usage="[reload]",
     ),
     CommandInfo(
+        "handover",
+        N_("Leave notes for the next shift's handover (交接班)"),
+        usage="<notes>",
+    ),
+    CommandInfo(
+        "log",
+        N_("Write in the duty log: a call, a document, a notice or other"),
+        usage="<call|document|notice|other> <text>",
+    ),
+    CommandInfo("here", N_("Answer a spot check: I am at my post")),
+    CommandInfo(
+        "dutylog",
+        N_("A shift's duty log"),
+        usage="[unit] [YYYY-MM-DD]",
+    ),
+    CommandInfo(
+        "swap",
+        N_("Hand your shift on a date to a colleague"),
+        usage="<YYYY-MM-DD> <person-id>",
+    ),
+    CommandInfo(
+        "spotcheck",
+        N_("Check that a unit's officer on duty is at the post"),
+        usage="<unit>",
+    ),
+    CommandInfo(
         "invite",
         N_("Make a one-time link that connects a person's Telegram account"),
         usage="<person-id>",
