@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import AsyncIterator
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from bot.cli import main as dutybot
 from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
+from bot.db.models import DutyShift, SpotCheck
 from bot.i18n import translator
 from bot.identity.service import sync_roster
 from bot.runtime import Runtime, runtime_from
@@ -292,7 +293,7 @@ def test_the_command_line_writes_both_exports(seeded: Runtime, tmp_path: Path) -
         == 0
     )
     book = load_workbook(out)
-    assert book.sheetnames == ["Incidents", "Reports"]
+    assert book.sheetnames == ["Incidents", "Reports", "Duty discipline"]
     dossier = tmp_path / "incident-3.docx"
     assert (
         dutybot(
@@ -353,3 +354,66 @@ def test_a_document_over_telegrams_limit_is_refused_before_it_is_queued() -> Non
     with pytest.raises(DocumentTooLarge):
         enqueue_document(session, 1, b"x" * (MAX_DOCUMENT + 1), "big.xlsx")  # type: ignore[arg-type]
     assert len(queued) == 1
+
+
+async def test_handovers_and_spot_checks_are_counted_for_their_unit_and_duty_day(
+    seeded: Runtime,
+) -> None:
+    # Duty day 26 November: 08:00 on the 26th to 08:00 on the 27th, Shanghai (00:00 UTC).
+    day = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+    async with seeded.database.transaction() as session:
+        for unit, hours, late in (
+            ("water", 0, False),  # 08:00 handover, taken over in time
+            ("water", 12, True),  # 20:00 handover, taken over late
+            ("emergency", 0, False),
+            ("water", 24, True),  # the next duty day: not counted
+        ):
+            session.add(
+                DutyShift(
+                    unit_id=unit,
+                    starts_at=day + timedelta(hours=hours),
+                    handover=True,
+                    late=late,
+                    incoming=[],
+                    outgoing=[],
+                )
+            )
+        session.add(  # the holders did not change: not a handover
+            DutyShift(unit_id="water", starts_at=day + timedelta(hours=6), handover=False)
+        )
+        for unit, hours, state in (
+            ("water", 2, "answered"),
+            ("water", 5, "missed"),
+            ("water", 9, "answered"),
+            ("emergency", 3, "missed"),
+            ("emergency", 4, "pending"),  # not decided yet: not counted
+            ("water", 30, "missed"),  # the next duty day
+        ):
+            asked = day + timedelta(hours=hours)
+            session.add(
+                SpotCheck(
+                    unit_id=unit,
+                    asked_at=asked,
+                    due_at=asked + timedelta(minutes=5),
+                    state=state,
+                    officers=[],
+                )
+            )
+    bulletin = await numbers(seeded.database, "day")
+    expected = {
+        "water": {
+            "handovers": 2,
+            "handovers_late": 1,
+            "spotchecks_answered": 2,
+            "spotchecks_missed": 1,
+        },
+        "emergency": {
+            "handovers": 1,
+            "handovers_late": 0,
+            "spotchecks_answered": 0,
+            "spotchecks_missed": 1,
+        },
+    }
+    for unit, figures_of_unit in expected.items():
+        for key, value in figures_of_unit.items():
+            assert bulletin.value(key, unit) == value, (unit, key)

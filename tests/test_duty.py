@@ -334,6 +334,8 @@ async def test_dutylog_shows_the_shift_in_both_languages(
         assert line in zh, zh
     assert "the district asked about the water level" in zh
     qian = harness.user(QIAN)
+    await harness.quiet()
+    catch_up(qian)  # the leader on duty also got the daily bulletin at 08:00
     await qian.send("/dutylog water")
     en = (await qian.next_message()).text
     assert said("en", "Duty taken over by {who}", who="Li Lei") in en
