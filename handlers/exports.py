@@ -1,5 +1,6 @@
-"""``/export bulletin <day|week|month> [date]`` and ``/export incident <#>`` (SPEC §3.5): the
-bulletin as an XLSX workbook and an incident's dossier as a DOCX document, sent as files."""
+"""``/export bulletin <day|week|month> [date]``, ``/export incident <#>`` and ``/export dutylog
+<unit> [date]`` (SPEC §3.5, §3.7): the bulletin as an XLSX workbook, an incident's dossier and a
+shift's duty log as DOCX documents, sent as files."""
 
 from __future__ import annotations
 
@@ -36,6 +37,20 @@ async def export_command(update: Update, context: DutyContext) -> None:
                     reply_in(session, update, context, messaging.watch_refusal(tr))
                 else:
                     _send(session, chat.id, document, update, context)
+            runtime.outbox_committed()
+            return
+    if what == "dutylog" and len(args) in (2, 3):
+        asked = periods.parse_period(args[2:], runtime.now().date())
+        day = asked[1] if asked is not None else None
+        if asked is not None and (len(args) == 2 or day is not None):
+            async with runtime.database.transaction() as session:
+                log = await flows.export_duty_log(
+                    session, runtime, actor_of(context), args[1], day, tr
+                )
+                if log is None:
+                    reply_in(session, update, context, messaging.dutylog_export_refusal(tr))
+                else:
+                    _send(session, chat.id, log, update, context)
             runtime.outbox_committed()
             return
     number = parse_number(args[1]) if what == "incident" and len(args) == 2 else None

@@ -7,11 +7,14 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from docx import Document as Docx
 from sqlalchemy import select
 
+from bot.cli import main as dutybot_cli
 from bot.db.models import Deadline, DutyShift, Event, SpotCheck, SwapRow
 from bot.duty.service import RANDOM_CHECK, discipline_figures, random_check_times
 from tests.botapi import StandInBotApi
@@ -394,3 +397,47 @@ async def test_escalation_card_shows_the_phone_of_the_person_to_ring(
     await botapi.wait_until(lambda: any(m.text.startswith(escalated) for m in wang.inbox()))
     card = next(m.text for m in wang.inbox() if m.text.startswith(escalated))
     assert said("zh", "Responsible: {name}", name="Li Lei ☎ +86 138 0000 3002") in card
+
+
+async def test_a_shifts_duty_log_is_exported_as_a_document_an_office_can_file(
+    harness: BotHarness, botapi: StandInBotApi, tmp_path: Path
+) -> None:
+    harness.open_chats(WANG, XU, GAO)
+    xu, wang, gao = harness.user(XU, "Xu"), harness.user(WANG, "Wang", "zh"), harness.user(GAO)
+    number = await quick_report(harness, xu, "Hydrant knocked over")
+    await wang.send(f"/accept {number}")
+    await wang.send("/log call the district asked about the water level")
+    await harness.quiet()
+    catch_up(gao)
+    await gao.send("/export dutylog water")
+    sent = await gao.next_message()
+    assert sent.method == "sendDocument", sent.text
+    assert sent.payload["document_name"] == "dutylog-water-2026-11-27.docx"
+    text = "\n".join(p.text for p in Docx(BytesIO(sent.payload["document_bytes"])).paragraphs)
+    assert said("en", "Report received: #{number}", number=number) in text
+    assert said("en", "#{number} accepted by {who}", number=number, who="Wang Fang") in text
+    assert "the district asked about the water level" in text
+    catch_up(xu)
+    await xu.send("/export dutylog water")  # field staff: not theirs to read
+    assert (await xu.next_message()).text == "You may not export the duty log of that unit."
+    assert harness.runtime is not None
+    out = tmp_path / "log.docx"
+    code = await asyncio.to_thread(
+        dutybot_cli,
+        [
+            "export",
+            "dutylog",
+            "water",
+            "2026-11-27",
+            "--config",
+            str(harness.runtime.settings.config_file),
+            "--out",
+            str(out),
+            "--lang",
+            "zh",
+        ],
+    )
+    assert code == 0
+    exported = "\n".join(p.text for p in Docx(str(out)).paragraphs)
+    assert "the district asked about the water level" in exported
+    assert said("zh", "Report received: #{number}", number=number) in exported

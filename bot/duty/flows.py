@@ -200,9 +200,17 @@ async def duty_log(
 ) -> DutyLog:
     """``/dutylog [unit] [date]``: the officer shift covering now, or midday of ``day``."""
     unit = unit_id or duty_unit(actor)
-    roster = runtime.roster
-    if unit not in roster.units or not may(actor, Action.DUTY_LOG, UnitSubject(unit)):
+    if unit not in runtime.roster.units or not may(actor, Action.DUTY_LOG, UnitSubject(unit)):
         return DutyLog(False, unit)
+    return await shift_log(session, runtime, unit, day)
+
+
+async def shift_log(
+    session: AsyncSession, runtime: Runtime, unit: str, day: date | None
+) -> DutyLog:
+    """The log of a unit's officer shift covering now, or midday of ``day`` (no permission
+    asked: the caller has, or it is the server's own command line)."""
+    roster = runtime.roster
     at = runtime.now()
     if day is not None:
         at = datetime.combine(day, datetime.min.time(), tzinfo=roster.timezone) + timedelta(

@@ -25,7 +25,7 @@ EXIT_NOT_FOUND = 1
 def add_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """Add ``dutybot export bulletin`` and ``dutybot export incident``."""
+    """Add ``dutybot export bulletin``, ``dutybot export incident`` and ``dutybot export dutylog``."""
     export = commands.add_parser(
         "export", parents=[common], help="write the bulletin (XLSX) or an incident's dossier (DOCX)"
     )
@@ -43,7 +43,14 @@ def add_commands(
         "incident", parents=[common], help="an incident's dossier (card, reports, timeline), DOCX"
     )
     incident.add_argument("number", type=int, help="the incident's number")
-    for sub in (bulletin, incident):
+    dutylog = what.add_parser(
+        "dutylog", parents=[common], help="a unit's duty log (值班日志) for one shift, DOCX"
+    )
+    dutylog.add_argument("unit", help="the unit's id")
+    dutylog.add_argument(
+        "date", nargs="?", help="the shift covering midday of this date, YYYY-MM-DD (default: now)"
+    )
+    for sub in (bulletin, incident, dutylog):
         sub.add_argument("--out", help="the file to write (default: its own name, here)")
         sub.add_argument("--lang", choices=("en", "zh"), help="default: the configured language")
 
@@ -77,13 +84,20 @@ def export(args: argparse.Namespace, config_path: Path) -> int:
             async with runtime.database.sessions() as session:
                 if args.export_command == "bulletin":
                     return await flows.export_bulletin(session, runtime, None, args.period, tr, day)
+                if args.export_command == "dutylog":
+                    return await flows.export_duty_log(session, runtime, None, args.unit, day, tr)
                 return await flows.export_incident(session, runtime, None, args.number, tr)
         finally:
             await runtime.database.close()
 
     document = asyncio.run(go())
     if not isinstance(document, Document):
-        print(f"error: there is no incident #{args.number}", file=sys.stderr)
+        missing = (
+            f"there is no unit {args.unit!r}"
+            if args.export_command == "dutylog"
+            else f"there is no incident #{args.number}"
+        )
+        print(f"error: {missing}", file=sys.stderr)
         return EXIT_NOT_FOUND
     target = Path(args.out or document.filename)
     target.write_bytes(document.data)

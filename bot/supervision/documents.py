@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
+from bot.duty import messaging as duty_messaging
+from bot.duty.flows import DutyLog
 from bot.i18n import Translator
 from bot.incidents.messaging import alert_text, state_name
 from bot.render import local_time
@@ -121,3 +123,29 @@ def incident_dossier(
     buffer = BytesIO()
     doc.save(buffer)
     return Document(f"incident-{incident.id}.docx", buffer.getvalue(), heading)
+
+
+def duty_log_document(tr: Translator, runtime: Runtime, log: DutyLog) -> Document:
+    """A shift's duty log (值班日志) as DOCX: the unit, the shift, every entry in order."""
+    from docx import Document as Docx
+
+    assert log.start is not None and log.end is not None
+    roster, tz = runtime.roster, runtime.settings.timezone
+    doc = Docx()
+    heading = tr._("Duty log (值班日志) of {unit}, shift {start} → {end}").format(
+        unit=roster.units[log.unit_id].name,
+        start=local_time(log.start, tz),
+        end=local_time(log.end, tz),
+    )
+    doc.add_heading(heading, level=0)
+    lines = [
+        line
+        for event in log.events
+        if (line := duty_messaging.event_line(tr, roster, tz, event)) is not None
+    ]
+    for line in lines or [tr._("Nothing logged.")]:
+        doc.add_paragraph(line, style="List Bullet")
+    buffer = BytesIO()
+    doc.save(buffer)
+    day = log.start.astimezone(tz).strftime("%Y-%m-%d")
+    return Document(f"dutylog-{log.unit_id}-{day}.docx", buffer.getvalue(), heading)

@@ -17,6 +17,7 @@ from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.delivery.notify import notify
 from bot.delivery.outbox import enqueue_photo
 from bot.directory import languages
+from bot.duty import flows as duty_flows
 from bot.i18n import Translator, translator
 from bot.identity.flows import scope_units
 from bot.incidents import service as incidents
@@ -234,3 +235,24 @@ async def export_incident(
     return documents.incident_dossier(
         tr, runtime, view.incident, view.deadlines, view.reports, view.events
     )
+
+
+async def export_duty_log(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor | None,
+    unit: str,
+    day: date | None,
+    tr: Translator,
+) -> Document | None:
+    """``/export dutylog <unit> [date]``: a shift's duty log as a DOCX document, if the actor
+    (anyone from the command line, ``actor=None``) may read it; ``None`` otherwise."""
+    if unit not in runtime.roster.units:
+        return None
+    if actor is not None:
+        log = await duty_flows.duty_log(session, runtime, actor, unit, day)
+        if not log.allowed:
+            return None
+    else:
+        log = await duty_flows.shift_log(session, runtime, unit, day)
+    return documents.duty_log_document(tr, runtime, log)

@@ -342,7 +342,7 @@ def export_usage(tr: Translator) -> str:
     """How ``/export`` is used."""
     return tr._(
         "Usage: /export bulletin <day|week|month> [date], for example /export bulletin month "
-        "2026-11-01, or /export incident <number>"
+        "2026-11-01, /export incident <number>, or /export dutylog <unit> [date]"
     )
 
 
@@ -352,3 +352,8 @@ def export_too_large(tr: Translator) -> str:
         "The file is over Telegram's 50 MB limit; ask the administrator for it "
         "(dutybot export on the server)."
     )
+
+
+def dutylog_export_refusal(tr: Translator) -> str:
+    """``/export dutylog`` for a unit the caller may not read."""
+    return tr._("You may not export the duty log of that unit.")
