@@ -45,6 +45,7 @@ class Action(StrEnum):
     MINE = "mine"  # /mine
     INVITE = "invite"  # /invite
     MANAGE_ROSTER = "manage_roster"  # /roster, /roster reload
+    DECIDE_CHANGE = "decide_change"  # dismiss, level down, drill directly; Approve / Refuse
 
 
 STAFF_ROLES = frozenset({"officer", "leader"})
@@ -70,6 +71,7 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.MINE: STAFF_ROLES,
     Action.INVITE: ADMIN_ROLES,
     Action.MANAGE_ROSTER: ADMIN_ROLES,
+    Action.DECIDE_CHANGE: SIGNER_ROLES,
 }
 
 # What each command and each button asks permission for (``None``: anyone in the roster, no
@@ -94,6 +96,7 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "initial": Action.FILE_REPORT,
     "followup": Action.FILE_REPORT,
     "final": Action.FILE_REPORT,
+    "flash": Action.FILE_REPORT,
     "oncall": Action.ONCALL,
     "status": Action.WATCH,
     "overdue": Action.WATCH,
@@ -120,6 +123,8 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "ofy": Action.FILE_REPORT,
     "apr": Action.SIGN_OFF,
     "sbk": Action.SIGN_OFF,
+    "cha": Action.DECIDE_CHANGE,
+    "chr": Action.DECIDE_CHANGE,
 }
 
 
@@ -259,6 +264,9 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
             and incident.author_id != me
             and (staff or incident.unit_id in actor.units_below)
         )
+    if action is Action.DECIDE_CHANGE:
+        # A leader (or a supervisor above the unit) decides what could hide a late report.
+        return actor.has_role(*SIGNER_ROLES) and (staff or incident.unit_id in actor.units_below)
     if action is Action.VIEW_INCIDENT:
         return (
             (actor.has_role(*WATCHER_ROLES) and incident.unit_id in scope(actor))

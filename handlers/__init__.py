@@ -24,9 +24,11 @@ RECORD_GROUP = 99
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot, in the order they must be tried."""
     from handlers import (
+        approvals,
         bulletin,
         duty_roster,
         fallback,
+        flash,
         incident_buttons,
         incident_commands,
         incident_view,
@@ -72,12 +74,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "incident": incident_view.incident_command,
         "overdue": bulletin.overdue_command,
         "bulletin": bulletin.bulletin_command,
+        "flash": flash.flash_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=pattern("lang")))
     application.add_handler(incident_buttons.handler())
     application.add_handler(signoff.approve_handler())
+    application.add_handler(approvals.handler())
     application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))

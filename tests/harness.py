@@ -471,3 +471,48 @@ async def official_report_card(
 def catch_up(user: User) -> None:
     """Mark every message the user received so far as read."""
     user._read = len(user.inbox())
+
+
+# The reporting clock the mechanism tests were written against (one stage, a cadence of
+# follow-ups, no minimum gap): explicit, so they test the mechanism and not today's defaults.
+MECHANISM_LEVELS = """
+[levels.I]
+accept = "5m"
+flash_report = "none"
+initial_report = "30m"
+followup_every = "2h"
+followup_min_gap = "0"
+require_signoff = true
+
+[levels.II]
+accept = "5m"
+flash_report = "none"
+initial_report = "30m"
+followup_every = "4h"
+followup_min_gap = "0"
+require_signoff = true
+
+[levels.III]
+accept = "10m"
+initial_report = "1h"
+followup_every = "12h"
+followup_min_gap = "0"
+require_signoff = false
+
+[levels.IV]
+accept = "15m"
+initial_report = "2h"
+followup_every = "1d"
+followup_at = []
+followup_min_gap = "0"
+require_signoff = false
+
+[levels.unassessed]
+accept = "10m"
+flash_report = "none"
+initial_report = "1h"
+followup_every = "12h"
+followup_at = []
+followup_min_gap = "0"
+require_signoff = false
+"""

@@ -74,6 +74,7 @@ ALLOWED: dict[Action | None, set[str]] = {
     Action.FILE_REPORT: STAFF,
     Action.TAKE_OVER: STAFF,
     Action.SIGN_OFF: {"leader of the unit", "supervisor above"},
+    Action.DECIDE_CHANGE: {"leader of the unit", "supervisor above"},
     Action.VIEW_INCIDENT: STAFF | {"field, the reporter", "supervisor above", "admin"},
     Action.WATCH: {
         "leader of the unit",
@@ -116,6 +117,7 @@ _INCIDENT_ACTIONS = {
     Action.TAKE_OVER,
     Action.SIGN_OFF,
     Action.VIEW_INCIDENT,
+    Action.DECIDE_CHANGE,
 }
 
 

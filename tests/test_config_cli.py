@@ -112,6 +112,26 @@ BROKEN_CASES = {
         {"extra": '\n[escalation]\nstpe = "5m"\n'},
         ["config.toml", "[escalation] stpe", "unknown key"],
     ),
+    "limits for an unknown unit": (
+        {"extra": '\n[[limits]]\nunit = "fire"\ninitial_report = "2h"\n'},
+        ["config.toml", "[limits[1]] unit", "fire"],
+    ),
+    "limits with a bad duration": (
+        {"extra": '\n[[limits]]\ncategory = "health"\nlevel = "II"\ninitial_report = "2 hours"\n'},
+        ["config.toml", "[limits[1]] initial_report", "2 hours", "1h30m"],
+    ),
+    "limits with neither unit nor category": (
+        {"extra": '\n[[limits]]\nlevel = "II"\ninitial_report = "2h"\n'},
+        ["config.toml", "[limits[1]] unit", "category"],
+    ),
+    "limits with an unknown key": (
+        {"extra": '\n[[limits]]\nunit = "water"\ninital_report = "2h"\n'},
+        ["config.toml", "[limits[1]] inital_report", "unknown key"],
+    ),
+    "limits with an unknown level": (
+        {"extra": '\n[[limits]]\nunit = "water"\nlevel = "V"\naccept = "2m"\n'},
+        ["config.toml", "[limits[1]] level", "'V'"],
+    ),
     "routing to an unknown unit": (
         {"extra": '\n[routing]\naccident = "fire"\n'},
         ["config.toml", "[routing] accident", "fire"],

@@ -7,6 +7,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.db.models import Deadline
 from bot.render import local_time
 from tests.botapi import Sent, StandInBotApi, User
@@ -15,6 +17,7 @@ from tests.harness import (
     GAO,
     LI,
     MA,
+    MECHANISM_LEVELS,
     QIAN,
     WANG,
     WU,
@@ -26,11 +29,20 @@ from tests.harness import (
     quick_report,
     said,
     says,
+    write_config,
 )
 
 OFFICERS = (WANG, LI, QIAN, WU, ZHENG, GAO)
 NOT_YOURS = "There is no incident #{number} that you may act on."
 ACCEPT_BY = re.compile(r"Accept by (\d{4}-\d\d-\d\d \d\d:\d\d);")
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, botapi: StandInBotApi, database_url: str) -> Path:
+    """The test city on the one-stage clock these mechanism tests were written for."""
+    return write_config(
+        tmp_path, base_url=botapi.base_url, database_url=database_url, extra=MECHANISM_LEVELS
+    )
 
 
 async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import insert, select
 
 from bot.db.models import Deadline, IncidentRow, OfficialReport
@@ -14,6 +16,7 @@ from tests.harness import (
     HE,
     LI,
     MA,
+    MECHANISM_LEVELS,
     QIAN,
     SUN,
     WANG,
@@ -27,10 +30,19 @@ from tests.harness import (
     quick_report,
     said,
     says,
+    write_config,
 )
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG, HE, GAO, ZHOU)
 PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, botapi: StandInBotApi, database_url: str) -> Path:
+    """The test city on the one-stage clock these tests were written for."""
+    return write_config(
+        tmp_path, base_url=botapi.base_url, database_url=database_url, extra=MECHANISM_LEVELS
+    )
 
 
 def line_of(text: str, number: int) -> str:

@@ -277,3 +277,21 @@ class OfficialReport(Base):
     filed_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(64))
     late: Mapped[bool] = mapped_column(default=False)
+
+
+class ChangeRequest(Base):
+    """An officer's request to dismiss an incident, lower its level or mark it a drill: it takes
+    effect only when the leader on duty approves (SPEC §3.2)."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (Index("ix_change_requests_incident", "incident_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    action: Mapped[str] = mapped_column(String(12))  # dismiss | level | drill
+    value: Mapped[str] = mapped_column(String(300), default="")  # the new level; the reason
+    requested_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]

@@ -17,6 +17,7 @@ from bot.settings import Settings
 
 WHAT = {
     "accept": N_("acceptance"),
+    "flash_report": N_("the flash report"),
     "initial_report": N_("the initial report"),
     "followup": N_("follow-up report no. {number}"),
     "final": N_("the final report"),

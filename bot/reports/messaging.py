@@ -19,6 +19,7 @@ from bot.roster import Roster
 from bot.settings import Settings
 
 TITLES = {
+    "flash": N_("Flash report (快报)"),
     "initial": N_("Initial report (首报)"),
     "followup": N_("Follow-up report no. {number} (续报)"),
     "final": N_("Final report (终报)"),
@@ -294,3 +295,48 @@ def closed_notice(tr: Translator, number: int) -> str:
     return tr._("Your report #{number} is closed: the final report was filed.").format(
         number=number
     )
+
+
+# --- the flash report (快报) ------------------------------------------------------------------
+
+
+def flash_usage(tr: Translator) -> str:
+    """``/flash`` without what it needs."""
+    return tr._(
+        "Usage: /flash <number> <what we know now>, or /flash <number> phone <to whom> "
+        "when you reported it by phone."
+    )
+
+
+def flash_text(
+    tr: Translator,
+    roster: Roster,
+    settings: Settings,
+    incident: IncidentRow,
+    report: OfficialReport,
+    author: str,
+) -> str:
+    """The flash report as the upper offices read it."""
+    when = local_time(report.filed_at or report.created_at, settings.timezone)
+    lines = [
+        f"⚡ {title(tr, 'flash', report.number)} · #{incident.id} · "
+        f"{roster.units[incident.unit_id].name}",
+        level_line(tr, incident) + " · " + incident.summary,
+        tr._("Sent by {name} at {time}; the written report follows.").format(
+            name=author, time=when
+        ),
+        "",
+        str(report.fields.get("what_happened", "")).strip() or "—",
+    ]
+    return "\n".join(lines)
+
+
+def flash_answer(tr: Translator, number: int, by_phone: bool, late: bool) -> str:
+    """The answer to ``/flash``."""
+    if by_phone:
+        text = tr._("Recorded: #{number} was reported by phone.").format(number=number)
+    else:
+        text = tr._("Flash report on #{number} sent upward.").format(number=number)
+    if late:
+        text += " " + tr._("It is late (迟报).")
+    return text

@@ -35,21 +35,24 @@ FIELD_NAMES = {
     "requests": N_("Requests to the upper level"),
 }
 DEADLINE_OF = {
+    "flash": deadlines.FLASH,
     "initial": deadlines.INITIAL,
     "followup": deadlines.FOLLOWUP,
     "final": deadlines.FINAL,
 }
 
 
-def may_start(incident: IncidentRow, kind: str) -> str | None:
-    """Why a report of ``kind`` cannot be written now (a message id), or ``None``."""
+def may_start(incident: IncidentRow, kind: str, initial_filed: bool) -> str | None:
+    """Why a report of ``kind`` cannot be written now (a message id), or ``None``. What counts
+    is what was filed, not the state: a transferred incident keeps its 首报, and whoever
+    transferred it stays responsible (and may report) until the new unit accepts."""
     if incident.state not in OPEN_STATES:
         return "closed"
-    if incident.state == "reported":
+    if incident.state == "reported" and incident.assignee_id is None:
         return "not_accepted"
-    if kind == "initial" and incident.state != "accepted":
+    if kind == "initial" and initial_filed:
         return "initial_done"
-    if kind in ("followup", "final") and incident.state != "initial_reported":
+    if kind in ("followup", "final") and not initial_filed:
         return "initial_first"
     return None
 
@@ -146,6 +149,8 @@ async def file(
     # Read the old state before the update: the refresh below would show the new one.
     old_state = incident.state
     new_state = {"initial": "initial_reported", "final": "closed"}.get(report.kind, old_state)
+    if report.kind == "initial" and old_state == "reported":
+        new_state = old_state  # transferred, not yet accepted there: the accept moves it on
     await session.execute(
         update(IncidentRow)
         .where(IncidentRow.id == incident.id)
@@ -206,3 +211,49 @@ async def due_deadline(session: AsyncSession, incident_id: int, kind: str) -> De
     """The open deadline a report of ``kind`` would meet."""
     rows = await open_for(session, incident_id, (DEADLINE_OF[kind],))
     return rows[0] if rows else None
+
+
+async def file_flash(
+    session: AsyncSession,
+    incident: IncidentRow,
+    author: Person,
+    at: datetime,
+    settings: Settings,
+    *,
+    text: str = "",
+    phoned_to: str = "",
+) -> OfficialReport:
+    """A flash report (快报): a short "what we know now" sent upward at once without sign-off,
+    or the record that it was reported by phone (to whom). Either meets the flash deadline."""
+    open_deadlines = await open_for(session, incident.id, (deadlines.FLASH,))
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OfficialReport)
+        .where(OfficialReport.incident_id == incident.id, OfficialReport.kind == "flash")
+    )
+    report = OfficialReport(
+        incident_id=incident.id,
+        kind="flash",
+        number=int(count or 0) + 1,
+        author_id=author.id,
+        state="filed",
+        fields={"what_happened": text, "phoned_to": phoned_to},
+        created_at=at,
+        filed_at=at,
+        late=any(d.late or d.due_at < at for d in open_deadlines),
+    )
+    session.add(report)
+    await session.flush()
+    record_event(
+        session,
+        at=at,
+        kind="report.flash",
+        actor=author.id,
+        subject=subject(incident.id),
+        report=report.id,
+        note=phoned_to or text,
+        by_phone=bool(phoned_to),
+        late=report.late,
+    )
+    await deadlines.on_report_filed(session, settings, incident, "flash", report.number, at)
+    return report

@@ -34,62 +34,69 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("start", N_("Start, or link your account with an invite code")),
     CommandInfo("help", N_("What I can do for you")),
     CommandInfo("whoami", N_("Who you are and whether you are on duty now")),
-    CommandInfo("lang", N_("Choose your language"), usage="[en|zh]"),
+    CommandInfo("lang", N_("Choose your language"), usage=N_("[en|zh]")),
     CommandInfo("cancel", N_("Leave the current form")),
-    CommandInfo("report", N_("Report an emergency: a form, or at once with text"), usage="[text]"),
-    CommandInfo("addinfo", N_("Add information to your report"), usage="<number> <text>"),
+    CommandInfo(
+        "report", N_("Report an emergency: a form, or at once with text"), usage=N_("[text]")
+    ),
+    CommandInfo("addinfo", N_("Add information to your report"), usage=N_("<number> <text>")),
     CommandInfo("myreports", N_("Your reports and their state")),
     CommandInfo("mine", N_("Your open incidents and their next deadline")),
-    CommandInfo("accept", N_("Accept an incident"), usage="<number>"),
+    CommandInfo("accept", N_("Accept an incident"), usage=N_("<number>")),
     CommandInfo(
         "transfer",
         N_("Hand an incident to another unit"),
-        usage="<number> <unit> <reason>",
+        usage=N_("<number> <unit> <reason>"),
     ),
     CommandInfo(
         "dismiss",
         N_("Close a report that is not an incident"),
-        usage="<number> <reason>",
+        usage=N_("<number> <reason>"),
     ),
     CommandInfo(
         "level",
         N_("Raise or lower an incident's level"),
-        usage="<number> <I|II|III|IV>",
+        usage=N_("<number> <I|II|III|IV>"),
     ),
     CommandInfo(
         "sensitive",
         N_("Mark an incident sensitive (deadlines of level II, reports to the root)"),
-        usage="<number> [on|off]",
+        usage=N_("<number> [on|off]"),
     ),
     CommandInfo(
         "drill",
         N_("Mark an incident as a drill (left out of the bulletin)"),
-        usage="<number> [on|off]",
+        usage=N_("<number> [on|off]"),
+    ),
+    CommandInfo(
+        "flash",
+        N_("Send the flash report (快报), or record it was reported by phone"),
+        usage=N_("<number> <text> | <number> phone <to whom>"),
     ),
     CommandInfo(
         "initial",
         N_("File the initial report (首报) of an incident"),
-        usage="<number>",
+        usage=N_("<number>"),
     ),
     CommandInfo(
         "followup",
         N_("File a follow-up report (续报)"),
-        usage="<number>",
+        usage=N_("<number>"),
     ),
     CommandInfo(
         "final",
         N_("File the final report (终报) and close the incident"),
-        usage="<number>",
+        usage=N_("<number>"),
     ),
     CommandInfo(
         "merge",
         N_("Merge a duplicate report into another"),
-        usage="<number> <into number>",
+        usage=N_("<number> <into number>"),
     ),
     CommandInfo(
         "oncall",
         N_("Who is on duty now, and the next handover"),
-        usage="[unit]",
+        usage=N_("[unit]"),
     ),
     CommandInfo(
         "status",
@@ -102,22 +109,22 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "incident",
         N_("An incident's full card and timeline"),
-        usage="<number>",
+        usage=N_("<number>"),
     ),
     CommandInfo(
         "bulletin",
         N_("The duty bulletin for the last day or week, with a chart"),
-        usage="[day|week]",
+        usage=N_("[day|week]"),
     ),
     CommandInfo(
         "roster",
         N_("Show the roster now, or reload it from its file"),
-        usage="[reload]",
+        usage=N_("[reload]"),
     ),
     CommandInfo(
         "invite",
         N_("Make a one-time link that connects a person's Telegram account"),
-        usage="<person-id>",
+        usage=N_("<person-id>"),
     ),
 )
 

@@ -1,0 +1,49 @@
+"""rules: officers' requests (dismiss, level down, drill) waiting for the leader on duty
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.types
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "change_requests",
+        sa.Column("id", BigInt, autoincrement=True, nullable=False),
+        sa.Column("incident_id", BigInt, nullable=False),
+        sa.Column("action", sa.String(length=12), nullable=False),
+        sa.Column("value", sa.String(length=300), nullable=False),
+        sa.Column("requested_by", sa.String(length=64), nullable=False),
+        sa.Column("requested_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=True),
+        sa.Column("decided_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name=op.f("fk_change_requests_incident_id_incidents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by"], ["people.id"], name=op.f("fk_change_requests_requested_by_people")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_requests")),
+    )
+    with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.create_index("ix_change_requests_incident", ["incident_id", "state"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_change_requests_incident")
+    op.drop_table("change_requests")

@@ -1,0 +1,270 @@
+"""The reporting rules of a real duty office (issue 10) lived through the stand-in Bot API on a
+fake clock: the two-stage first report, follow-up timing, first responsibility across
+transfers, Chinese that never shows an internal value."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
+from tests.botapi import StandInBotApi
+from tests.harness import (
+    CHEN,
+    LI,
+    QIAN,
+    SUN,
+    WANG,
+    WU,
+    XU,
+    ZHENG,
+    BotHarness,
+    alert_for,
+    catch_up,
+    escalations,
+    file_report,
+    quick_report,
+    said,
+    says,
+)
+
+EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG)
+SIGNOFF = "Sign-off needed"
+
+
+async def level_one_accepted_by(harness: BotHarness, language: str) -> tuple[int, object]:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Dam breach at the reservoir")
+    officer = harness.user(WANG if language == "zh" else LI, "Officer", language)
+    await alert_for(officer)
+    await officer.send(f"/accept {number}")
+    await officer.next_message()
+    await officer.send(f"/level {number} I")
+    await officer.next_message()
+    return number, officer
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_level_one_flash_at_25_minutes_and_written_at_55_is_on_time(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    number, officer = await level_one_accepted_by(harness, language)
+    await harness.advance(timedelta(minutes=25))
+    await harness.quiet()
+    catch_up(officer)
+    await officer.send(f"/flash {number} dam breached, 200 people evacuated")
+    answer = (await officer.next_message()).text
+    assert answer == said(language, "Flash report on #{number} sent upward.", number=number)
+    chen = harness.user(CHEN)
+    await botapi.wait_until(lambda: any(m.text.startswith("⚡") for m in chen.inbox()))
+
+    await harness.advance(timedelta(minutes=30))  # 55 minutes after the report
+    await harness.quiet()
+    catch_up(officer)
+    reply = await file_report(officer, f"/initial {number}", language=language)
+    assert "Qian Bo" in reply  # level I waits for the leader's sign-off
+    qian = harness.user(QIAN)
+    start = "✍️ " + says("en", SIGNOFF)
+    await botapi.wait_until(lambda: any(m.text.startswith(start) for m in qian.inbox()))
+    card = next(m for m in qian.inbox() if m.text.startswith(start))
+    await qian.answer_to(await qian.press(card, "Approve"))
+    await harness.advance(timedelta(minutes=10))
+    await harness.quiet()
+    [flash] = await harness.rows(Deadline, incident_id=number, kind="flash_report")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
+    assert (flash.state, flash.late) == ("met", False)
+    assert (initial.state, initial.late) == ("met", False)
+    assert not escalations(officer, language)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_level_one_without_flash_escalates_at_30_minutes(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    number, _officer = await level_one_accepted_by(harness, language)
+    await harness.advance(timedelta(minutes=29, seconds=59))
+    await harness.quiet()
+    assert not escalations(harness.user(WANG), "zh")
+    await harness.advance(timedelta(seconds=1))
+    wang = harness.user(WANG)  # the officer on duty: the chain's first rung
+    await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1)
+    [flash] = await harness.rows(Deadline, incident_id=number, kind="flash_report")
+    assert flash.late and flash.state == "fired"
+
+
+async def test_flash_reported_by_phone_meets_the_deadline(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    number, officer = await level_one_accepted_by(harness, "en")
+    await officer.send(f"/flash {number} phone Sun Li at the city office")
+    assert (await officer.next_message()).text == said(
+        "en", "Recorded: #{number} was reported by phone.", number=number
+    )
+    [flash] = await harness.rows(Deadline, incident_id=number, kind="flash_report")
+    assert (flash.state, flash.late) == ("met", False)
+    [report] = await harness.rows(OfficialReport, incident_id=number, kind="flash")
+    assert report.fields["phoned_to"] == "Sun Li at the city office"
+
+
+async def test_transfer_of_an_unaccepted_report_keeps_the_transferring_officer_responsible(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Chemical smell by the river")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/transfer {number} emergency chemicals are theirs")
+    await li.next_message()
+    row = await harness.incident(number)
+    assert (row.state, row.unit_id, row.assignee_id) == ("reported", "emergency", "li.lei")
+    wu = harness.user(WU, "Wu")
+    await alert_for(wu)
+    await wu.send(f"/accept {number}")
+    await wu.next_message()
+    row = await harness.incident(number)
+    assert (row.state, row.assignee_id) == ("accepted", "wu.gang")
+
+
+async def test_a_transferred_incident_with_its_first_report_can_file_a_followup_at_once(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Pipe burst under the road")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await file_report(li, f"/initial {number}")  # unassessed: no sign-off
+    await li.send(f"/transfer {number} emergency road collapse")
+    await li.next_message()
+    wu = harness.user(WU, "Wu")
+    await alert_for(wu)
+    await wu.send(f"/accept {number}")
+    await wu.next_message()
+    row = await harness.incident(number)
+    assert row.state == "initial_reported"
+    reply = await file_report(wu, f"/followup {number}")
+    assert "is filed" in reply
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
+    assert initial.state == "met"
+
+
+async def test_casualties_rising_through_addinfo_make_a_followup_due(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu")
+    number = await quick_report(harness, xu, "Building collapse on Elm Street")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await file_report(li, f"/initial {number}")
+    [followup] = await harness.rows(Deadline, incident_id=number, kind="followup")
+    assert followup.due_at > harness.clock.now() + timedelta(hours=2)
+    await xu.send(f"/addinfo {number} dead 2, injured 5")
+    await xu.next_message()
+    await harness.quiet()
+    row = await harness.incident(number)
+    assert (row.dead, row.injured) == (2, 5)
+    [followup] = await harness.rows(Deadline, incident_id=number, kind="followup")
+    assert followup.due_at == harness.clock.now() + timedelta(hours=1)
+    assert "[+ 2026-11-27 14:" in row.description  # local time, not UTC
+
+
+INTERNAL = [
+    re.compile(r"\b[a-z]+_[a-z_]+\b"),
+    re.compile(r"\b(True|False)\b"),
+    re.compile(r"\b(city|water|emergency)\b"),
+    re.compile(r"\d+h\d+m"),
+]
+
+
+async def test_a_full_scenario_in_chinese_shows_no_internal_value(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu", "zh")
+    await xu.send("/lang zh")
+    await xu.next_message()
+    number = await quick_report(harness, xu, "水库大坝渗水", language="zh")
+    wang = harness.user(WANG, "Wang", "zh")
+    await alert_for(wang)
+    await harness.advance(timedelta(minutes=6))  # acceptance late: the chain starts
+    for command in (
+        f"/accept {number}",
+        f"/level {number} I",
+        f"/flash {number} 大坝渗水，已疏散群众",
+        "/help",
+    ):
+        await harness.quiet()
+        catch_up(wang)
+        await wang.send(command)
+        await wang.next_message()
+    await xu.send(f"/addinfo {number} 受伤 3")
+    await xu.next_message()
+    await harness.advance(timedelta(minutes=30))
+    await harness.quiet()
+    catch_up(wang)
+    await file_report(wang, f"/initial {number}", language="zh")
+    await harness.quiet()
+    catch_up(wang)
+    await wang.send(f"/transfer {number} emergency 转应急局")
+    await wang.next_message()
+    await harness.advance(timedelta(hours=2))
+    await harness.quiet()
+    chinese = [WANG, XU, QIAN, CHEN, SUN]
+    texts = [m.text for uid in chinese for m in harness.user(uid).inbox()]
+    assert texts
+    for text in texts:
+        for pattern in INTERNAL:
+            assert not pattern.search(text), (pattern.pattern, text)
+    kinds = [e.kind for e in await harness.rows(Event, subject=f"incident:{number}")]
+    assert "report.flash" in kinds
+    assert (await harness.rows(IncidentRow, id=number))[0].unit_id == "emergency"
+
+
+APPROVAL = "Approval needed: {name} asks to {what} for #{number}."
+
+
+@pytest.mark.parametrize("command", ["/dismiss {n} a false alarm", "/level {n} IV", "/drill {n}"])
+async def test_an_officers_dismiss_level_down_or_drill_waits_for_the_leader(
+    harness: BotHarness, botapi: StandInBotApi, command: str
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Smoke over the depot")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    before = await harness.incident(number)
+    await li.send(command.format(n=number))
+    assert (await li.next_message()).text == said(
+        "en",
+        "#{number}: sent to the leader on duty for approval; nothing changes until it is approved.",
+        number=number,
+    )
+    after = await harness.incident(number)
+    assert (after.state, after.level, after.drill) == (before.state, before.level, before.drill)
+    qian = harness.user(QIAN)
+    start = "🛂 " + says("en", APPROVAL)
+    await botapi.wait_until(lambda: any(m.text.startswith(start) for m in qian.inbox()))
+    card = next(m for m in qian.inbox() if m.text.startswith(start))
+    await qian.answer_to(await qian.press(card, "Approve"))
+    await harness.quiet()
+    after = await harness.incident(number)
+    assert (after.state, after.level, after.drill) != (before.state, before.level, before.drill)
+    kinds = [e.kind for e in await harness.rows(Event, subject=f"incident:{number}")]
+    assert "incident.change_requested" in kinds and "incident.change_approved" in kinds
+
+
+async def test_a_leader_dismisses_directly(harness: BotHarness, botapi: StandInBotApi) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Balloon stuck on a wire")
+    qian = harness.user(QIAN, "Qian")
+    await qian.send(f"/dismiss {number} not an incident")
+    await qian.next_message()
+    assert (await harness.incident(number)).state == "dismissed"
