@@ -243,7 +243,7 @@ async def test_transfer_by_command_keeps_the_old_assignee_responsible_until_acce
     await alert_for(wu)
     await wu.send(f"/accept {number}")
     await wu.next_message()
-    assert "不再由你负责" in (await wang.next_message()).text
+    assert "不再由您负责" in (await wang.next_message()).text
 
 
 async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
@@ -257,12 +257,17 @@ async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
     await li.press(card, "Dismiss")
     assert "reason" in (await li.next_message()).text
     await li.send("a licensed bonfire, checked by phone")
-    assert "dismissed" in (await li.next_message()).text
+    assert "leader on duty for approval" in (await li.next_message()).text
+    assert (await harness.incident(number)).state == "reported"  # nothing yet: the leader decides
+    qian = harness.user(QIAN, "Qian")
+    request = await qian.next_message()
+    assert "licensed bonfire" in request.text
+    await qian.answer_to(await qian.press(request, "Approve"))
     told = await xu.next_message()
     assert "dismissed" in told.text and "licensed bonfire" in told.text
     row = await harness.incident(number)
     assert (row.state, row.closed_reason) == ("dismissed", "a licensed bonfire, checked by phone")
-    assert "Dismissed by Li Lei" in card.text
+    await botapi.wait_until(lambda: "Dismissed by Qian Bo" in card.text)
 
 
 async def test_duplicate_report_offers_merge_which_links_and_tells_the_reporter(
@@ -420,7 +425,7 @@ async def test_changing_the_level_after_a_transfer_keeps_the_new_units_accept_cl
     wu = harness.user(WU, "Wu")
     await alert_for(wu)
     await wu.send(f"/level {number} II")  # the new unit's officer, before accepting
-    assert "level II" in (await wu.next_message()).text
+    assert "Level II (serious)" in (await wu.next_message()).text
     assert harness.runtime is not None
     tz = harness.runtime.settings.timezone
     # level II gives 5 minutes to accept, counted from the transfer at 14:07, not the report
@@ -485,6 +490,11 @@ async def test_a_reason_asked_before_a_restart_is_taken_after_it(
     )
     await harness.restart()
     await li.send("fireworks, announced by the town")
-    assert (await li.next_message()).text == said("en", "#{number} is dismissed.", number=number)
+    assert (await li.next_message()).text == said(  # an officer's dismissal needs the leader
+        "en",
+        "#{number}: sent to the leader on duty for approval; nothing changes until it is "
+        "approved.",
+        number=number,
+    )
     await li.send("/cancel")
     assert (await li.next_message()).text == said("en", "There is nothing to cancel.")
