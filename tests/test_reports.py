@@ -492,8 +492,7 @@ async def test_a_reason_asked_before_a_restart_is_taken_after_it(
     await li.send("fireworks, announced by the town")
     assert (await li.next_message()).text == said(  # an officer's dismissal needs the leader
         "en",
-        "#{number}: sent to the leader on duty for approval; nothing changes until it is "
-        "approved.",
+        "#{number}: sent to the leader on duty for approval; nothing changes until it is approved.",
         number=number,
     )
     await li.send("/cancel")
