@@ -45,6 +45,7 @@ class Action(StrEnum):
     MINE = "mine"  # /mine
     INVITE = "invite"  # /invite
     MANAGE_ROSTER = "manage_roster"  # /roster, /roster reload
+    PRESS = "press"  # Press (催办) on an escalation card
     DECIDE_CHANGE = "decide_change"  # dismiss, level down, drill directly; Approve / Refuse
 
 
@@ -72,6 +73,7 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.INVITE: ADMIN_ROLES,
     Action.MANAGE_ROSTER: ADMIN_ROLES,
     Action.DECIDE_CHANGE: SIGNER_ROLES,
+    Action.PRESS: EVERYONE,
 }
 
 # What each command and each button asks permission for (``None``: anyone in the roster, no
@@ -123,6 +125,7 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "ofy": Action.FILE_REPORT,
     "apr": Action.SIGN_OFF,
     "sbk": Action.SIGN_OFF,
+    "prs": Action.PRESS,
     "cha": Action.DECIDE_CHANGE,
     "chr": Action.DECIDE_CHANGE,
 }
@@ -256,7 +259,7 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
         return staff or me in incident.alerted
     if action in (Action.HANDLE, Action.FILE_REPORT):
         return staff or incident.assignee_id == me
-    if action is Action.TAKE_OVER:
+    if action in (Action.TAKE_OVER, Action.PRESS):
         return staff or me in incident.escalated
     if action is Action.SIGN_OFF:
         return (

@@ -35,6 +35,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         my_incidents,
         official_form,
         onboarding,
+        press,
         profile,
         reasons,
         report_form,
@@ -82,6 +83,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(incident_buttons.handler())
     application.add_handler(signoff.approve_handler())
     application.add_handler(approvals.handler())
+    application.add_handler(press.handler())
     application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))

@@ -75,6 +75,7 @@ ALLOWED: dict[Action | None, set[str]] = {
     Action.TAKE_OVER: STAFF,
     Action.SIGN_OFF: {"leader of the unit", "supervisor above"},
     Action.DECIDE_CHANGE: {"leader of the unit", "supervisor above"},
+    Action.PRESS: STAFF,
     Action.VIEW_INCIDENT: STAFF | {"field, the reporter", "supervisor above", "admin"},
     Action.WATCH: {
         "leader of the unit",
@@ -118,6 +119,7 @@ _INCIDENT_ACTIONS = {
     Action.SIGN_OFF,
     Action.VIEW_INCIDENT,
     Action.DECIDE_CHANGE,
+    Action.PRESS,
 }
 
 

@@ -268,3 +268,52 @@ async def test_a_leader_dismisses_directly(harness: BotHarness, botapi: StandInB
     await qian.send(f"/dismiss {number} not an incident")
     await qian.next_message()
     assert (await harness.incident(number)).state == "dismissed"
+
+
+async def test_press_writes_the_timeline_and_keeps_the_assignee(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Landslide blocks the road")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await harness.advance(timedelta(minutes=30))  # no flash report: the chain starts
+    wang = harness.user(WANG, "Wang", "zh")
+    await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1)
+    card = next(m for m in wang.inbox() if m.text in escalations(wang, "zh"))
+    assert "催办" in str(card.reply_markup)
+    catch_up(li)
+    answer = await wang.answer_to(await wang.press(card, data=f"1:prs:{number}"))
+    assert answer["text"] == said(
+        "zh", "Pressed: {count} responsible people told; it stays theirs.", count=1
+    )
+    pressed = await li.next_message()
+    assert pressed.text.startswith("‼️ " + says("en", "{name} presses you (催办) on #{number}"))
+    row = await harness.incident(number)
+    assert row.assignee_id == "li.lei"
+    [event] = await harness.rows(Event, subject=f"incident:{number}", kind="escalation.pressed")
+    assert event.actor_id == "wang.fang"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_raising_to_level_one_re_reports_to_the_root(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Chemical plant fire")
+    officer = harness.user(WANG if language == "zh" else LI, "Officer", language)
+    await alert_for(officer)
+    await officer.send(f"/accept {number}")
+    await officer.next_message()
+    await file_report(officer, f"/initial {number}", language=language)  # no sign-off yet
+    sun = harness.user(SUN)
+    await harness.quiet()
+    catch_up(sun)
+    await officer.send(f"/level {number} I")
+    await officer.next_message()
+    banner = "⬆️ " + says("en", "Level raised (报告升级): #{number} is now {new}, was {old}.")
+    await botapi.wait_until(lambda: any(m.text.startswith(banner) for m in sun.inbox()))
+    [event] = await harness.rows(Event, subject=f"incident:{number}", kind="report.rereported")
+    assert "sun.li" in event.data["to"] and "chen.jing" in event.data["to"]

@@ -679,6 +679,11 @@ def lowers(old: str, new: str) -> bool:
     return LEVEL_RANK.get(new, 0) > LEVEL_RANK.get(old, 0)
 
 
+def raises(old: str, new: str) -> bool:
+    """Whether going from level ``old`` to ``new`` makes the incident more serious."""
+    return LEVEL_RANK.get(new, 9) < LEVEL_RANK.get(old, 9)
+
+
 async def request_change(
     session: AsyncSession,
     incident: IncidentRow,

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Action, Actor, may
 from bot.db.models import IncidentRow, OfficialReport
 from bot.delivery.notify import notify
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.incidents import flows as incident_flows
 from bot.incidents import service as incidents
 from bot.incidents.messaging import casualty_line
+from bot.incidents.service import Attempt
 from bot.levels import OPEN_STATES, priority_of
 from bot.reports import messaging, service
 from bot.reports.messaging import Refusal
@@ -334,3 +336,66 @@ async def flash(
             to=notified.told,
         )
     return Filed(number, report=report)
+
+
+async def change_level(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, level: str
+) -> Attempt:
+    """``/level``: the incidents domain changes it (lowering needs the leader); a raised level
+    re-reports upward at once (报告升级): the last filed report goes again, marked with the new
+    level, to the recipients of the new level (越级上报 included where it applies)."""
+    before = await incidents.get(session, number)
+    old = before.level if before is not None else level
+    attempt = await incident_flows.change_level(session, runtime, actor, number, level)
+    if attempt.done and attempt.incident is not None and incidents.raises(old, level):
+        await rereport(session, runtime, attempt.incident, old)
+    return attempt
+
+
+async def rereport(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, old_level: str
+) -> None:
+    """Send the last filed report (written, else the flash report) upward again, marked with
+    the new level."""
+    report = await service.last_filed(session, incident.id)
+    if report is None:
+        report = await service.last_filed(session, incident.id, flash=True)
+    if report is None:
+        return
+    roster, settings = runtime.roster, runtime.settings
+    author = roster.people[report.author_id].name
+
+    def text(tr: Translator) -> str:
+        if report.kind == "flash":
+            body = messaging.flash_text(tr, roster, settings, incident, report, author)
+        else:
+            body = messaging.report_text(
+                tr,
+                roster,
+                settings,
+                incident,
+                report.kind,
+                report.number,
+                report.fields,
+                author=author,
+                filed=report,
+            )
+        return messaging.level_raised_banner(tr, incident, old_level) + "\n" + body
+
+    notified = await notify(
+        session,
+        runtime.audience,
+        upward(runtime, incident),
+        text,
+        priority=priority_of(incident),
+    )
+    record_event(
+        session,
+        at=runtime.now(),
+        kind="report.rereported",
+        subject=incidents.subject(incident.id),
+        report=report.id,
+        old=old_level,
+        new=incident.level,
+        to=notified.told,
+    )

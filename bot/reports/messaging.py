@@ -12,7 +12,7 @@ from typing import Any
 from bot import callback_data
 from bot.db.models import IncidentRow, OfficialReport
 from bot.i18n import N_, Translator
-from bot.incidents.messaging import level_line
+from bot.incidents.messaging import LEVEL_NAMES, level_line
 from bot.render import local_time
 from bot.reports.service import FIELD_NAMES, FIELDS
 from bot.roster import Roster
@@ -340,3 +340,12 @@ def flash_answer(tr: Translator, number: int, by_phone: bool, late: bool) -> str
     if late:
         text += " " + tr._("It is late (迟报).")
     return text
+
+
+def level_raised_banner(tr: Translator, incident: IncidentRow, old_level: str) -> str:
+    """The mark on a report sent again because the level was raised (报告升级)."""
+    return "⬆️ " + tr._("Level raised (报告升级): #{number} is now {new}, was {old}.").format(
+        number=incident.id,
+        new=tr._(LEVEL_NAMES[incident.level]),
+        old=tr._(LEVEL_NAMES[old_level]),
+    )

@@ -57,14 +57,16 @@ def may_start(incident: IncidentRow, kind: str, initial_filed: bool) -> str | No
     return None
 
 
-async def last_filed(session: AsyncSession, incident_id: int) -> OfficialReport | None:
-    """The latest filed report of an incident."""
-    return await session.scalar(
-        select(OfficialReport)
-        .where(OfficialReport.incident_id == incident_id, OfficialReport.state == "filed")
-        .order_by(OfficialReport.id.desc())
-        .limit(1)
+async def last_filed(
+    session: AsyncSession, incident_id: int, *, flash: bool = False
+) -> OfficialReport | None:
+    """The latest filed written report of an incident (or flash report, when ``flash``)."""
+    query = select(OfficialReport).where(
+        OfficialReport.incident_id == incident_id, OfficialReport.state == "filed"
     )
+    if not flash:
+        query = query.where(OfficialReport.kind != "flash")
+    return await session.scalar(query.order_by(OfficialReport.id.desc()).limit(1))
 
 
 async def prefill(session: AsyncSession, incident: IncidentRow, casualties: str) -> dict[str, str]:
@@ -257,3 +259,16 @@ async def file_flash(
     )
     await deadlines.on_report_filed(session, settings, incident, "flash", report.number, at)
     return report
+
+
+async def awaiting_signoff(session: AsyncSession, incident_id: int) -> OfficialReport | None:
+    """A report of the incident waiting for the leader's sign-off, if any."""
+    return await session.scalar(
+        select(OfficialReport)
+        .where(
+            OfficialReport.incident_id == incident_id,
+            OfficialReport.state.in_(("awaiting_signoff", "signing")),
+        )
+        .order_by(OfficialReport.id.desc())
+        .limit(1)
+    )
