@@ -317,3 +317,24 @@ async def test_raising_to_level_one_re_reports_to_the_root(
     await botapi.wait_until(lambda: any(m.text.startswith(banner) for m in sun.inbox()))
     [event] = await harness.rows(Event, subject=f"incident:{number}", kind="report.rereported")
     assert "sun.li" in event.data["to"] and "chen.jing" in event.data["to"]
+
+
+INFORMATION = (
+    "For your information as leader on duty: the duty officers have the alert and accept it."
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_leader_on_duty_gets_a_major_report_at_once_for_information(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    harness.open_chats(*EVERYONE)
+    qian = harness.user(QIAN, "Qian", language)
+    await qian.send(f"/lang {language}")
+    await qian.next_message()
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Explosion at the plant")
+    alert = await alert_for(qian)
+    assert alert.text.endswith("ℹ️ " + said(language, INFORMATION))
+    assert alert.reply_markup is None  # no Accept: for information
+    [event] = await harness.rows(Event, subject=f"incident:{number}", kind="incident.alerted")
+    assert event.data["leaders"] == ["qian.bo"]

@@ -27,6 +27,7 @@ from bot.incidents.service import Attempt, Draft, Outcome, subject
 from bot.levels import OPEN_STATES, priority_of
 from bot.render import local_time
 from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.timeline import record_event
 
 Text = Callable[[Translator], str]
@@ -91,6 +92,7 @@ async def alert_unit(
         )
     if group_card is not None and targets.duty_chat is not None:
         incidents.remember_alert(session, incident, group_card.id, targets.duty_chat, None)
+    leaders = await tell_leader(session, runtime, incident, exclude=people)
     record_event(
         session,
         at=now,
@@ -101,6 +103,40 @@ async def alert_unit(
         people=told.told,
         unlinked=told.unlinked,
         duty_chat=targets.duty_chat,
+        leaders=leaders,
+    )
+    return told.told
+
+
+def leader_told_of(settings: Settings, incident: IncidentRow) -> bool:
+    """Whether the incident's level (or its sensitive mark) is in ``[intake] tell_leader``."""
+    marks = settings.tell_leader
+    return incident.level in marks or (incident.sensitive and "sensitive" in marks)
+
+
+async def tell_leader(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, *, exclude: list[str]
+) -> list[str]:
+    """The leader on duty of the unit gets the alert at once, for information (no Accept):
+    报 starts with the leader. Returns who was told."""
+    if not leader_told_of(runtime.settings, incident):
+        return []
+    roster, settings = runtime.roster, runtime.settings
+    leaders = [
+        p for p in roster.holders(incident.unit_id, "leader", runtime.now()) if p not in exclude
+    ]
+    told = await notify(
+        session,
+        runtime.audience,
+        leaders,
+        lambda t: (
+            messaging.alert_text(t, incident, roster, settings)
+            + "\n\n"
+            + messaging.for_information(t)
+        ),
+        priority=priority_of(incident),
+        photos=incident.attachments,
+        photo_caption=f"#{incident.id}",
     )
     return told.told
 

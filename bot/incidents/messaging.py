@@ -677,3 +677,10 @@ def change_decision_answer(tr: Translator, done: bool, approved: bool) -> str:
     if not done:
         return tr._("This request is no longer waiting for you.")
     return tr._("Approved: the change is made.") if approved else tr._("Refused.")
+
+
+def for_information(tr: Translator) -> str:
+    """Under the alert a leader on duty gets at intake."""
+    return "ℹ️ " + tr._(
+        "For your information as leader on duty: the duty officers have the alert and accept it."
+    )
