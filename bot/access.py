@@ -33,6 +33,7 @@ class Action(StrEnum):
     """Everything the bot lets somebody do, by what it touches."""
 
     REPORT = "report"  # /report, /myreports
+    CALL = "call"  # /call: log a phone call (来电登记) in one's own unit
     ADD_INFO = "add_info"  # /addinfo, a captioned photo: one's own report
     ACCEPT = "accept"  # Accept (接报)
     HANDLE = "handle"  # transfer, dismiss, merge (each side), /level, /sensitive, /drill
@@ -60,6 +61,7 @@ EVERYONE: frozenset[str] = frozenset()
 # /help show a command to exactly these roles; ``may`` then decides case by case.
 ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.REPORT: EVERYONE,
+    Action.CALL: STAFF_ROLES,
     Action.ADD_INFO: EVERYONE,
     Action.ACCEPT: STAFF_ROLES,
     Action.HANDLE: STAFF_ROLES,
@@ -85,6 +87,7 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "lang": None,
     "cancel": None,
     "report": Action.REPORT,
+    "call": Action.CALL,
     "addinfo": Action.ADD_INFO,
     "myreports": Action.REPORT,
     "mine": Action.MINE,
@@ -126,6 +129,8 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "apr": Action.SIGN_OFF,
     "sbk": Action.SIGN_OFF,
     "prs": Action.PRESS,
+    "cf": Action.CALL,
+    "rs": Action.REPORT,
     "cha": Action.DECIDE_CHANGE,
     "chr": Action.DECIDE_CHANGE,
 }
@@ -237,7 +242,7 @@ def may(actor: Actor, action: Action, subject: Subject = None) -> bool:
         return True
     if action is Action.WATCH:
         return actor.has_role(*WATCHER_ROLES)
-    if action is Action.MINE:
+    if action in (Action.MINE, Action.CALL):
         return actor.has_role(*STAFF_ROLES)
     if action in (Action.INVITE, Action.MANAGE_ROSTER):
         return actor.has_role("admin")

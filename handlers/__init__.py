@@ -26,6 +26,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     from handlers import (
         approvals,
         bulletin,
+        call_form,
         duty_roster,
         fallback,
         flash,
@@ -49,6 +50,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
     application.add_handler(TypeHandler(Update, guard), group=GUARD_GROUP)
     application.add_handler(report_form.conversation())
+    application.add_handler(call_form.conversation())
     application.add_handler(reasons.conversation())
     application.add_handler(official_form.conversation())
     application.add_handler(signoff.conversation())

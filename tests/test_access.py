@@ -76,6 +76,12 @@ ALLOWED: dict[Action | None, set[str]] = {
     Action.SIGN_OFF: {"leader of the unit", "supervisor above"},
     Action.DECIDE_CHANGE: {"leader of the unit", "supervisor above"},
     Action.PRESS: STAFF,
+    Action.CALL: {
+        "officer of the unit",
+        "backup of the unit",
+        "officer of another unit",
+        "leader of the unit",
+    },
     Action.VIEW_INCIDENT: STAFF | {"field, the reporter", "supervisor above", "admin"},
     Action.WATCH: {
         "leader of the unit",

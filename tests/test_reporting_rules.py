@@ -5,7 +5,8 @@ transfers, Chinese that never shows an internal value."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -338,3 +339,68 @@ async def test_the_leader_on_duty_gets_a_major_report_at_once_for_information(
     assert alert.reply_markup is None  # no Accept: for information
     [event] = await harness.rows(Event, subject=f"incident:{number}", kind="incident.alerted")
     assert event.data["leaders"] == ["qian.bo"]
+
+
+async def log_a_call(officer: object, received: str) -> str:
+    """Walk ``/call`` for a caller outside the roster; return the bot's last answer."""
+    user: Any = officer
+    await user.send("/call")
+    await user.next_message()  # the caller's name?
+    await user.send("Zhang San")
+    org = await user.next_message()
+    await user.send("Riverside village committee")
+    phone = await user.next_message()
+    await user.press(phone, data="1:cf:skip")
+    await user.next_message()  # when did the call come in?
+    await user.send(received)
+    occurred = await user.next_message()
+    await user.press(occurred, data="1:cf:hour")
+    category = await user.next_message()
+    await user.press(category, data="1:rc:natural")
+    level = await user.next_message()
+    await user.press(level, data="1:rl:II")
+    await user.next_message()  # where?
+    await user.send("Riverside dyke, km 3")
+    await user.next_message()  # what happened?
+    await user.send("Dyke seeping, water rising")
+    casualties = await user.next_message()
+    await user.press(casualties, data="1:cf:skip")
+    preview = await user.next_message()
+    assert "Zhang San" in preview.text and org.text
+    await user.press(preview, data="1:cf:send")
+    return str((await user.next_message()).text)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_phone_call_is_accepted_by_the_officer_and_its_clock_starts_at_the_call(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    harness.open_chats(*EVERYONE)
+    officer = harness.user(WANG if language == "zh" else LI, "Officer", language)
+    answer = await log_a_call(officer, "13:50")  # ten minutes back
+    received = datetime(2026, 11, 27, 5, 50, tzinfo=UTC)
+    assert answer.startswith(
+        said(
+            language,
+            "Logged as #{number} (phone call received {received}); it is accepted by you.",
+            number=1,
+            received="2026-11-27 13:50",
+        )
+    )
+    row = await harness.incident(1)
+    assignee = "wang.fang" if language == "zh" else "li.lei"
+    assert (row.state, row.assignee_id, row.source) == ("accepted", assignee, "phone")
+    assert (row.caller_name, row.caller_org, row.caller_phone) == (
+        "Zhang San",
+        "Riverside village committee",
+        None,
+    )
+    assert row.reported_at == received and row.occurred_at == received - timedelta(hours=1)
+    [flash] = await harness.rows(Deadline, incident_id=1, kind="flash_report")
+    [initial] = await harness.rows(Deadline, incident_id=1, kind="initial_report")
+    assert flash.due_at == received + timedelta(minutes=30)
+    assert initial.due_at == received + timedelta(hours=1)
+    [accept] = await harness.rows(Deadline, incident_id=1, kind="accept")
+    assert (accept.state, accept.late) == ("met", False)
+    qian = harness.user(QIAN)
+    await botapi.wait_until(lambda: any("Zhang San" in m.text for m in qian.inbox()))

@@ -60,7 +60,10 @@ async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
         assert any(says(language, "Accept") in label for label, _ in card.buttons())
     assert "Xu Tao" in botapi.messages_to(LI)[0].text
     await harness.quiet()
-    assert not botapi.messages_to(QIAN)  # the leader: not yet
+    # The leader on duty: the alert for information only (an unassessed report, [intake]
+    # tell_leader), without Accept.
+    [told] = botapi.messages_to(QIAN)
+    assert told.reply_markup is None and told.text.startswith("🚨")
     assert not botapi.messages_to(WU)  # another unit's officer: never
     assert (await harness.incident(1)).state == "reported"
 
@@ -260,6 +263,7 @@ async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
     assert "leader on duty for approval" in (await li.next_message()).text
     assert (await harness.incident(number)).state == "reported"  # nothing yet: the leader decides
     qian = harness.user(QIAN, "Qian")
+    await alert_for(qian)  # for information, at intake
     request = await qian.next_message()
     assert "licensed bonfire" in request.text
     await qian.answer_to(await qian.press(request, "Approve"))

@@ -204,6 +204,11 @@ class IncidentRow(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
+    # where the report came from (SPEC §2): field (in the bot), phone (/call), upper, media, other
+    source: Mapped[str] = mapped_column(String(12), default="field")
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    caller_org: Mapped[str | None] = mapped_column(String(200))
+    caller_phone: Mapped[str | None] = mapped_column(String(60))
 
 
 class IncidentAlert(Base):

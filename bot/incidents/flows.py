@@ -11,6 +11,8 @@ domain's messaging turns into the answer. One function per transition and its co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -327,6 +329,33 @@ async def submit_report(
         actor=actor.id,
     )
     return incident
+
+
+async def log_call(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    draft: Draft,
+    received_at: datetime,
+) -> IncidentRow | None:
+    """``/call`` (来电登记): a report taken by phone from a caller outside the roster. It is
+    created in the officer's unit with source ``phone`` and accepted by that officer from the
+    start (首问负责: whoever takes the call owns it); every clock runs from ``received_at``.
+    The leader on duty is told as for any report. ``None`` if the actor may not log calls."""
+    if not may(actor, Action.CALL):
+        return None
+    settings = runtime.settings
+    incident = await incidents.create_incident(
+        session,
+        draft=replace(draft, source="phone"),
+        reporter=actor.person,
+        unit_id=actor.person.unit,
+        at=received_at,
+        settings=settings,
+    )
+    change = await incidents.accept(session, incident, actor.person, received_at, settings)
+    await tell_leader(session, runtime, change.incident, exclude=[actor.id])
+    return change.incident
 
 
 async def accept(session: AsyncSession, runtime: Runtime, actor: Actor, number: int) -> Attempt:

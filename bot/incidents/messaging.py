@@ -8,6 +8,7 @@ from typing import Any
 from bot import callback_data
 from bot.db.models import IncidentRow
 from bot.i18n import N_, Translator
+from bot.incidents.call_messaging import caller_line
 from bot.incidents.service import Attempt, Outcome
 from bot.levels import ASSESSED_LEVELS, LEVEL_COLOURS, Level, accept_due, initial_report_due
 from bot.render import local_time
@@ -116,6 +117,8 @@ def alert_text(
             name=reporter_name, unit=reporter_unit, time=local_time(incident.reported_at, tz)
         )
     )
+    if incident.source == "phone":
+        lines.append(caller_line(tr, incident))
     lines.append("🏢 " + tr._("For: {unit}").format(unit=roster.units[incident.unit_id].name))
     lines.append(
         "⏱ "

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 
 from sqlalchemy import func, select, update
@@ -50,6 +50,11 @@ class Draft:
     casualties: dict[str, int] = field(default_factory=dict)
     photos: list[str] = field(default_factory=list)
     drill: bool = False
+    occurred_at: datetime | None = None  # 事发时间, when the reporter knows it
+    source: str = "field"  # field | phone
+    caller_name: str | None = None
+    caller_org: str | None = None
+    caller_phone: str | None = None
 
 
 def summarise(description: str) -> str:
@@ -65,7 +70,7 @@ def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime)
         unit_id=unit_id,
         category=draft.category,
         level=draft.level,
-        sensitive=False,
+        sensitive=draft.sensitive,
         summary=summarise(draft.description),
         description=draft.description,
         location_text=draft.location_text,
@@ -80,6 +85,11 @@ def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime)
         trapped=draft.casualties.get("trapped"),
         attachments=list(draft.photos),
         drill=False,
+        occurred_at=draft.occurred_at,
+        source=draft.source,
+        caller_name=draft.caller_name,
+        caller_org=draft.caller_org,
+        caller_phone=draft.caller_phone,
     )
 
 
@@ -114,6 +124,11 @@ async def create_incident(
         drill=draft.drill,
         state="reported",
         version=1,
+        occurred_at=draft.occurred_at,
+        source=draft.source,
+        caller_name=draft.caller_name,
+        caller_org=draft.caller_org,
+        caller_phone=draft.caller_phone,
     )
     session.add(incident)
     await session.flush()
@@ -126,6 +141,8 @@ async def create_incident(
         unit=unit_id,
         level=draft.level,
         category=draft.category,
+        source=draft.source,
+        caller=draft.caller_name,
     )
     await deadlines.on_reported(session, settings, incident, at)
     return incident
@@ -749,3 +766,34 @@ def decided(
         what=request.action,
         requested_by=request.requested_by,
     )
+
+
+CALL_BACK_AT_MOST = timedelta(hours=2)
+_CLOCK = re.compile(r"^(?:(\d{4})-(\d{2})-(\d{2})\s+)?(\d{1,2})[:：](\d{2})$")
+
+
+def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """A local time typed as ``HH:MM`` (today, or yesterday if that would be in the future) or
+    ``YYYY-MM-DD HH:MM``, in UTC; ``None`` when it does not parse or lies in the future."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute = match.groups()
+    local_now = now.astimezone(tz)
+    try:
+        if year:
+            moment = datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=tz)
+        else:
+            moment = local_now.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
+            if moment > local_now:
+                moment -= timedelta(days=1)
+    except ValueError:
+        return None
+    result = moment.astimezone(UTC)
+    return None if result > now else result
+
+
+def received_at(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """When a call came in: a typed local time at most ``CALL_BACK_AT_MOST`` ago."""
+    moment = parse_when(text, now, tz)
+    return moment if moment is not None and now - moment <= CALL_BACK_AT_MOST else None

@@ -68,6 +68,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
         N_("Mark an incident as a drill (left out of the bulletin)"),
         usage=N_("<number> [on|off]"),
     ),
+    CommandInfo("call", N_("Log a phone call reporting an incident (来电登记)")),
     CommandInfo(
         "flash",
         N_("Send the flash report (快报), or record it was reported by phone"),

@@ -1,4 +1,5 @@
-"""rules: officers' requests (dismiss, level down, drill) waiting for the leader on duty
+"""rules: officers' requests (dismiss, level down, drill) waiting for the leader on duty; an
+incident's source and caller (phone intake)
 
 Revision ID: 0008
 Revises: 0007
@@ -20,6 +21,13 @@ BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("source", sa.String(length=12), nullable=False, server_default="field")
+        )
+        batch_op.add_column(sa.Column("caller_name", sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column("caller_org", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("caller_phone", sa.String(length=60), nullable=True))
     op.create_table(
         "change_requests",
         sa.Column("id", BigInt, autoincrement=True, nullable=False),
@@ -47,3 +55,6 @@ def downgrade() -> None:
     with op.batch_alter_table("change_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_change_requests_incident")
     op.drop_table("change_requests")
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        for column in ("caller_phone", "caller_org", "caller_name", "source"):
+            batch_op.drop_column(column)
