@@ -131,6 +131,7 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "prs": Action.PRESS,
     "cf": Action.CALL,
     "rs": Action.REPORT,
+    "rw": Action.REPORT,
     "cha": Action.DECIDE_CHANGE,
     "chr": Action.DECIDE_CHANGE,
 }

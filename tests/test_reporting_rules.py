@@ -267,7 +267,11 @@ async def test_a_leader_dismisses_directly(harness: BotHarness, botapi: StandInB
     number = await quick_report(harness, harness.user(XU, "Xu"), "Balloon stuck on a wire")
     qian = harness.user(QIAN, "Qian")
     await qian.send(f"/dismiss {number} not an incident")
-    await qian.next_message()
+    await botapi.wait_until(
+        lambda: any(
+            m.text == said("en", "#{number} is dismissed.", number=number) for m in qian.inbox()
+        )
+    )
     assert (await harness.incident(number)).state == "dismissed"
 
 
@@ -285,13 +289,21 @@ async def test_press_writes_the_timeline_and_keeps_the_assignee(
     await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1)
     card = next(m for m in wang.inbox() if m.text in escalations(wang, "zh"))
     assert "催办" in str(card.reply_markup)
+    await harness.quiet()
     catch_up(li)
     answer = await wang.answer_to(await wang.press(card, data=f"1:prs:{number}"))
     assert answer["text"] == said(
         "zh", "Pressed: {count} responsible people told; it stays theirs.", count=1
     )
     pressed = await li.next_message()
-    assert pressed.text.startswith("‼️ " + says("en", "{name} presses you (催办) on #{number}"))
+    assert pressed.text == "‼️ " + said(
+        "en",
+        "{name} presses you (催办) on #{number}: {what} was due {due}. File it now.",
+        name="Wang Fang",
+        number=number,
+        what="the flash report",
+        due="2026-11-27 14:30",
+    )
     row = await harness.incident(number)
     assert row.assignee_id == "li.lei"
     [event] = await harness.rows(Event, subject=f"incident:{number}", kind="escalation.pressed")
@@ -404,3 +416,37 @@ async def test_a_phone_call_is_accepted_by_the_officer_and_its_clock_starts_at_t
     assert (accept.state, accept.late) == ("met", False)
     qian = harness.user(QIAN)
     await botapi.wait_until(lambda: any("Zhang San" in m.text for m in qian.inbox()))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_report_form_asks_when_it_happened_and_whether_it_is_sensitive(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    harness.open_chats(*EVERYONE)
+    xu = harness.user(XU, "Xu", language)
+    await xu.send(f"/lang {language}")
+    await xu.next_message()
+    await xu.send("/report")
+    await xu.press(await xu.next_message(), data="1:rc:health")
+    await xu.press(await xu.next_message(), data="1:rl:IV")
+    await xu.next_message()  # where?
+    await xu.send("No. 3 Middle School")
+    await xu.next_message()  # what happened?
+    await xu.send("Pupils sick after lunch")
+    when = await xu.next_message()
+    assert when.text == said(
+        language,
+        "When did it happen? Press a button, or type the time (HH:MM or YYYY-MM-DD HH:MM).",
+    )
+    await xu.send("13:20")
+    sensitive = await xu.next_message()
+    await xu.press(sensitive, data="1:rs:yes")
+    await xu.press(await xu.next_message(), data="1:rk")  # no casualties given
+    await xu.press(await xu.next_message(), data="1:rp")  # no photos
+    await xu.press(await xu.next_message(), data="1:ry:send")
+    await xu.next_message()
+    row = await harness.incident(1)
+    assert row.sensitive and row.occurred_at == datetime(2026, 11, 27, 5, 20, tzinfo=UTC)
+    # Sensitive: the level-II clock, whatever the level (a flash report is due).
+    [flash] = await harness.rows(Deadline, incident_id=1, kind="flash_report")
+    assert flash.due_at == row.reported_at + timedelta(minutes=30)

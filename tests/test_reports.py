@@ -89,6 +89,10 @@ async def fill_form(
     await reporter.share_location(31.2304, 121.4737)
     await reporter.next_message()  # what happened?
     await reporter.send("Landslide blocking the river road\nTwo cars under debris")
+    when = await reporter.next_message()  # when did it happen?
+    await reporter.press(when, data="1:rw:hour")
+    sensitive = await reporter.next_message()
+    await reporter.press(sensitive, data="1:rs:no")
     await reporter.next_message()  # casualties?
     await reporter.send("0 2 0 1")
     await reporter.next_message()  # photos?

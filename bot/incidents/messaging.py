@@ -117,6 +117,10 @@ def alert_text(
             name=reporter_name, unit=reporter_unit, time=local_time(incident.reported_at, tz)
         )
     )
+    if incident.occurred_at is not None:
+        lines.append(
+            "🕒 " + tr._("Happened at {time}").format(time=local_time(incident.occurred_at, tz))
+        )
     if incident.source == "phone":
         lines.append(caller_line(tr, incident))
     lines.append("🏢 " + tr._("For: {unit}").format(unit=roster.units[incident.unit_id].name))
