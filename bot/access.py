@@ -47,6 +47,8 @@ class Action(StrEnum):
     INVITE = "invite"  # /invite
     MANAGE_ROSTER = "manage_roster"  # /roster, /roster reload
     PRESS = "press"  # Press (催办) on an escalation card
+    RECEIVE = "receive"  # Received (签收) on a report delivered upward
+    FOLLOW = "follow"  # /follow, /unfollow: a supervisor receives a unit's reports
     DECIDE_CHANGE = "decide_change"  # dismiss, level down, drill directly; Approve / Refuse
 
 
@@ -76,6 +78,8 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.MANAGE_ROSTER: ADMIN_ROLES,
     Action.DECIDE_CHANGE: SIGNER_ROLES,
     Action.PRESS: EVERYONE,
+    Action.RECEIVE: STAFF_ROLES | frozenset({"supervisor"}),
+    Action.FOLLOW: frozenset({"supervisor"}),
 }
 
 # What each command and each button asks permission for (``None``: anyone in the roster, no
@@ -88,6 +92,8 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "cancel": None,
     "report": Action.REPORT,
     "call": Action.CALL,
+    "follow": Action.FOLLOW,
+    "unfollow": Action.FOLLOW,
     "addinfo": Action.ADD_INFO,
     "myreports": Action.REPORT,
     "mine": Action.MINE,
@@ -129,6 +135,7 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "apr": Action.SIGN_OFF,
     "sbk": Action.SIGN_OFF,
     "prs": Action.PRESS,
+    "rcv": Action.RECEIVE,
     "cf": Action.CALL,
     "rs": Action.REPORT,
     "rw": Action.REPORT,
@@ -215,6 +222,7 @@ class IncidentSubject:
     alerted: frozenset[str] = field(default_factory=frozenset)
     escalated: frozenset[str] = field(default_factory=frozenset)
     author_id: str | None = None  # of the report being signed off
+    followers: frozenset[str] = field(default_factory=frozenset)  # supervisors following the unit
 
 
 @dataclass(frozen=True)
@@ -243,6 +251,8 @@ def may(actor: Actor, action: Action, subject: Subject = None) -> bool:
         return True
     if action is Action.WATCH:
         return actor.has_role(*WATCHER_ROLES)
+    if action is Action.FOLLOW:
+        return actor.has_role("supervisor")
     if action in (Action.MINE, Action.CALL):
         return actor.has_role(*STAFF_ROLES)
     if action in (Action.INVITE, Action.MANAGE_ROSTER):
@@ -273,6 +283,12 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
             and incident.author_id != me
             and (staff or incident.unit_id in actor.units_below)
         )
+    if action is Action.RECEIVE:
+        # The receiving offices: the unit itself or a unit above it (the flow also checks that
+        # the report was delivered to this person).
+        return actor.has_role(*STAFF_ROLES, "supervisor") and (
+            staff or incident.unit_id in actor.units_below
+        )
     if action is Action.DECIDE_CHANGE:
         # A leader (or a supervisor above the unit) decides what could hide a late report.
         return actor.has_role(*SIGNER_ROLES) and (staff or incident.unit_id in actor.units_below)
@@ -283,5 +299,6 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
             or me in (incident.reporter_id, incident.assignee_id)
             or me in incident.alerted
             or me in incident.escalated
+            or me in incident.followers
         )
     return False

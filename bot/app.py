@@ -34,6 +34,7 @@ from bot.inbox.polling import Poller
 from bot.inbox.webhook import WebhookServer
 from bot.observability import Metrics, StatusServer, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
+from bot.reports.scheduled import firers as report_firers
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.supervision.scheduled import BULLETIN, bulletin_firer, ensure_daily_bulletin
 from handlers import register
@@ -51,7 +52,11 @@ __all__ = ["DutyBot", "build_application", "prepare_database", "serve"]
 
 def firer_registry(runtime: Runtime) -> dict[str, Firer]:
     """Every deadline kind and the domain firer that handles it."""
-    return {**escalation_firers(runtime), BULLETIN: bulletin_firer(runtime)}
+    return {
+        **escalation_firers(runtime),
+        **report_firers(runtime),
+        BULLETIN: bulletin_firer(runtime),
+    }
 
 
 def build_application(runtime: Runtime) -> AnyApplication:

@@ -37,6 +37,7 @@ ACTIONS: dict[str, int] = {
     "cf": 1,  # /call form: a choice (now, hour, skip, send, cancel)
     "rs": 1,  # report form: sensitive yes / no
     "rw": 1,  # report form: when it happened (now, hour)
+    "rcv": 1,  # Received (签收): an upward report was received
     "prs": 1,  # press (催办) the people responsible below for an escalated incident
     "cha": 1,  # approve an officer's request (dismiss, level down, drill)
     "chr": 1,  # refuse an officer's request

@@ -39,6 +39,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         press,
         profile,
         reasons,
+        received,
         report_form,
         signoff,
         status,
@@ -78,6 +79,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "overdue": bulletin.overdue_command,
         "bulletin": bulletin.bulletin_command,
         "flash": flash.flash_command,
+        "follow": received.follow_command,
+        "unfollow": received.follow_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
@@ -86,6 +89,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(signoff.approve_handler())
     application.add_handler(approvals.handler())
     application.add_handler(press.handler())
+    application.add_handler(received.handler())
     application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))

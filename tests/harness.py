@@ -19,6 +19,7 @@ from bot.configuration import load_configuration
 from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
 from bot.delivery.outbox import PENDING, SENDING
 from bot.i18n import translator
+from bot.reports.service import FIELDS
 from bot.runtime import Runtime, runtime_from
 from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, Sent, StandInBotApi, User
@@ -394,7 +395,7 @@ async def file_report(
     intro = await user.next_message()
     marker = translator(language)._(REPORT_FORM_INTRO).split("{count}")[1].split("{")[0]
     assert marker in intro.text, intro.text
-    for index in range(7):
+    for index in range(len(FIELDS)):
         question = await user.next_message()
         if answers and index in answers:
             await user.send(answers[index])
@@ -459,7 +460,7 @@ async def official_report_card(
     intro = await user.next_message()
     marker = translator(language)._(REPORT_FORM_INTRO).split("{count}")[1].split("{")[0]
     assert marker in intro.text, intro.text
-    for index in range(7):
+    for index in range(len(FIELDS)):
         question = await user.next_message()
         if answers and index in answers:
             await user.send(answers[index])

@@ -76,6 +76,8 @@ ALLOWED: dict[Action | None, set[str]] = {
     Action.SIGN_OFF: {"leader of the unit", "supervisor above"},
     Action.DECIDE_CHANGE: {"leader of the unit", "supervisor above"},
     Action.PRESS: STAFF,
+    Action.RECEIVE: STAFF | {"supervisor above"},
+    Action.FOLLOW: {"supervisor above", "supervisor of another branch"},
     Action.CALL: {
         "officer of the unit",
         "backup of the unit",
@@ -126,6 +128,7 @@ _INCIDENT_ACTIONS = {
     Action.VIEW_INCIDENT,
     Action.DECIDE_CHANGE,
     Action.PRESS,
+    Action.RECEIVE,
 }
 
 

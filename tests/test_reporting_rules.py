@@ -450,3 +450,99 @@ async def test_the_report_form_asks_when_it_happened_and_whether_it_is_sensitive
     # Sensitive: the level-II clock, whatever the level (a flash report is due).
     [flash] = await harness.rows(Deadline, incident_id=1, kind="flash_report")
     assert flash.due_at == row.reported_at + timedelta(minutes=30)
+
+
+RECEIVED = "Received (签收): recorded on the timeline."
+REMINDER = "Please acknowledge (签收) the {title} of #{number}."
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_an_upward_report_carries_its_content_and_received_with_one_reminder(
+    harness: BotHarness, botapi: StandInBotApi, language: str
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Chemical spill at the port")
+    officer = harness.user(WANG if language == "zh" else LI, "Officer", language)
+    await alert_for(officer)
+    await officer.send(f"/accept {number}")
+    await officer.next_message()
+    # Fields 8-10: cause, direct economic loss, on-scene commander.
+    await file_report(
+        officer,
+        f"/initial {number}",
+        {8: "valve failure", 9: "about 2 million yuan", 10: "Deputy Chief Zhao, 13800000000"},
+        language=language,
+    )
+    chen = harness.user(CHEN)  # the root office's officer (English)
+    await botapi.wait_until(lambda: any(m.text.startswith("📄") for m in chen.inbox()))
+    report = next(m for m in chen.inbox() if m.text.startswith("📄"))
+    for value in ("valve failure", "about 2 million yuan", "Deputy Chief Zhao, 13800000000"):
+        assert value in report.text
+    author = "Wang Fang" if language == "zh" else "Li Lei"
+    assert (
+        said(
+            "en",
+            "Reporting unit: {unit} · Drafter: {drafter} · Signer: {signer}",
+            unit="Water Authority",
+            drafter=author,
+            signer=author,
+        )
+        in report.text
+    )
+    assert "2026-11-27 14:00" in report.text.split("\n\n", 1)[1].split("\n")[0]  # time and place
+
+    sun = harness.user(SUN)
+    await botapi.wait_until(lambda: any(m.text.startswith("📄") for m in sun.inbox()))
+    answer = await chen.answer_to(
+        await chen.press(report, data=report.reply_markup["inline_keyboard"][0][0]["callback_data"])
+    )
+    assert answer["text"] == said("en", RECEIVED)
+    [event] = await harness.rows(Event, subject=f"incident:{number}", kind="report.received")
+    assert event.actor_id == "chen.jing"
+    await harness.advance(timedelta(minutes=15))  # receipt_within: the reminder is not needed
+    await harness.quiet()
+    reminder = "⏰ " + says("en", REMINDER)
+    assert not [m for m in sun.inbox() if m.text.startswith(reminder)]
+
+
+async def test_an_upward_report_not_received_gets_one_reminder(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Water main burst")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await file_report(li, f"/initial {number}")
+    sun = harness.user(SUN)
+    reminder = "⏰ " + says("en", REMINDER)
+    await harness.advance(timedelta(minutes=14))
+    await harness.quiet()
+    assert not [m for m in sun.inbox() if m.text.startswith(reminder)]
+    await harness.advance(timedelta(minutes=1))
+    await botapi.wait_until(lambda: any(m.text.startswith(reminder) for m in sun.inbox()))
+    await harness.advance(timedelta(minutes=30))
+    await harness.quiet()
+    assert len([m for m in sun.inbox() if m.text.startswith(reminder)]) == 1
+
+
+async def test_a_supervisor_follows_a_unit_and_receives_its_reports(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE, ZHOU_ID := 1003)
+    zhou = harness.user(ZHOU_ID, "Zhou")
+    await zhou.send("/follow emergency")
+    assert (await zhou.next_message()).text == said(
+        "en", "You now receive the reports of {unit}.", unit="Emergency Bureau"
+    )
+    number = await quick_report(harness, harness.user(2010, "Ma"), "Gas leak at the depot")
+    wu = harness.user(WU, "Wu")
+    await alert_for(wu)
+    await wu.send(f"/accept {number}")
+    await wu.next_message()
+    await file_report(wu, f"/initial {number}")
+    await botapi.wait_until(lambda: any(m.text.startswith("📄") for m in zhou.inbox()))
+    catch_up(zhou)
+    await zhou.send("/unfollow emergency")
+    assert "no longer" in (await zhou.next_message()).text

@@ -300,3 +300,14 @@ class ChangeRequest(Base):
     state: Mapped[str] = mapped_column(String(12), default="pending")  # approved | refused
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
+
+
+class Follow(Base):
+    """A supervisor following a unit (``/follow``): its reports reach them too, and they may read
+    its incidents (SPEC §3.4)."""
+
+    __tablename__ = "follows"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    since: Mapped[datetime]

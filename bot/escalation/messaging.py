@@ -18,6 +18,7 @@ from bot.settings import Settings
 WHAT = {
     "accept": N_("acceptance"),
     "flash_report": N_("the flash report"),
+    "receipt": N_("acknowledging receipt (签收)"),
     "initial_report": N_("the initial report"),
     "followup": N_("follow-up report no. {number}"),
     "final": N_("the final report"),

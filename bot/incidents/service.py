@@ -18,7 +18,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import IncidentSubject
-from bot.db.models import ChangeRequest, Deadline, IncidentAlert, IncidentRow, OfficialReport
+from bot.db.models import (
+    ChangeRequest,
+    Deadline,
+    Follow,
+    IncidentAlert,
+    IncidentRow,
+    OfficialReport,
+)
 from bot.incidents import deadlines
 from bot.levels import OPEN_STATES
 from bot.roster import Person
@@ -642,6 +649,11 @@ async def access_subject(session: AsyncSession, incident: IncidentRow) -> Incide
         assignee_id=incident.assignee_id,
         alerted=frozenset(await alerted_people(session, incident)),
         escalated=frozenset(await escalated_to(session, incident.id)),
+        followers=frozenset(
+            await session.scalars(
+                select(Follow.person_id).where(Follow.unit_id == incident.unit_id)
+            )
+        ),
     )
 
 

@@ -10,11 +10,12 @@ is decided here, and every message goes through ``notify``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, may
-from bot.db.models import IncidentRow, OfficialReport
+from bot.db.models import Deadline, IncidentRow, OfficialReport
 from bot.delivery.notify import notify
 from bot.i18n import Translator, translator
 from bot.incidents import flows as incident_flows
@@ -22,6 +23,7 @@ from bot.incidents import service as incidents
 from bot.incidents.messaging import casualty_line
 from bot.incidents.service import Attempt
 from bot.levels import OPEN_STATES, priority_of
+from bot.render import local_time
 from bot.reports import messaging, service
 from bot.reports.messaging import Refusal
 from bot.runtime import Runtime
@@ -93,11 +95,14 @@ async def open_form(
     incident, refusal, unit = await _authorise(session, runtime, actor, number, kind)
     if incident is None:
         return Opened(number, refusal, unit)
-    casualties = casualty_line(translator(language), incident) or ""
+    tr = translator(language)
+    casualties = casualty_line(tr, incident) or ""
+    when = local_time(incident.occurred_at or incident.reported_at, runtime.settings.timezone)
+    time_place = "，".join(x for x in (when, incident.location_text or "") if x)
     return Opened(
         number,
         report_number=await service.next_number(session, number, kind),
-        fields=await service.prefill(session, incident, casualties),
+        fields=await service.prefill(session, incident, casualties, time_place),
     )
 
 
@@ -189,10 +194,12 @@ async def deliver_upward(
     """A filed report goes up the chain; a final report also tells the reporter it is closed."""
     roster, settings = runtime.roster, runtime.settings
     author = roster.people[report.author_id].name
+    people = [p for p in upward(runtime, incident) if p != report.author_id]
+    people += [p for p in await service.followers(session, incident.unit_id) if p not in people]
     notified = await notify(
         session,
         runtime.audience,
-        [p for p in upward(runtime, incident) if p != report.author_id],
+        people,
         lambda tr: messaging.report_text(
             tr,
             roster,
@@ -205,6 +212,7 @@ async def deliver_upward(
             filed=report,
         ),
         priority=priority_of(incident),
+        markup=lambda tr: messaging.received_button(tr, report.id),
     )
     record_event(
         session,
@@ -214,6 +222,8 @@ async def deliver_upward(
         report=report.id,
         to=notified.told,
     )
+    if notified.told:
+        service.expect_receipt(session, incident, report, notified.told, runtime.now(), settings)
     if report.kind == "final":
         await notify(
             session,
@@ -399,3 +409,58 @@ async def rereport(
         new=incident.level,
         to=notified.told,
     )
+
+
+async def receive(session: AsyncSession, runtime: Runtime, actor: Actor, report_id: int) -> bool:
+    """Received (签收): someone the report was delivered to acknowledges it; on the timeline.
+    ``False`` when this person may not (it was not delivered to them)."""
+    report = await service.get_report(session, report_id)
+    if report is None:
+        return False
+    incident = await incidents.get(session, report.incident_id)
+    if incident is None:
+        return False
+    if actor.id not in await service.delivered_to(session, report_id):
+        return False  # only those it was delivered to acknowledge it
+    await service.received(session, report, actor.person, runtime.now())
+    return True
+
+
+async def remind_receipt(
+    session: AsyncSession, runtime: Runtime, deadline: Deadline, now: datetime
+) -> None:
+    """``receipt_within`` after delivery nobody acknowledged the report: one reminder."""
+    report = await service.get_report(session, int(deadline.data.get("report", 0)))
+    if report is None:
+        return
+    incident = await incidents.get(session, report.incident_id)
+    if incident is None:
+        return
+    people = [str(p) for p in deadline.data.get("people", [])]
+    await notify(
+        session,
+        runtime.audience,
+        people,
+        lambda tr: messaging.receipt_reminder(tr, incident, report),
+        priority=priority_of(incident),
+        markup=lambda tr: messaging.received_button(tr, report.id),
+    )
+    record_event(
+        session,
+        at=now,
+        kind="report.receipt_reminded",
+        subject=incidents.subject(incident.id),
+        report=report.id,
+        to=people,
+    )
+
+
+async def follow(
+    session: AsyncSession, runtime: Runtime, actor: Actor, unit_id: str, on: bool
+) -> bool:
+    """``/follow <unit>`` / ``/unfollow <unit>``: a supervisor receives a unit's reports (any
+    unit, e.g. outside their own tree) and may read its incidents, nothing more."""
+    if not may(actor, Action.FOLLOW) or unit_id not in runtime.roster.units:
+        return False
+    await service.set_follow(session, actor.person, unit_id, on, runtime.now())
+    return True

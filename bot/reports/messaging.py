@@ -14,7 +14,7 @@ from bot.db.models import IncidentRow, OfficialReport
 from bot.i18n import N_, Translator
 from bot.incidents.messaging import LEVEL_NAMES, level_line
 from bot.render import local_time
-from bot.reports.service import FIELD_NAMES, FIELDS
+from bot.reports.service import DISPLAY_ORDER, FIELD_NAMES, FIELDS
 from bot.roster import Roster
 from bot.settings import Settings
 
@@ -78,10 +78,17 @@ def report_text(
         if approver is not None:
             line += "; " + tr._("approved by {name}").format(name=approver.name)
         lines.append(line)
+        lines.append(
+            tr._("Reporting unit: {unit} · Drafter: {drafter} · Signer: {signer}").format(
+                unit=roster.units[incident.unit_id].name,
+                drafter=author,
+                signer=approver.name if approver is not None else author,
+            )
+        )
     else:
         lines.append(tr._("Written by {name}").format(name=author))
     lines.append("")
-    for name in FIELDS:
+    for name in DISPLAY_ORDER:
         value = str(fields.get(name, "")).strip() or "—"
         lines.append(f"▪️ {tr._(FIELD_NAMES[name])}: {value}")
     return "\n".join(lines)
@@ -349,3 +356,50 @@ def level_raised_banner(tr: Translator, incident: IncidentRow, old_level: str) -
         new=tr._(LEVEL_NAMES[incident.level]),
         old=tr._(LEVEL_NAMES[old_level]),
     )
+
+
+# --- received (签收) ----------------------------------------------------------------------------
+
+
+def received_button(tr: Translator, report_id: int) -> dict[str, Any]:
+    """Received (签收) under a report delivered upward."""
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": "📥 " + tr._("Received"),
+                    "callback_data": callback_data.encode("rcv", str(report_id)),
+                }
+            ]
+        ]
+    }
+
+
+def receipt_reminder(tr: Translator, incident: IncidentRow, report: OfficialReport) -> str:
+    """To the receiving office, ``receipt_within`` after delivery."""
+    return "⏰ " + tr._("Please acknowledge (签收) the {title} of #{number}.").format(
+        title=title(tr, report.kind, report.number), number=incident.id
+    )
+
+
+def received_answer(tr: Translator, done: bool) -> str:
+    """The answer to Received."""
+    if not done:
+        return tr._("This report was not delivered to you.")
+    return tr._("Received (签收): recorded on the timeline.")
+
+
+def follow_usage(tr: Translator, command: str) -> str:
+    """``/follow`` without a unit."""
+    return tr._("Usage: /{command} <unit>, for example /{command} health").format(
+        command=command or "follow"
+    )
+
+
+def follow_answer(tr: Translator, done: bool, on: bool, unit: str) -> str:
+    """The answer to ``/follow`` and ``/unfollow``."""
+    if not done:
+        return tr._("Only supervisors follow units, and only units of the roster.")
+    if on:
+        return tr._("You now receive the reports of {unit}.").format(unit=unit)
+    return tr._("You no longer receive the reports of {unit}.").format(unit=unit)

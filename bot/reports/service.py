@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Deadline, IncidentRow, OfficialReport
+from bot.db.models import Deadline, Event, Follow, IncidentRow, OfficialReport
 from bot.i18n import N_
 from bot.incidents import deadlines
 from bot.incidents.service import subject
@@ -21,11 +21,41 @@ from bot.levels import OPEN_STATES, policy_for
 from bot.roster import Person
 from bot.settings import Settings
 from bot.timeline import record_event
-from scheduling.rows import open_for
+from scheduling.rows import MET, PENDING, add, open_for
 
 KINDS = ("initial", "followup", "final")
-FIELDS = ("what_happened", "casualties", "scope", "trend", "measures", "leaders", "requests")
+FIELDS = (
+    "what_happened",
+    "casualties",
+    "scope",
+    "trend",
+    "measures",
+    "leaders",
+    "requests",
+    "time_place",
+    "cause",
+    "loss",
+    "commander",
+)
+# The order an official report reads in (SPEC §3.4): time and place first.
+DISPLAY_ORDER = (
+    "time_place",
+    "what_happened",
+    "cause",
+    "casualties",
+    "loss",
+    "scope",
+    "trend",
+    "measures",
+    "leaders",
+    "commander",
+    "requests",
+)
 FIELD_NAMES = {
+    "time_place": N_("Time and place"),
+    "cause": N_("Cause"),
+    "loss": N_("Direct economic loss"),
+    "commander": N_("On-scene commander and phone"),
     "what_happened": N_("What happened"),
     "casualties": N_("Casualties"),
     "scope": N_("Scope of impact"),
@@ -69,7 +99,9 @@ async def last_filed(
     return await session.scalar(query.order_by(OfficialReport.id.desc()).limit(1))
 
 
-async def prefill(session: AsyncSession, incident: IncidentRow, casualties: str) -> dict[str, str]:
+async def prefill(
+    session: AsyncSession, incident: IncidentRow, casualties: str, time_place: str = ""
+) -> dict[str, str]:
     """The fields as they stand: the last filed report, else what the incident says."""
     last = await last_filed(session, incident.id)
     if last is not None:
@@ -77,6 +109,7 @@ async def prefill(session: AsyncSession, incident: IncidentRow, casualties: str)
     fields = dict.fromkeys(FIELDS, "")
     fields["what_happened"] = incident.description
     fields["casualties"] = casualties
+    fields["time_place"] = time_place
     return fields
 
 
@@ -271,4 +304,80 @@ async def awaiting_signoff(session: AsyncSession, incident_id: int) -> OfficialR
         )
         .order_by(OfficialReport.id.desc())
         .limit(1)
+    )
+
+
+RECEIPT = "receipt"
+
+
+def expect_receipt(
+    session: AsyncSession,
+    incident: IncidentRow,
+    report: OfficialReport,
+    people: list[str],
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """An upward report must be received (签收) within ``receipt_within``, or one reminder."""
+    add(
+        session,
+        incident.id,
+        RECEIPT,
+        now + settings.receipt_within,
+        data={"report": report.id, "people": people},
+    )
+
+
+async def delivered_to(session: AsyncSession, report_id: int) -> set[str]:
+    """Everyone the report was delivered to (who may press Received)."""
+    rows = await session.scalars(select(Event.data).where(Event.kind == "report.delivered"))
+    return {p for data in rows if data.get("report") == report_id for p in data.get("to", [])}
+
+
+async def received(
+    session: AsyncSession, report: OfficialReport, person: Person, at: datetime
+) -> None:
+    """Someone of a receiving office acknowledged the report: on the timeline; the reminder
+    is no longer due."""
+    record_event(
+        session,
+        at=at,
+        kind="report.received",
+        actor=person.id,
+        subject=subject(report.incident_id),
+        report=report.id,
+    )
+    pending = await session.scalars(
+        select(Deadline).where(
+            Deadline.incident_id == report.incident_id,
+            Deadline.kind == RECEIPT,
+            Deadline.state == PENDING,
+        )
+    )
+    for row in pending:
+        if row.data.get("report") == report.id:
+            row.state, row.met_at = MET, at
+
+
+async def followers(session: AsyncSession, unit_id: str) -> list[str]:
+    """Supervisors following the unit (``/follow``): they receive its reports too."""
+    rows = await session.scalars(select(Follow.person_id).where(Follow.unit_id == unit_id))
+    return list(rows)
+
+
+async def set_follow(
+    session: AsyncSession, person: Person, unit_id: str, on: bool, at: datetime
+) -> None:
+    """Start or stop following a unit (idempotent); on the timeline."""
+    existing = await session.get(Follow, (person.id, unit_id))
+    if on and existing is None:
+        session.add(Follow(person_id=person.id, unit_id=unit_id, since=at))
+    elif not on and existing is not None:
+        await session.delete(existing)
+    record_event(
+        session,
+        at=at,
+        kind="unit.followed" if on else "unit.unfollowed",
+        actor=person.id,
+        subject=f"unit:{unit_id}",
     )

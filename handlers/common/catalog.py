@@ -69,6 +69,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
         usage=N_("<number> [on|off]"),
     ),
     CommandInfo("call", N_("Log a phone call reporting an incident (来电登记)")),
+    CommandInfo("follow", N_("Receive a unit's reports"), usage=N_("<unit>")),
+    CommandInfo("unfollow", N_("Stop receiving a unit's reports"), usage=N_("<unit>")),
     CommandInfo(
         "flash",
         N_("Send the flash report (快报), or record it was reported by phone"),

@@ -50,8 +50,21 @@ def upgrade() -> None:
     with op.batch_alter_table("change_requests", schema=None) as batch_op:
         batch_op.create_index("ix_change_requests_incident", ["incident_id", "state"], unique=False)
 
+    op.create_table(
+        "follows",
+        sa.Column("person_id", sa.String(length=64), nullable=False),
+        sa.Column("unit_id", sa.String(length=64), nullable=False),
+        sa.Column("since", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_follows_person_id_people")
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_follows_unit_id_units")),
+        sa.PrimaryKeyConstraint("person_id", "unit_id", name=op.f("pk_follows")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("follows")
     with op.batch_alter_table("change_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_change_requests_incident")
     op.drop_table("change_requests")
