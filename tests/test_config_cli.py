@@ -13,7 +13,8 @@ from bot.settings import DEFAULT_LEVELS, load_settings
 from tests.harness import ROSTER, head_revision, write_config
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "config.example.toml"
+EXAMPLE = REPO / "config.example.en.toml"
+EXAMPLE_ZH = REPO / "config.example.toml"
 
 
 def dutybot(
@@ -41,6 +42,13 @@ def test_check_config_prints_duty_table_and_gaps_of_the_example(tmp_path: Path) 
     assert "值班员" in out or "Officer" in out  # the example's language is zh
     assert "14" in out  # the gap horizon line
     assert not (tmp_path / "dutybot.db").exists(), "check-config must not create a database"
+
+
+def test_the_chinese_example_is_a_chinese_city(tmp_path: Path) -> None:
+    result = dutybot("check-config", "--config", str(EXAMPLE_ZH), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("市政府总值班室", "市应急管理局", "市水务局", "单位负责人", "备班"):
+        assert name in result.stdout
 
 
 def test_roster_show_at_a_time_uses_the_one_off_shift(tmp_path: Path) -> None:

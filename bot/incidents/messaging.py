@@ -656,7 +656,7 @@ def change_request_buttons(tr: Translator, request_id: int) -> dict[str, Any]:
         "inline_keyboard": [
             [
                 {
-                    "text": "✅ " + tr._("Approve"),
+                    "text": "✅ " + tr._("Approve the request"),
                     "callback_data": callback_data.encode("cha", str(request_id)),
                 },
                 {
