@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
+from bot.db.models import Deadline, Event, OfficialReport
 from tests.botapi import StandInBotApi
 from tests.harness import (
     CHEN,
@@ -21,6 +21,7 @@ from tests.harness import (
     WU,
     XU,
     ZHENG,
+    ZHOU,
     BotHarness,
     alert_for,
     catch_up,
@@ -121,6 +122,12 @@ async def test_transfer_of_an_unaccepted_report_keeps_the_transferring_officer_r
     await li.next_message()
     row = await harness.incident(number)
     assert (row.state, row.unit_id, row.assignee_id) == ("reported", "emergency", "li.lei")
+    # Pending report deadlines move to the new unit; the old unit's acceptance clock stopped.
+    [flash] = await harness.rows(Deadline, incident_id=number, kind="flash_report")
+    assert (flash.state, flash.data["unit"]) == ("pending", "emergency")
+    old, new = await harness.rows(Deadline, incident_id=number, kind="accept")
+    assert (old.data["unit"], old.state) == ("water", "met")
+    assert (new.data["unit"], new.state) == ("emergency", "pending")
     wu = harness.user(WU, "Wu")
     await alert_for(wu)
     await wu.send(f"/accept {number}")
@@ -187,45 +194,78 @@ INTERNAL = [
 async def test_a_full_scenario_in_chinese_shows_no_internal_value(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(*EVERYONE)
-    xu = harness.user(XU, "Xu", "zh")
-    await xu.send("/lang zh")
-    await xu.next_message()
+    harness.open_chats(*EVERYONE, ZHOU)
+    chinese = [WANG, XU, QIAN, CHEN, SUN, LI, ZHOU]
+    users = {uid: harness.user(uid, "User", "zh") for uid in chinese}
+    for uid in chinese:
+        if uid != WANG:
+            await users[uid].send("/lang zh")
+            await users[uid].next_message()
+    wang, xu, qian, chen, li, zhou = (users[u] for u in (WANG, XU, QIAN, CHEN, LI, ZHOU))
+
+    async def say(user: Any, command: str) -> None:
+        await harness.quiet()
+        catch_up(user)
+        await user.send(command)
+        await user.next_message()
+
     number = await quick_report(harness, xu, "水库大坝渗水", language="zh")
-    wang = harness.user(WANG, "Wang", "zh")
     await alert_for(wang)
     await harness.advance(timedelta(minutes=6))  # acceptance late: the chain starts
-    for command in (
-        f"/accept {number}",
-        f"/level {number} I",
-        f"/flash {number} 大坝渗水，已疏散群众",
-        "/help",
-    ):
-        await harness.quiet()
-        catch_up(wang)
-        await wang.send(command)
-        await wang.next_message()
-    await xu.send(f"/addinfo {number} 受伤 3")
-    await xu.next_message()
+    await say(wang, "/help")
+    await say(wang, f"/accept {number}")
+    await say(wang, f"/level {number} I")
+    await say(wang, f"/flash {number} 大坝渗水，已疏散群众")
+    await say(xu, f"/addinfo {number} 受伤 3")
+    await say(zhou, "/follow water")
     await harness.advance(timedelta(minutes=30))
     await harness.quiet()
     catch_up(wang)
     await file_report(wang, f"/initial {number}", language="zh")
+    start = "✍️ "
+    await botapi.wait_until(lambda: any(m.text.startswith(start) for m in qian.inbox()))
+    card = next(m for m in qian.inbox() if m.text.startswith(start))
+    await qian.answer_to(
+        await qian.press(card, data=card.reply_markup["inline_keyboard"][0][0]["callback_data"])
+    )
+    await botapi.wait_until(lambda: any(m.text.startswith("📄") for m in chen.inbox()))
+    report = next(m for m in chen.inbox() if m.text.startswith("📄"))
+    await chen.answer_to(
+        await chen.press(report, data=report.reply_markup["inline_keyboard"][0][0]["callback_data"])
+    )
     await harness.quiet()
-    catch_up(wang)
-    await wang.send(f"/transfer {number} emergency 转应急局")
-    await wang.next_message()
+    catch_up(li)
+    await log_a_call(li, "13:50", ("张三", "河口村委会", "河堤三公里处", "河堤渗水，水位上涨"))
+    await say(li, "/dismiss 2 误报")
+    request = next(m for m in qian.inbox() if m.text.startswith("🛂"))
+    await qian.answer_to(
+        await qian.press(
+            request, data=request.reply_markup["inline_keyboard"][0][1]["callback_data"]
+        )
+    )
+    await harness.advance(timedelta(hours=1))
+    await harness.quiet()
+    escalated = [m for m in wang.inbox() if m.text.startswith("🔺")]
+    assert escalated
+    last = escalated[-1]
+    await wang.answer_to(
+        await wang.press(last, data=last.reply_markup["inline_keyboard"][0][0]["callback_data"])
+    )
+    await say(zhou, f"/incident {number}")
+    await say(zhou, "/status")
+    await say(wang, f"/transfer {number} emergency 转应急局")
+    await say(wang, "/mine")
     await harness.advance(timedelta(hours=2))
     await harness.quiet()
-    chinese = [WANG, XU, QIAN, CHEN, SUN]
-    texts = [m.text for uid in chinese for m in harness.user(uid).inbox()]
-    assert texts
+    texts = [m.text for uid in chinese for m in users[uid].inbox()]
+    texts += [str(a.get("text", "")) for a in botapi.callback_answers.values()]
+    assert len(texts) > 40
     for text in texts:
         for pattern in INTERNAL:
             assert not pattern.search(text), (pattern.pattern, text)
-    kinds = [e.kind for e in await harness.rows(Event, subject=f"incident:{number}")]
-    assert "report.flash" in kinds
-    assert (await harness.rows(IncidentRow, id=number))[0].unit_id == "emergency"
+    kinds = {e.kind for e in await harness.rows(Event)}
+    wanted = {"report.flash", "report.received", "escalation.pressed", "incident.change_refused"}
+    assert wanted <= kinds
 
 
 APPROVAL = "Approval needed: {name} asks to {what} for #{number}."
@@ -353,14 +393,24 @@ async def test_the_leader_on_duty_gets_a_major_report_at_once_for_information(
     assert event.data["leaders"] == ["qian.bo"]
 
 
-async def log_a_call(officer: object, received: str) -> str:
+async def log_a_call(
+    officer: object,
+    received: str,
+    texts: tuple[str, str, str, str] = (
+        "Zhang San",
+        "Riverside village committee",
+        "Riverside dyke, km 3",
+        "Dyke seeping, water rising",
+    ),
+) -> str:
     """Walk ``/call`` for a caller outside the roster; return the bot's last answer."""
     user: Any = officer
+    name, organisation, place, what = texts
     await user.send("/call")
     await user.next_message()  # the caller's name?
-    await user.send("Zhang San")
+    await user.send(name)
     org = await user.next_message()
-    await user.send("Riverside village committee")
+    await user.send(organisation)
     phone = await user.next_message()
     await user.press(phone, data="1:cf:skip")
     await user.next_message()  # when did the call come in?
@@ -372,13 +422,13 @@ async def log_a_call(officer: object, received: str) -> str:
     level = await user.next_message()
     await user.press(level, data="1:rl:II")
     await user.next_message()  # where?
-    await user.send("Riverside dyke, km 3")
+    await user.send(place)
     await user.next_message()  # what happened?
-    await user.send("Dyke seeping, water rising")
+    await user.send(what)
     casualties = await user.next_message()
     await user.press(casualties, data="1:cf:skip")
     preview = await user.next_message()
-    assert "Zhang San" in preview.text and org.text
+    assert name in preview.text and org.text
     await user.press(preview, data="1:cf:send")
     return str((await user.next_message()).text)
 
@@ -546,3 +596,23 @@ async def test_a_supervisor_follows_a_unit_and_receives_its_reports(
     catch_up(zhou)
     await zhou.send("/unfollow emergency")
     assert "no longer" in (await zhou.next_message()).text
+
+
+async def test_lateness_before_a_transfer_stays_with_the_old_unit(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Oil on the river")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await harness.advance(timedelta(minutes=31))  # the flash report is missed by the water unit
+    await harness.quiet()
+    catch_up(li)
+    await li.send(f"/transfer {number} emergency oil spill")
+    await li.next_message()
+    [flash] = await harness.rows(Deadline, incident_id=number, kind="flash_report")
+    assert (flash.state, flash.late, flash.data["unit"]) == ("fired", True, "water")
+    [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
+    assert (initial.state, initial.data["unit"]) == ("pending", "emergency")
