@@ -40,8 +40,8 @@ class Action(StrEnum):
     FILE_REPORT = "file_report"  # /initial, /followup, /final: opening and filing
     TAKE_OVER = "take_over"  # Take over on an escalation card
     SIGN_OFF = "sign_off"  # Approve / Send back
-    VIEW_INCIDENT = "view_incident"  # /incident
-    WATCH = "watch"  # /status, /overdue, /bulletin
+    VIEW_INCIDENT = "view_incident"  # /incident, /export incident
+    WATCH = "watch"  # /status, /overdue, /bulletin, /export bulletin
     ONCALL = "oncall"  # /oncall
     MINE = "mine"  # /mine
     INVITE = "invite"  # /invite
@@ -50,6 +50,10 @@ class Action(StrEnum):
     RECEIVE = "receive"  # Received (签收) on a report delivered upward
     FOLLOW = "follow"  # /follow, /unfollow: a supervisor receives a unit's reports
     DECIDE_CHANGE = "decide_change"  # dismiss, level down, drill directly; Approve / Refuse
+    DUTY = "duty"  # /handover, /log, /here, /swap, Take over duty, I'm here: a unit's staff
+    DUTY_LOG = "duty_log"  # /dutylog: a unit in one's scope
+    SPOT_CHECK = "spot_check"  # /spotcheck: a supervisor, units below
+    APPROVE_SWAP = "approve_swap"  # approve or refuse a swap: the unit's leader, a supervisor
 
 
 STAFF_ROLES = frozenset({"officer", "leader"})
@@ -80,6 +84,10 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.PRESS: EVERYONE,
     Action.RECEIVE: STAFF_ROLES | frozenset({"supervisor"}),
     Action.FOLLOW: frozenset({"supervisor"}),
+    Action.DUTY: STAFF_ROLES,
+    Action.DUTY_LOG: ONCALL_ROLES,
+    Action.SPOT_CHECK: frozenset({"supervisor"}),
+    Action.APPROVE_SWAP: SIGNER_ROLES,
 }
 
 # What each command and each button asks permission for (``None``: anyone in the roster, no
@@ -113,8 +121,16 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "overdue": Action.WATCH,
     "incident": Action.VIEW_INCIDENT,
     "bulletin": Action.WATCH,
+    # /export bulletin: WATCH (the scope); /export incident: VIEW_INCIDENT, asked in the flow
+    "export": Action.WATCH,
     "roster": Action.MANAGE_ROSTER,
     "invite": Action.INVITE,
+    "handover": Action.DUTY,
+    "log": Action.DUTY,
+    "here": Action.DUTY,
+    "swap": Action.DUTY,
+    "dutylog": Action.DUTY_LOG,
+    "spotcheck": Action.SPOT_CHECK,
 }
 BUTTON_ACTIONS: dict[str, Action | None] = {
     "lang": None,
@@ -141,6 +157,11 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "rw": Action.REPORT,
     "cha": Action.DECIDE_CHANGE,
     "chr": Action.DECIDE_CHANGE,
+    "hto": Action.DUTY,
+    "here": Action.DUTY,
+    "swc": Action.DUTY,
+    "swl": Action.APPROVE_SWAP,
+    "dlp": Action.DUTY_LOG,
 }
 
 
@@ -156,11 +177,14 @@ PRIVATE_ONLY = frozenset(
         "overdue",
         "incident",
         "bulletin",
+        "export",
         "invite",
         "roster",
         "initial",
         "followup",
         "final",
+        "dutylog",
+        "swap",
     }
 )
 
@@ -257,13 +281,32 @@ def may(actor: Actor, action: Action, subject: Subject = None) -> bool:
         return actor.has_role(*STAFF_ROLES)
     if action in (Action.INVITE, Action.MANAGE_ROSTER):
         return actor.has_role("admin")
-    if action is Action.ONCALL:
+    if action in (Action.DUTY, Action.SPOT_CHECK, Action.APPROVE_SWAP):
+        return _may_on_duty(actor, action, subject)
+    if action in (Action.ONCALL, Action.DUTY_LOG):
         if not actor.has_role(*ONCALL_ROLES):
             return False
         return not isinstance(subject, UnitSubject) or subject.unit_id in scope(actor)
     if not isinstance(subject, IncidentSubject):
         return False
     return _may_on_incident(actor, action, subject)
+
+
+def _may_on_duty(actor: Actor, action: Action, subject: Subject) -> bool:
+    """Duty discipline (SPEC §3.7): without a unit, whether the role can ever do it."""
+    unit = subject.unit_id if isinstance(subject, UnitSubject) else None
+    if action is Action.DUTY:
+        if unit is None:
+            return actor.has_role(*STAFF_ROLES)
+        return actor.is_staff_of(unit)
+    if action is Action.SPOT_CHECK:
+        return actor.has_role("supervisor") and (unit is None or unit in actor.units_below)
+    # APPROVE_SWAP: the unit's leaders (or whoever leads it now), supervisors above it
+    if unit is None:
+        return actor.has_role(*SIGNER_ROLES)
+    if actor.has_role("leader") and actor.is_staff_of(unit):
+        return True
+    return actor.has_role("supervisor") and unit in actor.units_below
 
 
 def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) -> bool:

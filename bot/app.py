@@ -15,7 +15,7 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from telegram import Update
@@ -26,13 +26,14 @@ from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
 from bot.directory import person_for_chat
+from bot.duty.scheduled import ensure_shifts
+from bot.duty.scheduled import firers as duty_firers
 from bot.escalation.scheduled import firers as escalation_firers
 from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
 from bot.inbox.dispatch import Dispatcher
 from bot.inbox.polling import Poller
-from bot.inbox.webhook import WebhookServer
-from bot.observability import Metrics, StatusServer, TelegramReachability, readiness_check
+from bot.observability import Metrics, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
 from bot.reports.scheduled import firers as report_firers
 from bot.runtime import RUNTIME_KEY, Runtime
@@ -42,6 +43,10 @@ from handlers.common.context import DutyContext
 from handlers.common.menus import publish_all_commands
 from scheduling.engine import Engine, Firer
 from scheduling.leader import AdvisoryLockLeadership, FileLock, Leadership, SoleProcess
+
+if TYPE_CHECKING:
+    from bot.inbox.webhook import WebhookServer
+    from bot.observability.server import StatusServer
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -56,6 +61,7 @@ def firer_registry(runtime: Runtime) -> dict[str, Firer]:
         **escalation_firers(runtime),
         **report_firers(runtime),
         BULLETIN: bulletin_firer(runtime),
+        **duty_firers(runtime),
     }
 
 
@@ -125,12 +131,7 @@ class DutyBot:
         self.led = asyncio.Event()  # set once this process has taken up the duties
         self.metrics = Metrics()
         self.telegram_reachable = TelegramReachability()
-        self.status = StatusServer(
-            runtime.settings.http,
-            runtime.database,
-            readiness_check(runtime.database, lambda: self.leading, self.telegram_reachable),
-            self.metrics,
-        )
+        self.status: StatusServer | None = None
         self._started = False
         self._stopping = False
 
@@ -149,9 +150,21 @@ class DutyBot:
         await app.initialize()
         await app.start()
         self._started = True
-        await self.status.start()
+        if runtime.settings.http.enabled:
+            # aiohttp is loaded only by a bot that serves health and metrics or a webhook
+            from bot.observability.server import StatusServer
+
+            self.status = StatusServer(
+                runtime.settings.http,
+                runtime.database,
+                readiness_check(runtime.database, lambda: self.leading, self.telegram_reachable),
+                self.metrics,
+            )
+            await self.status.start()
         settings = runtime.settings.telegram
         if settings.mode == "webhook" and settings.webhook is not None:
+            from bot.inbox.webhook import WebhookServer
+
             self.webhook = WebhookServer(
                 settings.webhook,
                 app.bot,
@@ -176,7 +189,8 @@ class DutyBot:
             await self.leadership.stop()
         if self.webhook is not None:
             await self.webhook.stop()
-        await self.status.stop()
+        if self.status is not None:
+            await self.status.stop()
         if self._started:
             if app.running:
                 await app.stop()
@@ -204,6 +218,7 @@ class DutyBot:
         runtime.sender = sender
         self.metrics.set_leader(True)
         await ensure_daily_bulletin(runtime)
+        await ensure_shifts(runtime)
         engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
         engine.on_fired = sender.wake
         if app.job_queue is not None:

@@ -41,6 +41,11 @@ ACTIONS: dict[str, int] = {
     "prs": 1,  # press (催办) the people responsible below for an escalated incident
     "cha": 1,  # approve an officer's request (dismiss, level down, drill)
     "chr": 1,  # refuse an officer's request
+    "hto": 1,  # take over duty (接班): the shift change
+    "here": 1,  # I'm here (在岗): the spot check
+    "swc": 2,  # swap: the colleague accepts (y) or refuses (n)
+    "swl": 2,  # swap: the leader approves (y) or refuses (n)
+    "dlp": 3,  # /dutylog: unit, date (YYYYMMDD), page
 }
 
 

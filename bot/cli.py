@@ -1,5 +1,5 @@
 """The ``dutybot`` command line (SPEC §8): run, check-config, db upgrade, roster show|import|export,
-backup."""
+export bulletin|incident, backup."""
 
 from __future__ import annotations
 
@@ -23,10 +23,14 @@ from bot.directory import reachability
 from bot.duty_table import Reachability, gap_lines, local_time, on_duty_lines, unreachable_lines
 from bot.errors import ConfigError
 from bot.i18n import translator
+from bot.identity.in_force import roster_in_force
 from bot.logging_setup import LOG_FORMATS, LOG_LEVELS
+from bot.roster import Roster
 from bot.rostersheet.commands import add_commands as add_sheet_commands
 from bot.rostersheet.commands import roster_export, roster_import
 from bot.settings import load_settings
+from bot.supervision.commands import add_commands as add_export_commands
+from bot.supervision.commands import export
 
 EXIT_CONFIG = 2
 EXIT_RUNTIME = 1
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         help="copy the SQLite database consistently while the bot runs (PostgreSQL: pg_dump)",
     )
     backup.add_argument("file", metavar="FILE", help="the copy to write; must not exist yet")
+    add_export_commands(commands, common)
     return parser
 
 
@@ -111,8 +116,29 @@ async def _reachability(configuration: Configuration) -> Reachability:
         await database.close()
 
 
-def _print_duty(configuration: Configuration, at: datetime, reach: Reachability) -> None:
-    settings, roster = configuration.settings, configuration.roster
+async def _in_force(configuration: Configuration, at: datetime) -> Roster:
+    """The roster in force (the file with the approved swaps from the database), or the file's
+    alone when the database is not there yet."""
+    url = make_url(configuration.settings.database_url)
+    if url.get_backend_name() == "sqlite" and not os.path.exists(url.database or ""):  # noqa: ASYNC240
+        return configuration.roster
+    database = Database(configuration.settings.database_url)
+    try:
+        if await current_revision(database) is None:
+            return configuration.roster
+        async with database.sessions() as session:
+            return await roster_in_force(session, configuration.roster, at)
+    except (SQLAlchemyError, OSError):
+        return configuration.roster
+    finally:
+        await database.close()
+
+
+def _print_duty(
+    configuration: Configuration, at: datetime, reach: Reachability, roster: Roster | None = None
+) -> None:
+    settings = configuration.settings
+    roster = roster or configuration.roster
     tr = translator(settings.language)
     print(
         tr._("On duty at {time} ({zone}):").format(
@@ -157,7 +183,7 @@ def roster_show(args: argparse.Namespace) -> int:
                 "--at", "", f'expected a local time like "2026-11-27 14:00", got {args.at!r}'
             ) from None
         at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
-    _print_duty(configuration, at, Reachability())
+    _print_duty(configuration, at, Reachability(), asyncio.run(_in_force(configuration, at)))
     return 0
 
 
@@ -243,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return roster_export(args, _config_path(args))
         if args.command == "roster":
             return roster_show(args)
+        if args.command == "export":
+            return export(args, _config_path(args))
         return actions[args.command](args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

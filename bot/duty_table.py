@@ -17,6 +17,13 @@ POSITION_NAMES = {
 }
 
 
+def with_phone(roster: Roster, person_id: str) -> str:
+    """A person's name and, when the roster has it, their phone number (Telegram makes a number
+    in a message tappable; ``tel:`` links are not allowed in Telegram's text)."""
+    person = roster.people[person_id]
+    return f"{person.name} ☎ {person.phone}" if person.phone else person.name
+
+
 def local_time(moment: datetime, roster: Roster) -> str:
     """A moment in the roster's (the configured) timezone as ``YYYY-MM-DD HH:MM``."""
     return moment.astimezone(roster.timezone).strftime("%Y-%m-%d %H:%M")
@@ -56,7 +63,7 @@ def on_duty_lines(
         lines.append(f"{unit.name} ({unit.id})")
         for position in roster.positions_of(unit_id):
             holders = roster.holders(unit_id, position, at)
-            names = ", ".join(roster.people[p].name + reach.mark(tr, p) for p in holders)
+            names = ", ".join(with_phone(roster, p) + reach.mark(tr, p) for p in holders)
             handover = roster.next_handover(unit_id, position, at)
             when = (
                 tr._("next handover {time}").format(time=local_time(handover, roster))

@@ -142,7 +142,12 @@ class Roster:
     people: dict[str, Person]
     rotations: tuple[Rotation, ...] = ()
     shifts: tuple[Shift, ...] = ()
+    # one-off shifts kept in the database (approved swaps): they beat the file's shifts too
+    overrides: tuple[Shift, ...] = ()
     _by_slot: dict[tuple[str, str], tuple[list[Rotation], list[Shift]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _overrides_by_slot: dict[tuple[str, str], list[Shift]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -151,9 +156,23 @@ class Roster:
             self._slot(rotation.unit, rotation.position)[0].append(rotation)
         for shift in self.shifts:
             self._slot(shift.unit, shift.position)[1].append(shift)
+        for shift in self.overrides:
+            self._slot(shift.unit, shift.position)
+            self._overrides_by_slot.setdefault((shift.unit, shift.position), []).append(shift)
 
     def _slot(self, unit: str, position: str) -> tuple[list[Rotation], list[Shift]]:
         return self._by_slot.setdefault((unit, position), ([], []))
+
+    def with_overrides(self, overrides: Iterable[Shift]) -> Roster:
+        """The same roster with ``overrides`` (one-off shifts from the database) in force."""
+        return Roster(
+            timezone=self.timezone,
+            units=self.units,
+            people=self.people,
+            rotations=self.rotations,
+            shifts=self.shifts,
+            overrides=tuple(overrides),
+        )
 
     @property
     def root(self) -> Unit:
@@ -163,6 +182,11 @@ class Roster:
     def holders(self, unit: str, position: str, at: datetime) -> tuple[str, ...]:
         """Who holds ``position`` of ``unit`` at ``at``: one-off shifts first, else rotations."""
         rotations, shifts = self._by_slot.get((unit, position), ([], []))
+        overriding = [
+            s.person for s in self._overrides_by_slot.get((unit, position), ()) if s.covers(at)
+        ]
+        if overriding:
+            return tuple(dict.fromkeys(overriding))
         covering = [s.person for s in shifts if s.covers(at)]
         if covering:
             return tuple(dict.fromkeys(covering))
@@ -181,7 +205,10 @@ class Roster:
         streams: list[Iterable[datetime]] = [
             r.boundaries(after, until, self.timezone) for r in rotations
         ]
-        edges = sorted({t for s in shifts for t in (s.start, s.end) if after < t <= until})
+        extra = self._overrides_by_slot.get((unit, position), [])
+        edges = sorted(
+            {t for s in (*shifts, *extra) for t in (s.start, s.end) if after < t <= until}
+        )
         streams.append(edges)
         return list(dict.fromkeys(heapq.merge(*streams)))
 
@@ -192,6 +219,23 @@ class Roster:
             if self.holders(unit, position, moment) != now_holders:
                 return moment
         return None
+
+    def shift_bounds(self, unit: str, position: str, at: datetime) -> tuple[datetime, datetime]:
+        """The shift of ``position`` that covers ``at``: from the last change point (a rotation
+        boundary or a one-off shift's edge) at or before ``at`` to the next one after it; a
+        position without any within 14 days either side is taken day by day (local midnight)."""
+        before = self._change_points(unit, position, at - GAP_HORIZON, at)
+        after = self._change_points(unit, position, at, at + GAP_HORIZON)
+        local = at.astimezone(self.timezone)
+        midnight = datetime.combine(local.date(), datetime.min.time(), tzinfo=self.timezone)
+        start = before[-1] if before else midnight.astimezone(UTC)
+        end = after[0] if after else (midnight + timedelta(days=1)).astimezone(UTC)
+        return start, end
+
+    def next_change(self, unit: str, position: str, at: datetime) -> datetime | None:
+        """The next change point of ``position`` strictly after ``at`` within 14 days."""
+        points = self._change_points(unit, position, at, at + GAP_HORIZON)
+        return points[0] if points else None
 
     def gaps(self, start: datetime, horizon: timedelta = GAP_HORIZON) -> list[Gap]:
         """Every span in ``[start, start + horizon)`` where a staffed position has nobody."""

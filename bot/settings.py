@@ -204,6 +204,9 @@ class HttpSettings:
         return self.port is not None
 
 
+MAX_SPOTCHECKS_PER_SHIFT = 24
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot is configured with; built only by ``load_settings``."""
@@ -224,7 +227,8 @@ class Settings:
     invite_valid: timedelta = timedelta(hours=24)
     bulletin_daily_at: time = time(8, 0)
     handover_accept_within: timedelta = _m(15)
-    spotcheck_answer_within: timedelta = _m(3)
+    spotcheck_answer_within: timedelta = _m(5)
+    spotcheck_per_shift: int = 0
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     flood: FloodSettings = field(default_factory=FloodSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
@@ -506,7 +510,12 @@ def load_settings(path: str | Path) -> Settings:
     handover = root.table("handover")
     handover.reject_unknown(("accept_within",))
     spotcheck = root.table("spotcheck")
-    spotcheck.reject_unknown(("answer_within",))
+    spotcheck.reject_unknown(("answer_within", "per_shift"))
+    per_shift = spotcheck.integer("per_shift", 0)
+    if not 0 <= per_shift <= MAX_SPOTCHECKS_PER_SHIFT:
+        raise spotcheck.fail(
+            "per_shift", f"expected a whole number from 0 to {MAX_SPOTCHECKS_PER_SHIFT}"
+        )
 
     return Settings(
         config_file=config_path,
@@ -525,7 +534,8 @@ def load_settings(path: str | Path) -> Settings:
         invite_valid=onboarding.duration("invite_valid", timedelta(hours=24)),
         bulletin_daily_at=bulletin.clock_time("daily_at", time(8, 0)),
         handover_accept_within=handover.duration("accept_within", _m(15)),
-        spotcheck_answer_within=spotcheck.duration("answer_within", _m(3)),
+        spotcheck_answer_within=spotcheck.duration("answer_within", _m(5)),
+        spotcheck_per_shift=per_shift,
         delivery=_read_delivery(root),
         flood=_read_flood(root),
         logging=_read_logging(root),

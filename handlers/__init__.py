@@ -28,8 +28,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         bulletin,
         call_form,
         duty_roster,
+        dutylog,
+        exports,
         fallback,
         flash,
+        handover,
         incident_buttons,
         incident_commands,
         incident_view,
@@ -42,7 +45,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         received,
         report_form,
         signoff,
+        spotcheck,
         status,
+        swap,
     )
     from handlers.common.context import identify_caller, record_update
     from handlers.common.gate import guard
@@ -81,6 +86,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "flash": flash.flash_command,
         "follow": received.follow_command,
         "unfollow": received.follow_command,
+        "export": exports.export_command,
+        "handover": handover.handover_command,
+        "log": dutylog.log_command,
+        "dutylog": dutylog.dutylog_command,
+        "here": spotcheck.here_command,
+        "spotcheck": spotcheck.spotcheck_command,
+        "swap": swap.swap_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
@@ -91,6 +103,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(press.handler())
     application.add_handler(received.handler())
     application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
+    application.add_handler(handover.take_over_handler())
+    application.add_handler(dutylog.page_handler())
+    application.add_handler(spotcheck.here_handler())
+    application.add_handler(swap.swap_handler())
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

@@ -1,4 +1,4 @@
-"""``/overdue`` and ``/bulletin [day|week]`` (SPEC §3.5): what is late in my scope, and the
+"""``/overdue`` and ``/bulletin [day|week|month] [date]`` (SPEC §3.5): what is late in my scope, and the
 periodic bulletin with its chart."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.delivery.outbox import enqueue_photo
-from bot.supervision import flows, messaging
+from bot.supervision import flows, messaging, periods
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply, reply_in
 
@@ -23,18 +23,20 @@ async def overdue_command(update: Update, context: DutyContext) -> None:
 
 
 async def bulletin_command(update: Update, context: DutyContext) -> None:
-    """``/bulletin [day|week]``: the bulletin for my scope, with its chart."""
+    """``/bulletin [day|week|month] [date]``: the bulletin for my scope, with its chart."""
     runtime, tr = context.runtime, context.tr
-    args = context.args or []
-    kind = args[0].lower() if args else "day"
-    if kind not in flows.PERIODS:
+    settings = runtime.settings
+    today = periods.duty_date(runtime.now(), settings.bulletin_daily_at, settings.timezone)
+    asked = periods.parse_period(context.args or [], today)
+    if asked is None:
         await reply(update, context, messaging.bulletin_usage(tr))
         return
+    kind, day = asked
     chat = update.effective_chat
     if chat is None:
         return
     async with runtime.database.transaction() as session:
-        post = await flows.bulletin(session, runtime, actor_of(context), kind, tr)
+        post = await flows.bulletin(session, runtime, actor_of(context), kind, tr, day)
         if post is None:
             reply_in(session, update, context, messaging.watch_refusal(tr))
         else:

@@ -16,10 +16,12 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import psycopg
 from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ def conninfo(url: str | URL) -> str:
     """A libpq connection string for a SQLAlchemy PostgreSQL URL, with keepalives set so that a
     dead peer is noticed within seconds."""
     parsed = make_url(url)
+    import psycopg  # only PostgreSQL deployments pay for the driver here
+
     return psycopg.conninfo.make_conninfo(
         host=parsed.host or "",
         port=str(parsed.port or ""),
@@ -164,6 +168,8 @@ class AdvisoryLockLeadership(Leadership):
     async def _check_once(self) -> bool:
         """Tell whether the lock was just taken (raises when the connection is gone)."""
         if self._connection is None or self._connection.closed:
+            import psycopg
+
             self._connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
             # the server side also notices a vanished client within seconds
             await self._connection.execute(

@@ -92,6 +92,7 @@ class StandInBotApi:
         self.blocked_by: set[int] = set()
         self.faults: list[Fault] = []
         self.uploads: dict[str, bytes] = {}
+        self.upload_names: dict[str, str] = {}
         self.actors: dict[int, User] = {}
         self.random_fault_rate = 0.0
         self.random_fault_methods: frozenset[str] = frozenset()
@@ -257,6 +258,7 @@ class StandInBotApi:
                     raw[key] = value
                 else:  # an uploaded file (multipart): keep its bytes
                     self.uploads[key] = value.file.read()
+                    self.upload_names[key] = value.filename
                     raw[key] = f"upload:{key}"
         params: dict[str, Any] = {}
         for name, value in raw.items():
@@ -473,6 +475,49 @@ class StandInBotApi:
         message["photo"] = [
             {"file_id": photo, "file_unique_id": photo[-16:], "width": 640, "height": 480}
         ]
+        return message
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> Any:
+        """A file: uploaded bytes (kept in the payload as ``document_bytes`` with
+        ``document_name``) within Telegram's 50 MB limit for bots, or a file id."""
+        chat_id = int(params["chat_id"])
+        document = params["document"]
+        caption = params.get("caption", "")
+        if not isinstance(document, str) or not document:
+            raise ApiError(400, "Bad Request: wrong file identifier")
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._check_markup(params.get("reply_markup"))
+        self._check_chat(chat_id)
+        self._check_rate(chat_id)
+        name = "document"
+        if document.startswith("upload:"):
+            key = document.removeprefix("upload:")
+            data = self.uploads.pop(key)
+            name = self.upload_names.pop(key, name)
+            if len(data) > 50 * 1024 * 1024:
+                raise ApiError(413, "Request Entity Too Large")
+            params = {**params, "document_bytes": data, "document_name": name}
+        ids = self._message_ids.setdefault(chat_id, itertools.count(1))
+        sent = Sent(
+            chat_id,
+            next(ids),
+            caption,
+            params.get("reply_markup"),
+            "sendDocument",
+            time.time(),
+            payload=params,
+        )
+        self.sent.append(sent)
+        message = self._message_dict(sent)
+        del message["text"]
+        if caption:
+            message["caption"] = caption
+        message["document"] = {
+            "file_id": document,
+            "file_unique_id": document[-16:],
+            "file_name": name,
+        }
         return message
 
     def find(self, chat_id: int, message_id: int) -> Sent:

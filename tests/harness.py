@@ -517,3 +517,137 @@ followup_at = []
 followup_min_gap = "0"
 require_signoff = false
 """
+# --- the bulletin's hand-computed fixture (tests/test_bulletin.py) -----------------------------
+
+
+def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> Any:
+    """A moment of 2026 in UTC (local Asia/Shanghai is 8 hours ahead)."""
+    from datetime import UTC, datetime
+
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+async def seed_bulletin_fixture(session: Any) -> None:
+    """Incidents, deadlines and events whose bulletin numbers are worked out by hand in
+    ``tests/test_bulletin.py``. Times in UTC; the duty day 26 November (local) is
+    [26 00:00, 27 00:00) UTC.
+
+    #1 water, old (20 Nov): initial on time; follow-up on time 25 Nov; follow-up missed 26 Nov.
+    #2 water: accepted after 10 min; initial never filed (漏报).
+    #3 water → emergency: water accepted after 20 min, missed the initial (due 04:00), then
+       transferred at 05:00; emergency accepted after 5 min, filed the initial late at 05:30
+       (charged to water) and the final at 10:00 (closed); a follow-up cancelled by the final.
+    #4 water drill: late everywhere, counted nowhere.
+    #5 emergency: accepted after 30 min; initial on time; follow-up 1 filed late within the day;
+       follow-up 2 missed on 27 Nov.
+    #6 water: reported on the last duty day of October, dismissed 2 Nov.
+    #7 city: reported 27 Nov, accepted after 2 min, initial on time.
+    """
+    from bot.db.models import Deadline
+
+    await session.flush()  # the roster's units and people first
+
+    def incident(number: int, unit: str, reported: Any, state: str, **more: Any) -> IncidentRow:
+        return IncidentRow(
+            id=number,
+            unit_id=unit,
+            level="III",
+            sensitive=False,
+            summary=f"fixture {number}",
+            description="",
+            reported_at=reported,
+            reporter_id="xu.tao",
+            attachments=[],
+            drill=more.pop("drill", False),
+            state=state,
+            version=1,
+            **more,
+        )
+
+    def event(number: int, kind: str, at: Any, **data: Any) -> Event:
+        return Event(
+            at=at, kind=kind, actor_id="wang.fang", subject=f"incident:{number}", data=data
+        )
+
+    def deadline(number: int, kind: str, due: Any, state: str, **more: Any) -> Deadline:
+        late = more.pop("late", state == "fired")
+        data = more.pop("data", {})
+        return Deadline(
+            incident_id=number, kind=kind, due_at=due, state=state, late=late, data=data, **more
+        )
+
+    session.add_all(
+        [
+            incident(1, "water", utc(20, 2), "initial_reported", accepted_at=utc(20, 2, 5)),
+            incident(2, "water", utc(26, 1), "accepted", accepted_at=utc(26, 1, 10)),
+            incident(3, "emergency", utc(26, 3), "closed", accepted_at=utc(26, 5, 5)),
+            incident(4, "water", utc(26, 2), "accepted", accepted_at=utc(26, 2, 1), drill=True),
+            incident(5, "emergency", utc(26, 6), "initial_reported", accepted_at=utc(26, 6, 30)),
+            incident(6, "water", utc(31, 23, month=10), "dismissed"),
+            incident(7, "city", utc(27, 1), "initial_reported", accepted_at=utc(27, 1, 2)),
+        ]
+    )
+    await session.flush()
+    session.add_all(
+        [
+            event(1, "incident.accepted", utc(20, 2, 5), unit="water"),
+            event(2, "incident.accepted", utc(26, 1, 10), unit="water"),
+            event(3, "incident.accepted", utc(26, 3, 20), unit="water"),
+            event(3, "incident.transferred", utc(26, 5), old="water", new="emergency"),
+            event(3, "incident.accepted", utc(26, 5, 5), unit="emergency"),
+            event(
+                3, "report.filed", utc(26, 10), what="final", old="initial_reported", new="closed"
+            ),
+            event(4, "incident.accepted", utc(26, 2, 1), unit="water"),
+            event(5, "incident.accepted", utc(26, 6, 30), unit="emergency"),
+            event(6, "incident.dismissed", utc(2, 1), old="reported", new="dismissed"),
+            event(7, "incident.accepted", utc(27, 1, 2), unit="city"),
+        ]
+    )
+    session.add_all(
+        [
+            deadline(1, "initial_report", utc(20, 3, 30), "met", met_at=utc(20, 3)),
+            deadline(1, "followup", utc(25, 4), "met", met_at=utc(25, 3, 50)),
+            deadline(1, "followup", utc(26, 4), "fired"),
+            # taken over at 05:00: the same missing follow-up falls due again (not a new one)
+            deadline(1, "followup", utc(26, 6), "fired", data={"renews": 0}),
+            deadline(2, "initial_report", utc(26, 2), "fired"),
+            deadline(3, "accept", utc(26, 3, 10), "met", met_at=utc(26, 3, 20), late=True),
+            deadline(3, "initial_report", utc(26, 4), "met", met_at=utc(26, 5, 30), late=True),
+            deadline(3, "followup", utc(26, 11, 30), "cancelled"),
+            deadline(4, "initial_report", utc(26, 3), "fired"),
+            deadline(5, "initial_report", utc(26, 7, 30), "met", met_at=utc(26, 7)),
+            deadline(5, "followup", utc(26, 23), "met", met_at=utc(26, 23, 30), late=True),
+            deadline(5, "followup", utc(27, 5), "fired"),
+            deadline(7, "initial_report", utc(27, 2), "met", met_at=utc(27, 1, 30)),
+        ]
+    )
+
+
+# --- duty discipline (SPEC §3.7) ---------------------------------------------------------
+
+NEW_HIRE = 3020  # water officer, not on any rotation: the colleague who takes a swapped shift
+# The test city with phone numbers and a reachable new hire, for the duty discipline scenarios.
+DUTY_ROSTER = (
+    ROSTER.replace(f"telegram_id = {LI}", f'telegram_id = {LI}\nphone = "+86 138 0000 3002"')
+    .replace(f"telegram_id = {QIAN}", f'telegram_id = {QIAN}\nphone = "+86 138 0000 3003"')
+    .replace(
+        'name = "New Hire"\nunit = "water"\nroles = ["officer"]',
+        f'name = "New Hire"\nunit = "water"\nroles = ["officer"]\ntelegram_id = {NEW_HIRE}',
+    )
+)
+
+
+def messages_starting(user: User, language: str, message: str, prefix: str = "") -> list[str]:
+    """Every message to ``user`` that begins (after ``prefix``) like ``message`` in
+    ``language``."""
+    start = prefix + says(language, message)
+    return [m.text for m in user.inbox() if m.text.startswith(start)]
+
+
+def last_with_button(user: User, label_part: str) -> Sent:
+    """The latest message to ``user`` carrying a button whose label contains ``label_part``."""
+    for message in reversed(user.inbox()):
+        if any(label_part in text for text, _ in message.buttons()):
+            return message
+    raise AssertionError(f"no message with a {label_part!r} button")

@@ -100,6 +100,16 @@ ALLOWED: dict[Action | None, set[str]] = {
     },
     Action.INVITE: {"admin"},
     Action.MANAGE_ROSTER: {"admin"},
+    # duty discipline, asked without a unit: whether the role can ever do it
+    Action.DUTY: {
+        "officer of the unit",
+        "backup of the unit",
+        "officer of another unit",
+        "leader of the unit",
+    },
+    Action.DUTY_LOG: EVERYBODY - {"field, the reporter", "field of another unit"},
+    Action.SPOT_CHECK: {"supervisor above", "supervisor of another branch"},
+    Action.APPROVE_SWAP: {"leader of the unit", "supervisor above", "supervisor of another branch"},
 }
 
 
@@ -219,3 +229,15 @@ def test_a_shift_in_another_unit_counts_while_it_lasts(roster: Roster) -> None:
     assert on_duty.on_duty_units == {"emergency"}
     assert off_duty.on_duty_units == frozenset()
     assert may(off_duty, Action.ACCEPT, IncidentSubject("emergency"))  # still a leader there
+
+
+def test_duty_discipline_is_asked_per_unit(roster: Roster) -> None:
+    water = UnitSubject("water")
+    assert may(actor(roster, "officer of the unit"), Action.DUTY, water)
+    assert not may(actor(roster, "officer of another unit"), Action.DUTY, water)
+    assert may(actor(roster, "supervisor above"), Action.SPOT_CHECK, water)
+    assert not may(actor(roster, "supervisor of another branch"), Action.SPOT_CHECK, water)
+    assert may(actor(roster, "leader of the unit"), Action.APPROVE_SWAP, water)
+    assert not may(actor(roster, "officer of the unit"), Action.APPROVE_SWAP, water)
+    assert may(actor(roster, "leader of the unit"), Action.DUTY_LOG, water)
+    assert not may(actor(roster, "officer of another unit"), Action.DUTY_LOG, water)

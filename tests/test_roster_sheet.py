@@ -217,9 +217,10 @@ def test_a_month_imported_on_the_command_line_gives_the_right_person_at_a_dozen_
     )
     assert shown.returncode == 0, shown.stderr
     water = shown.stdout.split("Water Authority")[1]
-    assert "Officer: 刘洋 — next handover 2026-12-04 08:00" in water
+    # phone numbers are shown where someone may need to ring (issue 12)
+    assert "Officer: 刘洋 ☎ +86 138 0000 0009 — next handover 2026-12-04 08:00" in water
     assert "Backup: 张伟" in water
-    assert "Leader: 赵敏 — next handover 2026-12-16 08:00" in water
+    assert "Leader: 赵敏 ☎ 139 0000 1111 — next handover 2026-12-16 08:00" in water
 
 
 def test_importing_the_same_month_twice_changes_nothing_more(tmp_path: Path) -> None:

@@ -20,11 +20,11 @@ from bot.errors import ConfigError
 from bot.observability import (
     Metrics,
     Readiness,
-    StatusServer,
     TelegramReachability,
     readiness_check,
     send_result,
 )
+from bot.observability.server import StatusServer
 from bot.settings import HttpSettings, load_settings
 from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, StandInBotApi

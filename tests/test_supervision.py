@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
-from bot.db.models import Deadline, IncidentRow, OfficialReport
+from bot.db.models import Deadline, IncidentRow
 from tests.botapi import StandInBotApi
 from tests.harness import (
     CHEN,
@@ -30,6 +32,7 @@ from tests.harness import (
     quick_report,
     said,
     says,
+    seed_bulletin_fixture,
     write_config,
 )
 
@@ -176,138 +179,55 @@ async def test_two_hundred_open_incidents_come_in_pages_under_the_limit(
 async def test_bulletin_numbers_match_a_hand_computed_fixture(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
+    """The chat bulletin and its XLSX export for the duty day 26 November (the fixture and its
+    arithmetic: tests/harness.py ``seed_bulletin_fixture``, tests/test_bulletin.py)."""
     assert harness.runtime is not None
-    now = harness.clock.now()  # 14:00 local; the day's bulletin covers the last 24 hours
-
-    def at(minutes: int) -> datetime:
-        return now - timedelta(minutes=minutes)
-
-    rows = [
-        # water: 3 received (accepted after 4, 10 and 16 minutes), 1 drill, 1 too old
-        dict(id=101, unit_id="water", reported_at=at(600), accepted_at=at(596), state="closed"),
-        dict(
-            id=102,
-            unit_id="water",
-            reported_at=at(300),
-            accepted_at=at(290),
-            state="initial_reported",
-        ),
-        dict(id=103, unit_id="water", reported_at=at(100), accepted_at=at(84), state="accepted"),
-        dict(
-            id=104,
-            unit_id="water",
-            reported_at=at(50),
-            accepted_at=at(49),
-            state="accepted",
-            drill=True,
-        ),
-        dict(
-            id=105,
-            unit_id="water",
-            reported_at=at(60 * 30),
-            accepted_at=at(60 * 30 - 5),
-            state="closed",
-        ),
-        # emergency: 1 received, never accepted
-        dict(id=201, unit_id="emergency", reported_at=at(30), accepted_at=None, state="reported"),
-    ]
     async with harness.runtime.database.transaction() as session:
-        await session.execute(
-            insert(IncidentRow),
-            [
-                {
-                    "level": "III",
-                    "sensitive": False,
-                    "summary": f"fixture {r['id']}",
-                    "description": "",
-                    "reporter_id": "xu.tao",
-                    "attachments": [],
-                    "drill": r.pop("drill", False),
-                    "version": 1,
-                    **r,
-                }
-                for r in rows
-            ],
-        )
-        await session.execute(
-            insert(OfficialReport),
-            [
-                {
-                    "incident_id": 101,
-                    "kind": "initial",
-                    "number": 0,
-                    "author_id": "wang.fang",
-                    "state": "filed",
-                    "fields": {},
-                    "created_at": at(560),
-                    "filed_at": at(560),
-                    "late": False,
-                },
-                {
-                    "incident_id": 102,
-                    "kind": "initial",
-                    "number": 0,
-                    "author_id": "wang.fang",
-                    "state": "filed",
-                    "fields": {},
-                    "created_at": at(200),
-                    "filed_at": at(200),
-                    "late": True,
-                },
-                {
-                    "incident_id": 104,
-                    "kind": "initial",
-                    "number": 0,
-                    "author_id": "wang.fang",
-                    "state": "filed",
-                    "fields": {},
-                    "created_at": at(40),
-                    "filed_at": at(40),
-                    "late": True,
-                },
-            ],
-        )
-        await session.execute(
-            insert(Deadline),
-            [
-                {
-                    "incident_id": 102,
-                    "kind": "followup",
-                    "due_at": at(100),
-                    "state": "fired",
-                    "late": True,
-                    "data": {},
-                },
-                {
-                    "incident_id": 102,
-                    "kind": "followup",
-                    "due_at": at(20),
-                    "state": "pending",
-                    "late": False,
-                    "data": {},
-                },
-            ],
-        )
+        await seed_bulletin_fixture(session)
     zhou = harness.user(ZHOU, "Zhou")
-    await zhou.send("/bulletin day")
+    await zhou.send("/bulletin day 2026-11-26")
     text = (await zhou.next_message()).text
-    water = text.split("Water Authority\n")[1].splitlines()[0]
-    assert water == (
-        "received 3 · minutes to accept: median 10, worst 16 · initial reports on "
-        "time 1, late 1 · follow-ups missed 1 · open 2"
+    assert text.startswith("📊 Duty bulletin (duty day) 2026-11-26 08:00 – 2026-11-27 08:00")
+    water = text.split("Water Authority\n")[1].splitlines()
+    assert water[0] == (
+        "Incidents: received 2 · minutes to accept, median 15 · minutes to accept, worst 20 · "
+        "incidents closed 0 · open at the end 2"
     )
-    emergency = text.split("Emergency Bureau\n")[1].splitlines()[0]
-    assert emergency.startswith("received 1 · minutes to accept: median —, worst —")
-    assert emergency.endswith("open 1")
+    assert water[1] == (
+        "Reports: initial on time 0 · initial late 1 · initial missing 1 · follow-ups on time 0 "
+        "· follow-ups late 0 · follow-ups missing 1"
+    )
+    emergency = text.split("Emergency Bureau\n")[1].splitlines()
+    assert emergency[0].startswith("Incidents: received 2 · minutes to accept, median 18 ·")
     chart = await zhou.next_message()
     assert chart.method == "sendPhoto" and chart.payload["photo_bytes"].startswith(PNG)
+    await zhou.send("/export bulletin day 2026-11-26")
+    document = await zhou.next_message()
+    assert document.method == "sendDocument"
+    assert document.payload["document_name"] == "bulletin-day-2026-11-26.xlsx"
+    book = load_workbook(BytesIO(document.payload["document_bytes"]))
+    incidents = list(book["Incidents"].iter_rows(min_row=3, values_only=True))
+    reports = list(book["Reports"].iter_rows(min_row=3, values_only=True))
+    assert ("Water Authority", 2, 15, 20, 0, 2) in incidents
+    assert ("Emergency Bureau", 2, 17.5, 30, 1, 1) in incidents
+    assert ("Water Authority", 0, 1, 1, 0, 0, 1) in reports
+    gao = harness.user(GAO, "Gao")  # the water authority's supervisor: #3 is the bureau's now
+    await gao.send("/export incident 3")
+    assert (await gao.next_message()).text == said(
+        "en", "#{number} is outside what you may see.", number=3
+    )
 
 
 async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(GAO, ZHOU)
-    gao, zhou = harness.user(GAO), harness.user(ZHOU)
+    harness.open_chats(GAO, ZHOU, QIAN, SUN)
+    gao, zhou, qian, sun = (
+        harness.user(GAO),
+        harness.user(ZHOU),
+        harness.user(QIAN),
+        harness.user(SUN),
+    )
 
     def bulletins(user: object) -> int:
         return sum("Duty bulletin" in m.text for m in user.inbox())  # type: ignore[attr-defined]
@@ -319,6 +239,10 @@ async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
     await harness.advance(timedelta(minutes=1))  # 08:00
     await botapi.wait_until(lambda: bulletins(gao) == 1 and bulletins(zhou) == 1)
     await botapi.wait_until(lambda: any(m.method == "sendPhoto" for m in gao.inbox()))
+    # each unit's leader on duty gets that unit's own figures
+    await botapi.wait_until(lambda: bulletins(qian) == 1 and bulletins(sun) == 1)
+    water = next(m.text for m in qian.inbox() if "Duty bulletin" in m.text)
+    assert "Water Authority" in water and "Emergency Bureau" not in water
     await harness.restart()
     await harness.advance(timedelta(hours=1))
     await harness.quiet()

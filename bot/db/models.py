@@ -126,6 +126,7 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)  # the caption of a photo
     photo: Mapped[str | None] = mapped_column(String(200))  # a Telegram file id
     photo_data: Mapped[bytes | None] = mapped_column(LargeBinary)  # or an image to upload
+    filename: Mapped[str | None] = mapped_column(String(200))  # sendDocument: its bytes above
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     edit_message_id: Mapped[int | None]
@@ -282,6 +283,61 @@ class OfficialReport(Base):
     filed_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(64))
     late: Mapped[bool] = mapped_column(default=False)
+
+
+class DutyShift(Base):
+    """A shift change of a unit's officer position (SPEC §3.7), booked ahead once per unit and
+    time: its ``duty.shift`` deadline sends the handover card and books the shift's spot checks."""
+
+    __tablename__ = "duty_shifts"
+    __table_args__ = (UniqueConstraint("unit_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    incoming: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outgoing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    handover: Mapped[bool] = mapped_column(default=False)  # the holders changed: a card went
+    taken_over_at: Mapped[datetime | None]
+    taken_over_by: Mapped[str | None] = mapped_column(String(64))
+    late: Mapped[bool] = mapped_column(default=False)
+
+
+class SpotCheck(Base):
+    """A presence check (查岗) of a unit's officers on duty: pending → answered or missed."""
+
+    __tablename__ = "spot_checks"
+    __table_args__ = (Index("ix_spot_checks_unit", "unit_id", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    asked_by: Mapped[str | None] = mapped_column(String(64))  # None: a random check
+    asked_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    officers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SwapRow(Base):
+    """A shift handed to a colleague (换班/代班): requested → accepted → approved (a one-off
+    shift that beats the roster file) or refused."""
+
+    __tablename__ = "swaps"
+    __table_args__ = (Index("ix_swaps_state", "state", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    position: Mapped[str] = mapped_column(String(16))
+    requester_id: Mapped[str] = mapped_column(String(64))
+    colleague_id: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="requested")
+    requested_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class ChangeRequest(Base):

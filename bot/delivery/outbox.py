@@ -21,7 +21,9 @@ from bot.db.models import OutboxMessage
 MAX_TEXT = 4096
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 SEND, PHOTO, EDIT = "sendMessage", "sendPhoto", "editMessageText"
+DOCUMENT = "sendDocument"
 MAX_CAPTION = 1024
+MAX_DOCUMENT = 50 * 1024 * 1024  # Telegram's limit for a file a bot uploads
 
 # Priorities: incident levels first, routine answers last.
 LEVEL_PRIORITY = {"I": 0, "II": 1, "sensitive": 1, "III": 2, "IV": 3, "unassessed": 3}
@@ -119,6 +121,44 @@ def enqueue_photo(
     return row
 
 
+class DocumentTooLarge(ValueError):
+    """The file is over Telegram's 50 MB limit for bots."""
+
+
+def enqueue_document(
+    session: AsyncSession,
+    chat_id: int,
+    data: bytes,
+    filename: str,
+    caption: str = "",
+    *,
+    person_id: str | None = None,
+    priority: int = ROUTINE,
+) -> OutboxMessage:
+    """Queue a file to upload (``sendDocument``) under ``filename``, with a caption of at most
+    1024 characters; refuses one over Telegram's 50 MB limit (``DocumentTooLarge``)."""
+    if len(data) > MAX_DOCUMENT:
+        raise DocumentTooLarge(f"{filename} is {len(data)} bytes, over Telegram's 50 MB limit")
+    now = utcnow()
+    if len(caption) > MAX_CAPTION:
+        caption = caption[: MAX_CAPTION - 1] + "…"
+    row = OutboxMessage(
+        chat_id=chat_id,
+        person_id=person_id,
+        method=DOCUMENT,
+        priority=priority,
+        text=caption,
+        photo_data=data,
+        filename=filename,
+        state=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
 def enqueue_edit(
     session: AsyncSession,
     chat_id: int,
@@ -170,6 +210,7 @@ class Claimed:
     photo: str | bytes | None
     attempts: int
     created_at: datetime
+    filename: str | None = None  # a document's name (``sendDocument``; its bytes in ``photo``)
 
 
 async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
@@ -262,6 +303,7 @@ async def claim(
                 photo=row.photo if row.photo is not None else row.photo_data,
                 attempts=row.attempts + 1,
                 created_at=row.created_at,
+                filename=row.filename,
             )
         )
     return claimed

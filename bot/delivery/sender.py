@@ -31,7 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.db.engine import Database
 from bot.delivery import outbox
-from bot.delivery.outbox import EDIT, PHOTO, Claimed, utcnow
+from bot.delivery.outbox import DOCUMENT, EDIT, PHOTO, Claimed, utcnow
 from bot.delivery.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,13 @@ class Sender:
             )
             return await self.bot.send_photo(
                 item.chat_id, photo, caption=item.text or None, reply_markup=markup
+            )
+        if item.method == DOCUMENT and isinstance(item.photo, bytes):
+            return await self.bot.send_document(
+                item.chat_id,
+                InputFile(item.photo, filename=item.filename or "document"),
+                caption=item.text or None,
+                reply_markup=markup,
             )
         return await self.bot.send_message(item.chat_id, item.text, reply_markup=markup)
 

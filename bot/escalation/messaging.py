@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import callback_data
 from bot.db.models import Deadline, IncidentRow
+from bot.duty_table import with_phone
 from bot.i18n import N_, Translator
 from bot.incidents.messaging import category_name, level_line
 from bot.render import local_time
@@ -77,8 +78,17 @@ def escalation_card(
         level_line(tr, incident) + " · " + category_name(tr, incident.category),
         incident.summary,
         tr._("Unit: {unit}").format(unit=roster.units[incident.unit_id].name),
-        tr._("Responsible: {name}").format(name=assignee.name if assignee else tr._("nobody yet")),
+        tr._("Responsible: {name}").format(
+            name=with_phone(roster, assignee.id) if assignee else tr._("nobody yet")
+        ),
     ]
+    on_duty = [
+        with_phone(roster, p)
+        for p in roster.holders(incident.unit_id, "officer", now)
+        if p != incident.assignee_id
+    ]
+    if on_duty:
+        lines.append(tr._("Officer on duty: {people}").format(people="; ".join(on_duty)))
     if waiting_for is not None:
         lines.append(
             tr._("The report is written and waits for sign-off by {names}.").format(

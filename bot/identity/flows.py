@@ -15,6 +15,7 @@ from bot.configuration import load_configuration
 from bot.db.migrate import upgrade
 from bot.directory import reachability
 from bot.duty_table import Reachability
+from bot.identity.in_force import roster_in_force
 from bot.identity.service import (
     RedeemOutcome,
     create_invite,
@@ -31,6 +32,7 @@ async def prepare_database(runtime: Runtime) -> None:
     await upgrade(runtime.database)
     async with runtime.database.transaction() as session:
         await sync_roster(session, runtime.roster, runtime.now())
+        runtime.roster = await roster_in_force(session, runtime.roster, runtime.now())
 
 
 async def reload_roster(runtime: Runtime, actor: Actor) -> Roster | None:
@@ -41,7 +43,8 @@ async def reload_roster(runtime: Runtime, actor: Actor) -> Roster | None:
     configuration = load_configuration(runtime.settings.config_file)
     async with runtime.database.transaction() as session:
         await sync_roster(session, configuration.roster, runtime.now())
-    runtime.roster = configuration.roster
+        roster = await roster_in_force(session, configuration.roster, runtime.now())
+    runtime.roster = roster
     return runtime.roster
 
 

@@ -3,7 +3,8 @@
 ``metrics`` defines every Prometheus metric of dutybot in one registry per instance,
 ``snapshot`` reads the gauges that live in the database (outbox, deadlines, incidents),
 ``readiness`` says whether this process should receive traffic, and ``server`` serves all three
-endpoints with aiohttp. Nothing here imports the Telegram handlers.
+endpoints with aiohttp (imported from ``bot.observability.server`` only where it is started, so a
+bot without ``[http]`` does not load aiohttp). Nothing here imports the Telegram handlers.
 
 Wiring, in the composition root, inside the bot's event loop (e.g. post_init / post_shutdown)::
 
@@ -26,14 +27,12 @@ from bot.observability.readiness import (
     TelegramReachability,
     readiness_check,
 )
-from bot.observability.server import StatusServer
 
 __all__ = [
     "SEND_RESULTS",
     "Metrics",
     "Readiness",
     "ReadinessCheck",
-    "StatusServer",
     "TelegramReachability",
     "readiness_check",
     "send_result",

@@ -6,15 +6,17 @@ import argparse
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.configuration import load_configuration
 from bot.errors import ConfigError
 from bot.roster import Roster, load_roster
-from bot.rostersheet.exporter import write_workbook
-from bot.rostersheet.importer import ImportPlan, plan_import
 from bot.rostersheet.problems import SheetError
-from bot.rostersheet.rosterfile import RosterEdit, check_loads, edit_roster, write_roster
 from bot.settings import load_settings
+
+if TYPE_CHECKING:
+    from bot.rostersheet.importer import ImportPlan
+    from bot.rostersheet.rosterfile import RosterEdit
 
 EXIT_PROBLEMS = 2  # as for a broken config file
 
@@ -81,6 +83,11 @@ def _summary(plan: ImportPlan, edit: RosterEdit) -> str:
 
 def roster_import(args: argparse.Namespace, config: Path) -> int:
     """Import a spreadsheet: print the diff (dry run) or write the roster file."""
+    # openpyxl (and numpy behind it) weigh some 20 MB: loaded only by these commands, never by
+    # ``dutybot run``.
+    from bot.rostersheet.importer import plan_import
+    from bot.rostersheet.rosterfile import check_loads, edit_roster, write_roster
+
     settings = load_settings(config)
     tz = settings.timezone
     target = Path(args.write) if args.write else settings.roster_file
@@ -115,6 +122,8 @@ def roster_import(args: argparse.Namespace, config: Path) -> int:
 
 def roster_export(args: argparse.Namespace, config: Path) -> int:
     """Export the unit's resolved roster for a span of duty days to an XLSX file."""
+    from bot.rostersheet.exporter import write_workbook
+
     roster = load_configuration(config).roster
     unit = _unit(args.unit, roster)
     first, last = _day("--from", args.first), _day("--to", args.last)

@@ -1,12 +1,12 @@
 """The supervisor's use cases (SPEC §3.5): what is open, what is late, one incident in full,
-and the bulletin — each asked of ``bot.access`` first, in the actor's scope — and posting the
-daily bulletin to the supervisors."""
+the bulletin and its exports — each asked of ``bot.access`` first, in the actor's scope — and
+posting the daily bulletin to the supervisors and to each unit's leader on duty."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import partial
 
@@ -21,10 +21,12 @@ from bot.i18n import Translator, translator
 from bot.identity.flows import scope_units
 from bot.incidents import service as incidents
 from bot.runtime import Runtime
-from bot.supervision import messaging
+from bot.supervision import documents, messaging, periods
 from bot.supervision import service as supervision
+from bot.supervision.documents import Document
+from bot.supervision.figures import Bulletin, compute_bulletin
 
-PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7)}
+PERIODS = periods.PERIODS
 
 
 async def watched(
@@ -85,74 +87,150 @@ async def incident_view(
     )
 
 
-def period(kind: str, now: datetime) -> tuple[datetime, datetime]:
-    """The day (the last 24 hours) or the week (the last 7 days) before ``now``."""
-    return now - PERIODS[kind], now
+def bulletin_period(runtime: Runtime, kind: str, day: date | None) -> tuple[datetime, datetime]:
+    """The ``kind`` period (duty days from ``bulletin.daily_at``, local) holding ``day``, or
+    the current one so far."""
+    settings, now = runtime.settings, runtime.now()
+    handover, tz = settings.bulletin_daily_at, settings.timezone
+    return periods.period_of(
+        kind, day or periods.duty_date(now, handover, tz), handover, tz, now=now
+    )
 
 
 @dataclass(frozen=True)
 class BulletinPost:
-    """The bulletin as it is sent: its text and its chart (PNG)."""
+    """The bulletin as it is sent: its numbers, its text and its chart (PNG)."""
 
+    figures: Bulletin
     text: str
     chart: bytes
 
 
-async def _post(
+async def bulletin(
     session: AsyncSession,
-    tr: Translator,
     runtime: Runtime,
-    units: list[str],
-    start: datetime,
-    end: datetime,
-) -> BulletinPost:
-    figures = await supervision.bulletin(session, units, start, end)
+    actor: Actor,
+    kind: str,
+    tr: Translator,
+    day: date | None = None,
+) -> BulletinPost | None:
+    """``/bulletin [day|week|month] [date]`` for the actor's scope; ``None`` when the actor may
+    not watch."""
+    if not may(actor, Action.WATCH):
+        return None
+    start, end = bulletin_period(runtime, kind, day)
+    numbers = await compute_bulletin(session, scope_units(runtime.roster, actor), start, end)
     return BulletinPost(
-        messaging.bulletin_text(tr, runtime, figures, start, end),
-        messaging.bulletin_chart(tr, runtime, figures),
+        numbers,
+        messaging.bulletin_text(tr, runtime, numbers, kind),
+        messaging.bulletin_chart(tr, runtime, numbers),
     )
 
 
-async def bulletin(
-    session: AsyncSession, runtime: Runtime, actor: Actor, kind: str, tr: Translator
-) -> BulletinPost | None:
-    """``/bulletin [day|week]`` for the actor's scope; ``None`` when the actor may not watch."""
-    if not may(actor, Action.WATCH):
-        return None
-    start, end = period(kind, runtime.now())
-    return await _post(session, tr, runtime, scope_units(runtime.roster, actor), start, end)
+def _subset(numbers: Bulletin, units: list[str]) -> Bulletin:
+    return Bulletin(
+        units,
+        numbers.start,
+        numbers.end,
+        {
+            key: {u: v for u, v in by_unit.items() if u in units}
+            for key, by_unit in numbers.values.items()
+        },
+    )
 
 
 async def post_daily_bulletin(session: AsyncSession, runtime: Runtime, end: datetime) -> None:
-    """Send every supervisor the last day's bulletin for their own scope, text then chart."""
+    """The duty day that ends at ``end``: every supervisor gets the bulletin of their scope, and
+    each unit's leader on duty (not already told as a supervisor) that unit's own figures, each
+    as text then chart."""
     roster, now = runtime.roster, runtime.now()
-    start = end - PERIODS["day"]
-    by_scope: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    settings = runtime.settings
+    day = periods.duty_date(
+        end - timedelta(seconds=1), settings.bulletin_daily_at, settings.timezone
+    )
+    start, end = periods.period_of(periods.DAY, day, settings.bulletin_daily_at, settings.timezone)
+    numbers = await compute_bulletin(session, list(roster.units), start, end)
+    audiences: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    supervisors = set()
     for person in roster.people.values():
         if "supervisor" in person.roles:
             actor = Actor.at(roster, person, now)
-            by_scope[tuple(scope_units(runtime.roster, actor))].append(person.id)
-    for units, people in by_scope.items():
-        figures = await supervision.bulletin(session, list(units), start, end)
-        told = await notify(
+            audiences[tuple(scope_units(roster, actor))].append(person.id)
+            supervisors.add(person.id)
+    for unit in roster.units:
+        for leader in roster.holders(unit, "leader", now):
+            if leader not in supervisors:
+                audiences[(unit,)].append(leader)
+    for units, people in audiences.items():
+        await _send_bulletin(session, runtime, _subset(numbers, list(units)), people)
+
+
+async def _send_bulletin(
+    session: AsyncSession, runtime: Runtime, numbers: Bulletin, people: list[str]
+) -> None:
+    told = await notify(
+        session,
+        runtime.audience,
+        people,
+        partial(messaging.bulletin_text, runtime=runtime, bulletin=numbers),
+    )
+    langs = await languages(session, runtime.roster, told.told, runtime.settings.language)
+    charts: dict[str, bytes] = {}  # drawn once per language: matplotlib is slow
+    for person_id in told.told:
+        language = langs[person_id]
+        tr = translator(language)
+        if language not in charts:
+            charts[language] = messaging.bulletin_chart(tr, runtime, numbers)
+        enqueue_photo(
             session,
-            runtime.audience,
-            people,
-            partial(
-                messaging.bulletin_text, runtime=runtime, figures=figures, start=start, end=end
-            ),
+            told.chats[person_id],
+            charts[language],
+            messaging.bulletin_caption(tr),
+            person_id=person_id,
         )
-        langs = await languages(session, roster, told.told, runtime.settings.language)
-        charts: dict[str, bytes] = {}  # drawn once per language: matplotlib is slow
-        for person_id in told.told:
-            language = langs[person_id]
-            tr = translator(language)
-            if language not in charts:
-                charts[language] = messaging.bulletin_chart(tr, runtime, figures)
-            enqueue_photo(
-                session,
-                told.chats[person_id],
-                charts[language],
-                messaging.bulletin_caption(tr),
-                person_id=person_id,
-            )
+
+
+# --- exports (SPEC §3.5) -------------------------------------------------------------------
+
+
+async def export_bulletin(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor | None,
+    kind: str,
+    tr: Translator,
+    day: date | None = None,
+) -> Document | None:
+    """``/export bulletin``: the bulletin of the actor's scope (every unit from the command
+    line, ``actor=None``) as an XLSX workbook; ``None`` when the actor may not watch."""
+    if actor is not None and not may(actor, Action.WATCH):
+        return None
+    units = scope_units(runtime.roster, actor) if actor is not None else list(runtime.roster.units)
+    start, end = bulletin_period(runtime, kind, day)
+    numbers = await compute_bulletin(session, units, start, end)
+    return documents.bulletin_workbook(tr, runtime, numbers, kind)
+
+
+async def export_incident(
+    session: AsyncSession, runtime: Runtime, actor: Actor | None, number: int, tr: Translator
+) -> Document | Unseen:
+    """``/export incident <#>``: the incident's dossier as a DOCX document, if the actor (any
+    incident from the command line, ``actor=None``) may see it."""
+    if actor is None:
+        incident = await incidents.get(session, number)
+        if incident is None:
+            return Unseen.MISSING
+        view = IncidentView(
+            incident,
+            await supervision.incident_deadlines(session, incident.id),
+            await supervision.filed_reports(session, incident.id),
+            await supervision.timeline(session, incident.id),
+        )
+    else:
+        found = await incident_view(session, runtime, actor, number)
+        if isinstance(found, Unseen):
+            return found
+        view = found
+    return documents.incident_dossier(
+        tr, runtime, view.incident, view.deadlines, view.reports, view.events
+    )

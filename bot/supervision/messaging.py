@@ -11,12 +11,13 @@ from typing import Any
 from bot import callback_data
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.escalation.messaging import lateness, what
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
 from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name
 from bot.render import local_time
 from bot.reports.messaging import title
 from bot.runtime import Runtime
-from bot.supervision.service import BLUE, RED, YELLOW, UnitFigures, Watched
+from bot.supervision.figures import MINUTES, TABLES, Bulletin, Figure, Value
+from bot.supervision.service import BLUE, RED, YELLOW, Watched
 
 PAGE = 3500  # characters per /status page: well under Telegram's 4096
 EVENT_TEXT = {
@@ -264,6 +265,26 @@ def incident_hidden(tr: Translator, number: int) -> str:
     return tr._("#{number} is outside what you may see.").format(number=number)
 
 
+def deadline_lines(tr: Translator, runtime: Runtime, deadlines: Sequence[Deadline]) -> list[str]:
+    """Each deadline: what, when due, its state and how late (the card and the dossier)."""
+    lines = []
+    for row in deadlines:
+        late = ""
+        if row.late:
+            end = row.met_at or runtime.now()
+            late = " · " + tr._("LATE by {late}").format(late=lateness(end - row.due_at, tr))
+        state = tr._(DEADLINE_STATES[row.state])
+        lines.append(
+            f"{what(tr, row)}: {local_time(row.due_at, runtime.settings.timezone)} · {state}{late}"
+        )
+    return lines
+
+
+def assignee_name(tr: Translator, runtime: Runtime, incident: IncidentRow) -> str:
+    """Who is responsible for the incident, or "nobody yet"."""
+    return _assignee(tr, runtime, incident)
+
+
 def incident_card(
     tr: Translator,
     runtime: Runtime,
@@ -285,13 +306,7 @@ def incident_card(
         lines.append(tr._("Reason: {reason}").format(reason=incident.closed_reason))
     if deadlines:
         lines += ["", tr._("Deadlines:")]
-        for row in deadlines:
-            late = ""
-            if row.late:
-                end = row.met_at or runtime.now()
-                late = " · " + tr._("LATE by {late}").format(late=lateness(end - row.due_at, tr))
-            state = tr._(DEADLINE_STATES[row.state])
-            lines.append(f"• {what(tr, row)}: {local_time(row.due_at, tz)} · {state}{late}")
+        lines += [f"• {line}" for line in deadline_lines(tr, runtime, deadlines)]
     if reports:
         lines += ["", tr._("Reports filed:")]
         for report in reports:
@@ -304,10 +319,12 @@ def incident_card(
 
 # --- the bulletin ------------------------------------------------------------------------
 
+PERIOD_NAMES = {"day": N_("duty day"), "week": N_("duty week"), "month": N_("duty month")}
+
 
 def bulletin_usage(tr: Translator) -> str:
     """How ``/bulletin`` is used."""
-    return tr._("Usage: /bulletin [day|week]")
+    return tr._("Usage: /bulletin [day|week|month] [date], for example /bulletin week 2026-11-23")
 
 
 def bulletin_caption(tr: Translator) -> str:
@@ -315,51 +332,75 @@ def bulletin_caption(tr: Translator) -> str:
     return tr._("Bulletin")
 
 
-def bulletin_text(
-    tr: Translator, runtime: Runtime, figures: list[UnitFigures], start: datetime, end: datetime
-) -> str:
-    """The bulletin (定期通报) as text."""
+def figure_value(item: Figure, value: Value) -> str:
+    """A figure's number as shown: minutes rounded, a dash for no time."""
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if item.unit == MINUTES else str(value)
+
+
+def bulletin_title(tr: Translator, runtime: Runtime, bulletin: Bulletin, kind: str) -> str:
+    """The bulletin's heading: which period, from when to when (local time)."""
     tz = runtime.settings.timezone
-    lines = [
-        "📊 "
-        + tr._("Duty bulletin {start} – {end}").format(
-            start=local_time(start, tz), end=local_time(end, tz)
-        )
-    ]
-    for line in figures:
-        median = f"{line.median_accept:.0f}" if line.median_accept is not None else "—"
-        worst = f"{line.worst_accept:.0f}" if line.worst_accept is not None else "—"
-        lines += [
-            "",
-            runtime.roster.units[line.unit].name,
-            tr._(
-                "received {received} · minutes to accept: median {median}, worst {worst} · initial "
-                "reports on time {on_time}, late {late} · follow-ups missed {missed} · open {open}"
-            ).format(
-                received=line.received,
-                median=median,
-                worst=worst,
-                on_time=line.initial_on_time,
-                late=line.initial_late,
-                missed=line.followups_missed,
-                open=line.open_items,
-            ),
-        ]
+    return tr._("Duty bulletin ({period}) {start} – {end}").format(
+        period=tr._(PERIOD_NAMES[kind]),
+        start=local_time(bulletin.start, tz),
+        end=local_time(bulletin.end, tz),
+    )
+
+
+def bulletin_text(tr: Translator, runtime: Runtime, bulletin: Bulletin, kind: str = "day") -> str:
+    """The bulletin (定期通报) as text: per unit, one line per table of figures."""
+    lines = ["📊 " + bulletin_title(tr, runtime, bulletin, kind)]
+    for unit in bulletin.units:
+        lines += ["", runtime.roster.units[unit].name]
+        for table, figures in bulletin.tables():
+            values = " · ".join(
+                f"{tr._(f.heading)} {figure_value(f, bulletin.value(f.key, unit))}" for f in figures
+            )
+            lines.append(tr._("{table}: {values}").format(table=tr._(TABLES[table]), values=values))
     lines += ["", tr._("Drills are not counted.")]
     return "\n".join(lines)
 
 
-def bulletin_chart(tr: Translator, runtime: Runtime, figures: list[UnitFigures]) -> bytes:
-    """Initial reports on time vs late per unit, as a PNG with labels in the reader's
-    language."""
+def bulletin_chart(tr: Translator, runtime: Runtime, bulletin: Bulletin) -> bytes:
+    """Initial reports on time, late and missing per unit, as a PNG with labels in the
+    reader's language."""
     # matplotlib and numpy weigh some 40 MB: load them only when a chart is drawn
-    from bot.chart import on_time_chart
+    from bot.chart import cjk_font, on_time_chart
 
+    def column(key: str) -> list[int]:
+        return [int(bulletin.value(key, u) or 0) for u in bulletin.units]
+
+    def label(unit: str) -> str:
+        name = runtime.roster.units[unit].name
+        return name if not latin_only or name.isascii() else unit
+
+    latin_only = cjk_font() is None
+    if latin_only:  # no CJK font on this machine: Latin labels rather than empty boxes
+        tr = translator("en")
     return on_time_chart(
-        [runtime.roster.units[f.unit].name for f in figures],
-        [f.initial_on_time for f in figures],
-        [f.initial_late for f in figures],
+        [label(u) for u in bulletin.units],
+        [
+            (tr._("on time"), column("initial_report_on_time")),
+            (tr._("late"), column("initial_report_late")),
+            (tr._("missing"), column("initial_report_missing")),
+        ],
         title=tr._("Initial reports"),
-        on_time_label=tr._("on time"),
-        late_label=tr._("late"),
+    )
+
+
+def export_usage(tr: Translator) -> str:
+    """How ``/export`` is used."""
+    return tr._(
+        "Usage: /export bulletin <day|week|month> [date], for example /export bulletin month "
+        "2026-11-01, or /export incident <number>"
+    )
+
+
+def export_too_large(tr: Translator) -> str:
+    """The file would be over Telegram's 50 MB limit."""
+    return tr._(
+        "The file is over Telegram's 50 MB limit; ask the administrator for it "
+        "(dutybot export on the server)."
     )

@@ -1,13 +1,12 @@
 """What supervisors see (SPEC §3.5): open incidents and their next deadline with a colour,
-overdue items, one incident's deadlines, reports and timeline, and the periodic bulletin's
-numbers. Read-only but for booking the daily bulletin's deadline row."""
+overdue items, one incident's deadlines, reports and timeline (the periodic bulletin's
+numbers are in ``figures``). Read-only but for booking the daily bulletin's deadline row."""
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,85 +107,6 @@ async def overdue(
         ((w.incident, d) for w in await watched(session, settings, units, now) for d in w.overdue),
         key=lambda pair: pair[1].due_at,
     )
-
-
-@dataclass
-class UnitFigures:
-    """One unit's line of the bulletin."""
-
-    unit: str
-    received: int = 0
-    accept_minutes: list[float] = field(default_factory=list)
-    initial_on_time: int = 0
-    initial_late: int = 0
-    followups_missed: int = 0
-    open_items: int = 0
-
-    @property
-    def median_accept(self) -> float | None:
-        """Median minutes to accept."""
-        return statistics.median(self.accept_minutes) if self.accept_minutes else None
-
-    @property
-    def worst_accept(self) -> float | None:
-        """The longest minutes to accept."""
-        return max(self.accept_minutes) if self.accept_minutes else None
-
-
-async def bulletin(
-    session: AsyncSession, units: list[str], start: datetime, end: datetime
-) -> list[UnitFigures]:
-    """The bulletin's numbers per unit for reports received in ``[start, end)``; drills are
-    left out. Open items are counted as they stand at ``end``."""
-    figures = {unit: UnitFigures(unit) for unit in units}
-    received = list(
-        await session.scalars(
-            select(IncidentRow).where(
-                IncidentRow.unit_id.in_(units),
-                IncidentRow.drill.is_(False),
-                IncidentRow.reported_at >= start,
-                IncidentRow.reported_at < end,
-            )
-        )
-    )
-    ids = [i.id for i in received]
-    for incident in received:
-        line = figures[incident.unit_id]
-        line.received += 1
-        if incident.accepted_at is not None:
-            line.accept_minutes.append(
-                (incident.accepted_at - incident.reported_at) / timedelta(minutes=1)
-            )
-    unit_of = {i.id: i.unit_id for i in received}
-    if ids:
-        for report in await session.scalars(
-            select(OfficialReport).where(
-                OfficialReport.incident_id.in_(ids),
-                OfficialReport.kind == "initial",
-                OfficialReport.state == "filed",
-            )
-        ):
-            line = figures[unit_of[report.incident_id]]
-            if report.late:
-                line.initial_late += 1
-            else:
-                line.initial_on_time += 1
-        for deadline in await session.scalars(
-            select(Deadline).where(
-                Deadline.incident_id.in_(ids), Deadline.kind == "followup", Deadline.late.is_(True)
-            )
-        ):
-            figures[unit_of[deadline.incident_id or 0]].followups_missed += 1
-    for incident in await session.scalars(
-        select(IncidentRow).where(
-            IncidentRow.unit_id.in_(units),
-            IncidentRow.drill.is_(False),
-            IncidentRow.state.in_(OPEN_STATES),
-            IncidentRow.reported_at < end,
-        )
-    ):
-        figures[incident.unit_id].open_items += 1
-    return list(figures.values())
 
 
 # --- one incident, in full ---------------------------------------------------------------

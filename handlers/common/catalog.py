@@ -116,13 +116,44 @@ COMMANDS: tuple[CommandInfo, ...] = (
     ),
     CommandInfo(
         "bulletin",
-        N_("The duty bulletin for the last day or week, with a chart"),
-        usage=N_("[day|week]"),
+        N_("The duty bulletin for a duty day, week or month, with a chart"),
+        usage=N_("[day|week|month] [date]"),
+    ),
+    CommandInfo(
+        "export",
+        N_("The bulletin as a spreadsheet, or an incident's dossier as a document"),
+        usage=N_("bulletin <day|week|month> [date] | incident <number>"),
     ),
     CommandInfo(
         "roster",
         N_("Show the roster now, or reload it from its file"),
         usage=N_("[reload]"),
+    ),
+    CommandInfo(
+        "handover",
+        N_("Leave notes for the next shift's handover (交接班)"),
+        usage=N_("<notes>"),
+    ),
+    CommandInfo(
+        "log",
+        N_("Write in the duty log: a call, a document, a notice or other"),
+        usage=N_("<call|document|notice|other> <text>"),
+    ),
+    CommandInfo("here", N_("Answer a spot check: I am at my post")),
+    CommandInfo(
+        "dutylog",
+        N_("A shift's duty log"),
+        usage=N_("[unit] [YYYY-MM-DD]"),
+    ),
+    CommandInfo(
+        "swap",
+        N_("Hand your shift on a date to a colleague"),
+        usage=N_("<YYYY-MM-DD> <person-id>"),
+    ),
+    CommandInfo(
+        "spotcheck",
+        N_("Check that a unit's officer on duty is at the post"),
+        usage=N_("<unit>"),
     ),
     CommandInfo(
         "invite",

@@ -1,8 +1,8 @@
 """rules: officers' requests (dismiss, level down, drill) waiting for the leader on duty; an
 incident's source and caller (phone intake)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db.types
 
-revision = "0008"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
