@@ -101,12 +101,16 @@ async def test_flash_reported_by_phone_meets_the_deadline(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
     number, officer = await level_one_accepted_by(harness, "en")
-    await officer.send(f"/flash {number} phone Sun Li at the city office")
+    await harness.advance(timedelta(minutes=25))  # recorded at 14:25; it was phoned at 14:20
+    await harness.quiet()
+    catch_up(officer)
+    await officer.send(f"/flash {number} phone Sun Li at the city office 14:20")
     assert (await officer.next_message()).text == said(
         "en", "Recorded: #{number} was reported by phone.", number=number
     )
     [flash] = await harness.rows(Deadline, incident_id=number, kind="flash_report")
     assert (flash.state, flash.late) == ("met", False)
+    assert flash.met_at == datetime(2026, 11, 27, 6, 20, tzinfo=UTC)
     [report] = await harness.rows(OfficialReport, incident_id=number, kind="flash")
     assert report.fields["phoned_to"] == "Sun Li at the city office"
 

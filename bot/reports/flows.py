@@ -305,10 +305,12 @@ async def flash(
     *,
     text: str = "",
     phoned_to: str = "",
+    phoned_at: datetime | None = None,
 ) -> Filed:
     """``/flash <#> <text>``: what we know now, sent upward at once (no sign-off); ``/flash <#>
     phone <to whom>``: it was reported by phone, recorded on the timeline. Both meet the flash
-    deadline. Allowed to whoever may write the incident's reports, also before it is accepted."""
+    deadline (by phone: at the time typed, default now). Allowed to whoever may write the
+    incident's reports, also before it is accepted."""
     incident = await incidents.get(session, number)
     if incident is None:
         return Filed(number, Refusal.HIDDEN)
@@ -319,14 +321,10 @@ async def flash(
         return Filed(number, Refusal.HIDDEN)
     if incident.state not in OPEN_STATES:
         return Filed(number, Refusal.CLOSED)
+    # Reported by phone at a time typed in: that is when the flash deadline was met.
+    at = max(phoned_at, incident.reported_at) if phoned_at and phoned_to else runtime.now()
     report = await service.file_flash(
-        session,
-        incident,
-        actor.person,
-        runtime.now(),
-        runtime.settings,
-        text=text,
-        phoned_to=phoned_to,
+        session, incident, actor.person, at, runtime.settings, text=text, phoned_to=phoned_to
     )
     if not phoned_to:
         roster, settings, author = runtime.roster, runtime.settings, actor.person.name

@@ -310,7 +310,7 @@ def closed_notice(tr: Translator, number: int) -> str:
 def flash_usage(tr: Translator) -> str:
     """``/flash`` without what it needs."""
     return tr._(
-        "Usage: /flash <number> <what we know now>, or /flash <number> phone <to whom> "
+        "Usage: /flash <number> <what we know now>, or /flash <number> phone <to whom> [HH:MM] "
         "when you reported it by phone."
     )
 
