@@ -33,6 +33,7 @@ class Action(StrEnum):
     """Everything the bot lets somebody do, by what it touches."""
 
     REPORT = "report"  # /report, /myreports
+    CALL = "call"  # /call: log a phone call (来电登记) in one's own unit
     ADD_INFO = "add_info"  # /addinfo, a captioned photo: one's own report
     ACCEPT = "accept"  # Accept (接报)
     HANDLE = "handle"  # transfer, dismiss, merge (each side), /level, /sensitive, /drill
@@ -45,6 +46,10 @@ class Action(StrEnum):
     MINE = "mine"  # /mine
     INVITE = "invite"  # /invite
     MANAGE_ROSTER = "manage_roster"  # /roster, /roster reload
+    PRESS = "press"  # Press (催办) on an escalation card
+    RECEIVE = "receive"  # Received (签收) on a report delivered upward
+    FOLLOW = "follow"  # /follow, /unfollow: a supervisor receives a unit's reports
+    DECIDE_CHANGE = "decide_change"  # dismiss, level down, drill directly; Approve / Refuse
     DUTY = "duty"  # /handover, /log, /here, /swap, Take over duty, I'm here: a unit's staff
     DUTY_LOG = "duty_log"  # /dutylog: a unit in one's scope
     SPOT_CHECK = "spot_check"  # /spotcheck: a supervisor, units below
@@ -62,6 +67,7 @@ EVERYONE: frozenset[str] = frozenset()
 # /help show a command to exactly these roles; ``may`` then decides case by case.
 ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.REPORT: EVERYONE,
+    Action.CALL: STAFF_ROLES,
     Action.ADD_INFO: EVERYONE,
     Action.ACCEPT: STAFF_ROLES,
     Action.HANDLE: STAFF_ROLES,
@@ -74,6 +80,10 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.MINE: STAFF_ROLES,
     Action.INVITE: ADMIN_ROLES,
     Action.MANAGE_ROSTER: ADMIN_ROLES,
+    Action.DECIDE_CHANGE: SIGNER_ROLES,
+    Action.PRESS: EVERYONE,
+    Action.RECEIVE: STAFF_ROLES | frozenset({"supervisor"}),
+    Action.FOLLOW: frozenset({"supervisor"}),
     Action.DUTY: STAFF_ROLES,
     Action.DUTY_LOG: ONCALL_ROLES,
     Action.SPOT_CHECK: frozenset({"supervisor"}),
@@ -89,6 +99,9 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "lang": None,
     "cancel": None,
     "report": Action.REPORT,
+    "call": Action.CALL,
+    "follow": Action.FOLLOW,
+    "unfollow": Action.FOLLOW,
     "addinfo": Action.ADD_INFO,
     "myreports": Action.REPORT,
     "mine": Action.MINE,
@@ -102,6 +115,7 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "initial": Action.FILE_REPORT,
     "followup": Action.FILE_REPORT,
     "final": Action.FILE_REPORT,
+    "flash": Action.FILE_REPORT,
     "oncall": Action.ONCALL,
     "status": Action.WATCH,
     "overdue": Action.WATCH,
@@ -136,6 +150,13 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "ofy": Action.FILE_REPORT,
     "apr": Action.SIGN_OFF,
     "sbk": Action.SIGN_OFF,
+    "prs": Action.PRESS,
+    "rcv": Action.RECEIVE,
+    "cf": Action.CALL,
+    "rs": Action.REPORT,
+    "rw": Action.REPORT,
+    "cha": Action.DECIDE_CHANGE,
+    "chr": Action.DECIDE_CHANGE,
     "hto": Action.DUTY,
     "here": Action.DUTY,
     "swc": Action.DUTY,
@@ -225,6 +246,7 @@ class IncidentSubject:
     alerted: frozenset[str] = field(default_factory=frozenset)
     escalated: frozenset[str] = field(default_factory=frozenset)
     author_id: str | None = None  # of the report being signed off
+    followers: frozenset[str] = field(default_factory=frozenset)  # supervisors following the unit
 
 
 @dataclass(frozen=True)
@@ -253,7 +275,9 @@ def may(actor: Actor, action: Action, subject: Subject = None) -> bool:
         return True
     if action is Action.WATCH:
         return actor.has_role(*WATCHER_ROLES)
-    if action is Action.MINE:
+    if action is Action.FOLLOW:
+        return actor.has_role("supervisor")
+    if action in (Action.MINE, Action.CALL):
         return actor.has_role(*STAFF_ROLES)
     if action in (Action.INVITE, Action.MANAGE_ROSTER):
         return actor.has_role("admin")
@@ -294,7 +318,7 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
         return staff or me in incident.alerted
     if action in (Action.HANDLE, Action.FILE_REPORT):
         return staff or incident.assignee_id == me
-    if action is Action.TAKE_OVER:
+    if action in (Action.TAKE_OVER, Action.PRESS):
         return staff or me in incident.escalated
     if action is Action.SIGN_OFF:
         return (
@@ -302,6 +326,15 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
             and incident.author_id != me
             and (staff or incident.unit_id in actor.units_below)
         )
+    if action is Action.RECEIVE:
+        # The receiving offices: the unit itself or a unit above it (the flow also checks that
+        # the report was delivered to this person).
+        return actor.has_role(*STAFF_ROLES, "supervisor") and (
+            staff or incident.unit_id in actor.units_below
+        )
+    if action is Action.DECIDE_CHANGE:
+        # A leader (or a supervisor above the unit) decides what could hide a late report.
+        return actor.has_role(*SIGNER_ROLES) and (staff or incident.unit_id in actor.units_below)
     if action is Action.VIEW_INCIDENT:
         return (
             (actor.has_role(*WATCHER_ROLES) and incident.unit_id in scope(actor))
@@ -309,5 +342,6 @@ def _may_on_incident(actor: Actor, action: Action, incident: IncidentSubject) ->
             or me in (incident.reporter_id, incident.assignee_id)
             or me in incident.alerted
             or me in incident.escalated
+            or me in incident.followers
         )
     return False

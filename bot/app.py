@@ -35,6 +35,7 @@ from bot.inbox.dispatch import Dispatcher
 from bot.inbox.polling import Poller
 from bot.observability import Metrics, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
+from bot.reports.scheduled import firers as report_firers
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.supervision.scheduled import BULLETIN, bulletin_firer, ensure_daily_bulletin
 from handlers import register
@@ -58,6 +59,7 @@ def firer_registry(runtime: Runtime) -> dict[str, Firer]:
     """Every deadline kind and the domain firer that handles it."""
     return {
         **escalation_firers(runtime),
+        **report_firers(runtime),
         BULLETIN: bulletin_firer(runtime),
         **duty_firers(runtime),
     }

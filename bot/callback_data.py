@@ -34,6 +34,13 @@ ACTIONS: dict[str, int] = {
     "ofy": 1,  # official report form: file or cancel
     "apr": 1,  # approve an official report (sign-off)
     "sbk": 1,  # send an official report back
+    "cf": 1,  # /call form: a choice (now, hour, skip, send, cancel)
+    "rs": 1,  # report form: sensitive yes / no
+    "rw": 1,  # report form: when it happened (now, hour)
+    "rcv": 1,  # Received (签收): an upward report was received
+    "prs": 1,  # press (催办) the people responsible below for an escalated incident
+    "cha": 1,  # approve an officer's request (dismiss, level down, drill)
+    "chr": 1,  # refuse an officer's request
     "hto": 1,  # take over duty (接班): the shift change
     "here": 1,  # I'm here (在岗): the spot check
     "swc": 2,  # swap: the colleague accepts (y) or refuses (n)

@@ -29,4 +29,12 @@ def load_configuration(path: str | Path) -> Configuration:
                 f"[routing] {category}",
                 f"unknown unit {unit!r} (not in {settings.roster_file})",
             )
+    for index, rule in enumerate(settings.limits):
+        if rule.unit is not None and rule.unit not in roster.units:
+            raise ConfigError(
+                str(settings.config_file),
+                f"[limits[{index + 1}]] unit",
+                f"a unit id of the roster, got unknown unit {rule.unit!r} "
+                f"(not in {settings.roster_file})",
+            )
     return Configuration(settings, roster)

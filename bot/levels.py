@@ -7,6 +7,7 @@ what the engine enforces.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -69,9 +70,28 @@ def effective_level(level: str, sensitive: bool) -> str:
     return level
 
 
-def policy_for(settings: Settings, level: str, sensitive: bool = False) -> LevelPolicy:
-    """The limits of an incident's level (sensitive counts as II)."""
-    return settings.levels[effective_level(level, sensitive)]
+def policy_for(
+    settings: Settings,
+    level: str,
+    sensitive: bool = False,
+    unit: str | None = None,
+    category: str | None = None,
+) -> LevelPolicy:
+    """The limits of an incident's level (sensitive counts as II), with the ``[[limits]]`` of its
+    unit and category applied: the most specific matching rule wins, key by key."""
+    effective = effective_level(level, sensitive)
+    policy = settings.levels[effective]
+    rules = [r for r in settings.limits if r.matches(effective, unit, category)]
+    for rule in sorted(rules, key=lambda r: r.specificity):
+        policy = replace(policy, **rule.overrides)  # type: ignore[arg-type]
+    return policy
+
+
+def incident_policy(settings: Settings, incident: IncidentRow) -> LevelPolicy:
+    """The limits that apply to one incident (its level, marks, unit and category)."""
+    return policy_for(
+        settings, incident.level, incident.sensitive, incident.unit_id, incident.category
+    )
 
 
 def accept_clock_start(incident: IncidentRow) -> datetime:
@@ -82,42 +102,62 @@ def accept_clock_start(incident: IncidentRow) -> datetime:
 
 def accept_due(settings: Settings, incident: IncidentRow) -> datetime:
     """When an officer of the incident's current unit must have accepted it."""
-    policy = policy_for(settings, incident.level, incident.sensitive)
-    return accept_clock_start(incident) + policy.accept
+    return accept_clock_start(incident) + incident_policy(settings, incident).accept
 
 
 def initial_report_due(settings: Settings, incident: IncidentRow) -> datetime:
     """When the initial report (首报) is due: counted from ``reported_at``."""
-    return (
-        incident.reported_at
-        + policy_for(settings, incident.level, incident.sensitive).initial_report
-    )
+    return incident.reported_at + incident_policy(settings, incident).initial_report
+
+
+def flash_report_due(settings: Settings, incident: IncidentRow) -> datetime | None:
+    """When the flash report (快报/电话报告) is due, counted from ``reported_at``; ``None`` for a
+    level without one."""
+    flash = incident_policy(settings, incident).flash_report
+    return None if flash is None else incident.reported_at + flash
 
 
 def final_report_due(settings: Settings, incident: IncidentRow) -> datetime | None:
     """When the final report (终报) is due, if the level sets ``close_within``."""
-    close_within = policy_for(settings, incident.level, incident.sensitive).close_within
+    close_within = incident_policy(settings, incident).close_within
     return None if close_within is None else incident.reported_at + close_within
 
 
 def warning_at(settings: Settings, incident: IncidentRow, due: datetime) -> datetime:
     """When the reminder for a report due at ``due`` goes to the assignee."""
-    return due - policy_for(settings, incident.level, incident.sensitive).warn_before
+    return due - incident_policy(settings, incident).warn_before
 
 
-def next_followup_due(settings: Settings, level: str, sensitive: bool, after: datetime) -> datetime:
-    """The next follow-up (续报): the interval after the last official report, or the next fixed
-    daily time (``followup_at``, local), whichever comes first."""
-    policy = policy_for(settings, level, sensitive)
-    candidates = [after + policy.followup_every]
+def next_followup_due(
+    settings: Settings,
+    level: str,
+    sensitive: bool,
+    after: datetime,
+    unit: str | None = None,
+    category: str | None = None,
+) -> datetime | None:
+    """The next follow-up (续报) after the last official report at ``after``: the next fixed
+    daily time (``followup_at``, local) that is at least ``followup_min_gap`` after it, or
+    ``followup_every`` after it when set, whichever comes first; ``None`` when nothing is due."""
+    policy = policy_for(settings, level, sensitive, unit, category)
+    candidates = [] if policy.followup_every is None else [after + policy.followup_every]
     tz = settings.timezone
+    earliest = (after + policy.followup_min_gap).astimezone(tz)
     local = after.astimezone(tz)
-    for day in range(0, 2):
+    for day in range(0, 3):
         for moment in policy.followup_at:
             candidate = datetime.combine(local.date() + timedelta(days=day), moment, tzinfo=tz)
-            if candidate > local:
+            if candidate > local and candidate >= earliest:
                 candidates.append(candidate.astimezone(UTC))
-    return min(candidates)
+    return min(candidates) if candidates else None
+
+
+def followup_on_change_due(
+    settings: Settings, incident: IncidentRow, at: datetime
+) -> datetime | None:
+    """When a 续报 falls due after the casualties rose at ``at`` (``None``: no such rule)."""
+    within = incident_policy(settings, incident).followup_on_change
+    return None if within is None else at + within
 
 
 def priority_of(incident: IncidentRow) -> int:

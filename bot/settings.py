@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -41,21 +41,86 @@ class LevelPolicy:
 
     accept: timedelta
     initial_report: timedelta
-    followup_every: timedelta
+    followup_every: timedelta | None
     followup_at: tuple[time, ...]
     warn_before: timedelta
     require_signoff: bool
     close_within: timedelta | None = None
+    flash_report: timedelta | None = None  # 快报/电话报告; None: no flash report is due
+    followup_min_gap: timedelta = timedelta(0)  # a fixed time this close to a report is skipped
+    followup_on_change: timedelta | None = None  # a 续报 falls due this long after casualties rise
 
 
 _DAILY = (time(8, 0), time(17, 0))
+_MAJOR = LevelPolicy(
+    accept=_m(5),
+    flash_report=_m(30),
+    initial_report=_m(60),
+    followup_every=None,
+    followup_at=_DAILY,
+    followup_min_gap=_m(120),
+    followup_on_change=_m(60),
+    warn_before=_m(10),
+    require_signoff=True,
+)
 DEFAULT_LEVELS: dict[str, LevelPolicy] = {
-    "I": LevelPolicy(_m(5), _m(30), _m(120), _DAILY, _m(10), True),
-    "II": LevelPolicy(_m(5), _m(30), _m(240), _DAILY, _m(10), True),
-    "III": LevelPolicy(_m(10), _m(60), _m(720), _DAILY, _m(10), False),
-    "IV": LevelPolicy(_m(15), _m(120), _m(1440), (), _m(10), False),
-    "unassessed": LevelPolicy(_m(10), _m(60), _m(720), (), _m(10), False),
+    "I": _MAJOR,
+    "II": _MAJOR,
+    "III": replace(_MAJOR, accept=_m(10), flash_report=None),
+    "IV": replace(
+        _MAJOR,
+        accept=_m(15),
+        flash_report=None,
+        initial_report=_m(120),
+        followup_at=(time(17, 0),),
+        require_signoff=False,
+    ),
+    # A quick report with no level may well be a major event: the level-II clock.
+    "unassessed": replace(_MAJOR, require_signoff=False),
 }
+LEVEL_KEYS = (
+    "accept",
+    "flash_report",
+    "initial_report",
+    "followup_every",
+    "followup_at",
+    "followup_min_gap",
+    "followup_on_change",
+    "warn_before",
+    "require_signoff",
+    "close_within",
+)
+OPTIONAL_DURATIONS = ("flash_report", "followup_every", "followup_on_change", "close_within")
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    """One ``[[limits]]`` entry: overrides of the reporting clock for a unit and/or a category
+    (and optionally one level). The most specific matching rule wins."""
+
+    unit: str | None
+    category: str | None
+    level: str | None
+    overrides: MappingProxyType[str, object]
+    index: int = 0  # position in the file (a later rule beats an equally specific one)
+
+    @property
+    def specificity(self) -> tuple[int, int, int, int]:
+        """Sort key: more selectors first; a unit beats a category; later beats earlier."""
+        return (
+            sum(x is not None for x in (self.unit, self.category, self.level)),
+            int(self.unit is not None),
+            int(self.level is not None),
+            self.index,
+        )
+
+    def matches(self, level: str, unit: str | None, category: str | None) -> bool:
+        """Whether this rule applies to an incident of ``level`` in ``unit`` and ``category``."""
+        return (
+            (self.level is None or self.level == level)
+            and (self.unit is None or self.unit == unit)
+            and (self.category is None or self.category == category)
+        )
 
 
 @dataclass(frozen=True)
@@ -155,6 +220,9 @@ class Settings:
     routing: MappingProxyType[str, str]
     levels: MappingProxyType[str, LevelPolicy]
     report_direct_to_root: tuple[str, ...] = ("I", "II", "sensitive")
+    limits: tuple[LimitRule, ...] = ()
+    tell_leader: tuple[str, ...] = ("I", "II", "sensitive", "unassessed")
+    receipt_within: timedelta = _m(15)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     invite_valid: timedelta = timedelta(hours=24)
     bulletin_daily_at: time = time(8, 0)
@@ -177,34 +245,66 @@ class Settings:
         return self.telegram.token
 
 
+def _optional_duration(t: Table, key: str, default: timedelta | None) -> timedelta | None:
+    """A duration, ``"none"`` for none, or the default when absent."""
+    if t.data.get(key) == "none":
+        return None
+    return t.optional_duration(key, default)
+
+
+def _level_values(t: Table, base: LevelPolicy | None) -> dict[str, object]:
+    """The keys of a ``[levels.X]`` or ``[[limits]]`` table that are set (all of them, with the
+    defaults of ``base``, when ``base`` is given)."""
+    values: dict[str, object] = {}
+    for key in LEVEL_KEYS:
+        if key not in t.data and base is None:
+            continue
+        default = getattr(base, key) if base is not None else None
+        if key in OPTIONAL_DURATIONS:
+            values[key] = _optional_duration(t, key, default)
+        elif key == "followup_at":
+            values[key] = tuple(t.clock_times(key, list(default or ())))
+        elif key == "require_signoff":
+            values[key] = t.boolean(key, bool(default))
+        elif key == "followup_min_gap" and t.data.get(key) in ("0", "none"):
+            values[key] = timedelta(0)
+        else:
+            values[key] = t.duration(key, default)
+    return values
+
+
 def _read_levels(root: Table) -> dict[str, LevelPolicy]:
     levels_table = root.table("levels")
     levels_table.reject_unknown(LEVELS)
     levels: dict[str, LevelPolicy] = {}
     for name in LEVELS:
-        base = DEFAULT_LEVELS[name]
         t = levels_table.table(name)
-        t.reject_unknown(
-            (
-                "accept",
-                "initial_report",
-                "followup_every",
-                "followup_at",
-                "warn_before",
-                "require_signoff",
-                "close_within",
-            )
-        )
-        levels[name] = LevelPolicy(
-            accept=t.duration("accept", base.accept),
-            initial_report=t.duration("initial_report", base.initial_report),
-            followup_every=t.duration("followup_every", base.followup_every),
-            followup_at=tuple(t.clock_times("followup_at", list(base.followup_at))),
-            warn_before=t.duration("warn_before", base.warn_before),
-            require_signoff=t.boolean("require_signoff", base.require_signoff),
-            close_within=t.optional_duration("close_within", base.close_within),
-        )
+        t.reject_unknown(LEVEL_KEYS)
+        levels[name] = LevelPolicy(**_level_values(t, DEFAULT_LEVELS[name]))  # type: ignore[arg-type]
     return levels
+
+
+def _read_limits(root: Table) -> tuple[LimitRule, ...]:
+    """``[[limits]]``: per unit and/or category (optionally one level), most specific wins."""
+    rules = []
+    for index, t in enumerate(root.tables("limits")):
+        t.reject_unknown(("unit", "category", "level", *LEVEL_KEYS))
+        unit = t.optional_string("unit")
+        category = t.optional_string("category")
+        level = t.optional_string("level")
+        if unit is None and category is None:
+            raise t.fail("unit", 'a unit id and/or a category (e.g. category = "health")')
+        if category is not None and category not in CATEGORIES:
+            raise t.fail("category", f"expected one of {', '.join(CATEGORIES)}, got {category!r}")
+        if level is not None and level not in LEVELS:
+            raise t.fail("level", f"expected one of {', '.join(LEVELS)}, got {level!r}")
+        overrides = _level_values(t, None)
+        if not overrides:
+            raise t.fail(
+                "initial_report", f"at least one limit to override: {', '.join(LEVEL_KEYS)}"
+            )
+        rules.append(LimitRule(unit, category, level, MappingProxyType(overrides), index))
+    return tuple(rules)
 
 
 def _read_telegram(root: Table) -> TelegramSettings:
@@ -350,6 +450,8 @@ def load_settings(path: str | Path) -> Settings:
             "escalation",
             "delivery",
             "reporting",
+            "limits",
+            "intake",
             "onboarding",
             "bulletin",
             "handover",
@@ -389,11 +491,17 @@ def load_settings(path: str | Path) -> Settings:
     routing = {category: routing_table.string(category) for category in routing_table.data}
 
     reporting = root.table("reporting")
-    reporting.reject_unknown(("direct_to_root",))
+    reporting.reject_unknown(("direct_to_root", "receipt_within"))
     direct = reporting.string_list("direct_to_root", ["I", "II", "sensitive"])
     for item in direct:
         if item not in (*LEVELS, "sensitive"):
             raise reporting.fail("direct_to_root", f'expected levels or "sensitive", got {item!r}')
+    intake = root.table("intake")
+    intake.reject_unknown(("tell_leader",))
+    tell_leader = intake.string_list("tell_leader", ["I", "II", "sensitive", "unassessed"])
+    for item in tell_leader:
+        if item not in (*LEVELS, "sensitive"):
+            raise intake.fail("tell_leader", f'expected levels or "sensitive", got {item!r}')
 
     onboarding = root.table("onboarding")
     onboarding.reject_unknown(("invite_valid",))
@@ -419,6 +527,9 @@ def load_settings(path: str | Path) -> Settings:
         routing=MappingProxyType(routing),
         levels=MappingProxyType(_read_levels(root)),
         report_direct_to_root=tuple(direct),
+        limits=_read_limits(root),
+        tell_leader=tuple(tell_leader),
+        receipt_within=reporting.duration("receipt_within", _m(15)),
         escalation=_read_escalation(root),
         invite_valid=onboarding.duration("invite_valid", timedelta(hours=24)),
         bulletin_daily_at=bulletin.clock_time("daily_at", time(8, 0)),

@@ -24,11 +24,14 @@ RECORD_GROUP = 99
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot, in the order they must be tried."""
     from handlers import (
+        approvals,
         bulletin,
+        call_form,
         duty_roster,
         dutylog,
         exports,
         fallback,
+        flash,
         handover,
         incident_buttons,
         incident_commands,
@@ -36,8 +39,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         my_incidents,
         official_form,
         onboarding,
+        press,
         profile,
         reasons,
+        received,
         report_form,
         signoff,
         spotcheck,
@@ -51,6 +56,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, identify_caller), group=IDENTIFY_GROUP)
     application.add_handler(TypeHandler(Update, guard), group=GUARD_GROUP)
     application.add_handler(report_form.conversation())
+    application.add_handler(call_form.conversation())
     application.add_handler(reasons.conversation())
     application.add_handler(official_form.conversation())
     application.add_handler(signoff.conversation())
@@ -77,6 +83,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "incident": incident_view.incident_command,
         "overdue": bulletin.overdue_command,
         "bulletin": bulletin.bulletin_command,
+        "flash": flash.flash_command,
+        "follow": received.follow_command,
+        "unfollow": received.follow_command,
         "export": exports.export_command,
         "handover": handover.handover_command,
         "log": dutylog.log_command,
@@ -90,6 +99,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(profile.lang_button, pattern=pattern("lang")))
     application.add_handler(incident_buttons.handler())
     application.add_handler(signoff.approve_handler())
+    application.add_handler(approvals.handler())
+    application.add_handler(press.handler())
+    application.add_handler(received.handler())
     application.add_handler(CallbackQueryHandler(status.status_button, pattern=pattern("stp")))
     application.add_handler(handover.take_over_handler())
     application.add_handler(dutylog.page_handler())

@@ -17,6 +17,7 @@ from bot.incidents import flows, messaging
 from bot.incidents.service import Attempt
 from bot.levels import ASSESSED_LEVELS, parse_level
 from bot.parsing import parse_number
+from bot.reports import flows as report_flows
 from handlers.common.answer import Answer
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
@@ -140,7 +141,7 @@ async def level_command(update: Update, context: DutyContext) -> None:
     await _act(
         update,
         context,
-        lambda session, actor: flows.change_level(session, runtime, actor, number, level),
+        lambda session, actor: report_flows.change_level(session, runtime, actor, number, level),
         lambda attempt: messaging.level_answer(tr, attempt, runtime.roster),
     )
 

@@ -27,7 +27,7 @@ async def help_command(update: Update, context: DutyContext) -> None:
         "",
     ]
     for info in commands_for(caller.person.roles):
-        usage = f" {info.usage}" if info.usage else ""
+        usage = f" {tr._(info.usage)}" if info.usage else ""
         lines.append(f"/{info.name}{usage} — {tr._(info.description)}")
     await reply(update, context, "\n".join(lines))
 

@@ -9,6 +9,7 @@ can be answered by button where it can, and ``/cancel`` leaves at any step.
 from __future__ import annotations
 
 import warnings
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -22,8 +23,9 @@ from telegram.ext import (
 )
 
 from bot import callback_data
+from bot.incidents import call_messaging as calls
 from bot.incidents import flows, messaging
-from bot.incidents.service import MAX_DESCRIPTION, Draft
+from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when
 from bot.levels import LEVELS, priority_of
 from bot.settings import CATEGORIES
 from handlers.common.buttons import answer_button
@@ -39,6 +41,7 @@ CATEGORY, LEVEL, LOCATION, DESCRIPTION, CASUALTIES, PHOTOS, CONFIRM = (
     "photos",
     "confirm",
 )
+OCCURRED, SENSITIVE = "occurred", "sensitive"
 FORM = "report"
 MAX_PHOTOS = 10
 MAX_LOCATION = 300
@@ -68,6 +71,10 @@ def _draft(form: dict[str, Any]) -> Draft:
         longitude=form.get("longitude"),
         casualties=form.get("casualties", {}),
         photos=form.get("photos", []),
+        occurred_at=(
+            datetime.fromisoformat(form["occurred_at"]) if form.get("occurred_at") else None
+        ),
+        sensitive=bool(form.get("sensitive", False)),
     )
 
 
@@ -184,6 +191,39 @@ async def got_description(update: Update, context: DutyContext) -> str:
         await reply(update, context, problem)
         return DESCRIPTION
     _form(context)["description"] = text.strip()
+    buttons = _markup(calls.occurred_buttons(tr, "rw"))
+    await reply(update, context, calls.ask_occurred(tr), reply_markup=buttons)
+    return OCCURRED
+
+
+async def got_occurred(update: Update, context: DutyContext) -> str:
+    """Just now, within the hour, or a typed time (事发时间); ask whether it is sensitive."""
+    runtime, tr = context.runtime, context.tr
+    now = runtime.now()
+    if update.callback_query is not None:
+        choice = await _pressed(update, context, "rw")
+        if choice not in ("now", "hour"):
+            return OCCURRED
+        moment: datetime | None = now - (timedelta(hours=1) if choice == "hour" else timedelta())
+    else:
+        message = update.effective_message
+        moment = parse_when(message.text or "" if message else "", now, runtime.settings.timezone)
+    if moment is None:
+        await reply(update, context, calls.occurred_problem(tr))
+        return OCCURRED
+    _form(context)["occurred_at"] = moment.isoformat()
+    buttons = _markup(calls.sensitive_buttons(tr))
+    await reply(update, context, calls.ask_sensitive(tr), reply_markup=buttons)
+    return SENSITIVE
+
+
+async def got_sensitive(update: Update, context: DutyContext) -> str:
+    """Sensitive or not; ask about casualties."""
+    choice = await _pressed(update, context, "rs")
+    if choice not in ("yes", "no"):
+        return SENSITIVE
+    _form(context)["sensitive"] = choice == "yes"
+    tr = context.tr
     skip = _markup(messaging.skip_button(tr))
     await reply(update, context, messaging.ask_casualties(tr), reply_markup=skip)
     return CASUALTIES
@@ -271,6 +311,11 @@ def conversation() -> ConversationHandler[Any]:
         LEVEL: [CallbackQueryHandler(got_level, pattern=callback_data.pattern("rl"))],
         LOCATION: [MessageHandler(filters.LOCATION | text, got_location)],
         DESCRIPTION: [MessageHandler(text, got_description)],
+        OCCURRED: [
+            MessageHandler(text, got_occurred),
+            CallbackQueryHandler(got_occurred, pattern=callback_data.pattern("rw")),
+        ],
+        SENSITIVE: [CallbackQueryHandler(got_sensitive, pattern=callback_data.pattern("rs"))],
         CASUALTIES: [
             MessageHandler(text, got_casualties),
             CallbackQueryHandler(got_casualties, pattern=callback_data.pattern("rk")),

@@ -19,6 +19,7 @@ from bot.configuration import load_configuration
 from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
 from bot.delivery.outbox import PENDING, SENDING
 from bot.i18n import translator
+from bot.reports.service import FIELDS
 from bot.runtime import Runtime, runtime_from
 from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, Sent, StandInBotApi, User
@@ -394,7 +395,7 @@ async def file_report(
     intro = await user.next_message()
     marker = translator(language)._(REPORT_FORM_INTRO).split("{count}")[1].split("{")[0]
     assert marker in intro.text, intro.text
-    for index in range(7):
+    for index in range(len(FIELDS)):
         question = await user.next_message()
         if answers and index in answers:
             await user.send(answers[index])
@@ -459,7 +460,7 @@ async def official_report_card(
     intro = await user.next_message()
     marker = translator(language)._(REPORT_FORM_INTRO).split("{count}")[1].split("{")[0]
     assert marker in intro.text, intro.text
-    for index in range(7):
+    for index in range(len(FIELDS)):
         question = await user.next_message()
         if answers and index in answers:
             await user.send(answers[index])
@@ -473,6 +474,49 @@ def catch_up(user: User) -> None:
     user._read = len(user.inbox())
 
 
+# The reporting clock the mechanism tests were written against (one stage, a cadence of
+# follow-ups, no minimum gap): explicit, so they test the mechanism and not today's defaults.
+MECHANISM_LEVELS = """
+[levels.I]
+accept = "5m"
+flash_report = "none"
+initial_report = "30m"
+followup_every = "2h"
+followup_min_gap = "0"
+require_signoff = true
+
+[levels.II]
+accept = "5m"
+flash_report = "none"
+initial_report = "30m"
+followup_every = "4h"
+followup_min_gap = "0"
+require_signoff = true
+
+[levels.III]
+accept = "10m"
+initial_report = "1h"
+followup_every = "12h"
+followup_min_gap = "0"
+require_signoff = false
+
+[levels.IV]
+accept = "15m"
+initial_report = "2h"
+followup_every = "1d"
+followup_at = []
+followup_min_gap = "0"
+require_signoff = false
+
+[levels.unassessed]
+accept = "10m"
+flash_report = "none"
+initial_report = "1h"
+followup_every = "12h"
+followup_at = []
+followup_min_gap = "0"
+require_signoff = false
+"""
 # --- the bulletin's hand-computed fixture (tests/test_bulletin.py) -----------------------------
 
 

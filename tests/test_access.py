@@ -74,6 +74,16 @@ ALLOWED: dict[Action | None, set[str]] = {
     Action.FILE_REPORT: STAFF,
     Action.TAKE_OVER: STAFF,
     Action.SIGN_OFF: {"leader of the unit", "supervisor above"},
+    Action.DECIDE_CHANGE: {"leader of the unit", "supervisor above"},
+    Action.PRESS: STAFF,
+    Action.RECEIVE: STAFF | {"supervisor above"},
+    Action.FOLLOW: {"supervisor above", "supervisor of another branch"},
+    Action.CALL: {
+        "officer of the unit",
+        "backup of the unit",
+        "officer of another unit",
+        "leader of the unit",
+    },
     Action.VIEW_INCIDENT: STAFF | {"field, the reporter", "supervisor above", "admin"},
     Action.WATCH: {
         "leader of the unit",
@@ -126,6 +136,9 @@ _INCIDENT_ACTIONS = {
     Action.TAKE_OVER,
     Action.SIGN_OFF,
     Action.VIEW_INCIDENT,
+    Action.DECIDE_CHANGE,
+    Action.PRESS,
+    Action.RECEIVE,
 }
 
 

@@ -4,6 +4,9 @@ Take over, official reports with sign-off, level changes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.settings import load_settings
@@ -11,6 +14,7 @@ from tests.botapi import StandInBotApi
 from tests.harness import (
     CHEN,
     LI,
+    MECHANISM_LEVELS,
     QIAN,
     SUN,
     WANG,
@@ -25,9 +29,18 @@ from tests.harness import (
     official_report_card,
     quick_report,
     says,
+    write_config,
 )
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, botapi: StandInBotApi, database_url: str) -> Path:
+    """The test city on the one-stage clock these mechanism tests were written for."""
+    return write_config(
+        tmp_path, base_url=botapi.base_url, database_url=database_url, extra=MECHANISM_LEVELS
+    )
 
 
 async def test_unaccepted_report_escalates_to_leader_then_parent_then_repeats_at_root(
@@ -119,7 +132,12 @@ def test_followups_fall_due_at_the_interval_or_the_fixed_time_whichever_first(tm
     from tests.harness import write_config
 
     settings = load_settings(
-        write_config(tmp_path, base_url="http://x/bot", database_url="sqlite+aiosqlite:///x.db")
+        write_config(
+            tmp_path,
+            base_url="http://x/bot",
+            database_url="sqlite+aiosqlite:///x.db",
+            extra=MECHANISM_LEVELS,
+        )
     )
 
     def local(text: str) -> datetime:
@@ -157,7 +175,7 @@ async def test_level_one_report_needs_signoff_and_reaches_the_root(
     await wang.send(f"/accept {number}")
     await wang.next_message()
     await wang.send(f"/level {number} I")
-    assert "I" in (await wang.next_message()).text
+    assert "Ⅰ级（特别重大）" in (await wang.next_message()).text
     [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert initial.due_at == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 30 minutes for level I
 
@@ -253,7 +271,8 @@ async def test_final_report_closes_the_incident_and_cancels_what_is_due(
     row = (await harness.rows(IncidentRow, id=number))[0]
     assert row.state == "closed"
     pending = [d for d in await harness.rows(Deadline, incident_id=number) if d.state == "pending"]
-    assert pending == []
+    # Only the upper office's receipt (签收) of the final report is still expected.
+    assert [d.kind for d in pending] == ["receipt"]
     await botapi.wait_until(lambda: any("is closed" in m.text for m in xu.inbox()))
 
 

@@ -13,7 +13,8 @@ from bot.settings import DEFAULT_LEVELS, load_settings
 from tests.harness import ROSTER, head_revision, write_config
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "config.example.toml"
+EXAMPLE = REPO / "config.example.en.toml"
+EXAMPLE_ZH = REPO / "config.example.toml"
 
 
 def dutybot(
@@ -41,6 +42,13 @@ def test_check_config_prints_duty_table_and_gaps_of_the_example(tmp_path: Path) 
     assert "值班员" in out or "Officer" in out  # the example's language is zh
     assert "14" in out  # the gap horizon line
     assert not (tmp_path / "dutybot.db").exists(), "check-config must not create a database"
+
+
+def test_the_chinese_example_is_a_chinese_city(tmp_path: Path) -> None:
+    result = dutybot("check-config", "--config", str(EXAMPLE_ZH), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("市政府总值班室", "市应急管理局", "市水务局", "单位负责人", "备班"):
+        assert name in result.stdout
 
 
 def test_roster_show_at_a_time_uses_the_one_off_shift(tmp_path: Path) -> None:
@@ -111,6 +119,26 @@ BROKEN_CASES = {
     "unknown key": (
         {"extra": '\n[escalation]\nstpe = "5m"\n'},
         ["config.toml", "[escalation] stpe", "unknown key"],
+    ),
+    "limits for an unknown unit": (
+        {"extra": '\n[[limits]]\nunit = "fire"\ninitial_report = "2h"\n'},
+        ["config.toml", "[limits[1]] unit", "fire"],
+    ),
+    "limits with a bad duration": (
+        {"extra": '\n[[limits]]\ncategory = "health"\nlevel = "II"\ninitial_report = "2 hours"\n'},
+        ["config.toml", "[limits[1]] initial_report", "2 hours", "1h30m"],
+    ),
+    "limits with neither unit nor category": (
+        {"extra": '\n[[limits]]\nlevel = "II"\ninitial_report = "2h"\n'},
+        ["config.toml", "[limits[1]] unit", "category"],
+    ),
+    "limits with an unknown key": (
+        {"extra": '\n[[limits]]\nunit = "water"\ninital_report = "2h"\n'},
+        ["config.toml", "[limits[1]] inital_report", "unknown key"],
+    ),
+    "limits with an unknown level": (
+        {"extra": '\n[[limits]]\nunit = "water"\nlevel = "V"\naccept = "2m"\n'},
+        ["config.toml", "[limits[1]] level", "'V'"],
     ),
     "routing to an unknown unit": (
         {"extra": '\n[routing]\naccident = "fire"\n'},

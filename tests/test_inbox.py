@@ -117,6 +117,8 @@ def form_updates(user: User, carrier: Any, category: str, level: str) -> list[di
         press(callback_data.encode("rl", level)),
         {"message": location},
         {"message": user.message(f"{user.first_name}: a {category} emergency")},
+        press(callback_data.encode("rw", "now")),  # when it happened
+        press(callback_data.encode("rs", "no")),  # not sensitive
         {"message": user.message("0 1 0 0")},
         press(callback_data.encode("rp")),
         press(callback_data.encode("ry", "send")),

@@ -7,6 +7,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.db.models import Deadline
 from bot.render import local_time
 from tests.botapi import Sent, StandInBotApi, User
@@ -15,6 +17,7 @@ from tests.harness import (
     GAO,
     LI,
     MA,
+    MECHANISM_LEVELS,
     QIAN,
     WANG,
     WU,
@@ -26,11 +29,20 @@ from tests.harness import (
     quick_report,
     said,
     says,
+    write_config,
 )
 
 OFFICERS = (WANG, LI, QIAN, WU, ZHENG, GAO)
 NOT_YOURS = "There is no incident #{number} that you may act on."
 ACCEPT_BY = re.compile(r"Accept by (\d{4}-\d\d-\d\d \d\d:\d\d);")
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, botapi: StandInBotApi, database_url: str) -> Path:
+    """The test city on the one-stage clock these mechanism tests were written for."""
+    return write_config(
+        tmp_path, base_url=botapi.base_url, database_url=database_url, extra=MECHANISM_LEVELS
+    )
 
 
 async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
@@ -48,7 +60,10 @@ async def test_quick_report_alerts_both_officers_on_duty_of_the_right_unit(
         assert any(says(language, "Accept") in label for label, _ in card.buttons())
     assert "Xu Tao" in botapi.messages_to(LI)[0].text
     await harness.quiet()
-    assert not botapi.messages_to(QIAN)  # the leader: not yet
+    # The leader on duty: the alert for information only (an unassessed report, [intake]
+    # tell_leader), without Accept.
+    [told] = botapi.messages_to(QIAN)
+    assert told.reply_markup is None and told.text.startswith("🚨")
     assert not botapi.messages_to(WU)  # another unit's officer: never
     assert (await harness.incident(1)).state == "reported"
 
@@ -74,6 +89,10 @@ async def fill_form(
     await reporter.share_location(31.2304, 121.4737)
     await reporter.next_message()  # what happened?
     await reporter.send("Landslide blocking the river road\nTwo cars under debris")
+    when = await reporter.next_message()  # when did it happen?
+    await reporter.press(when, data="1:rw:hour")
+    sensitive = await reporter.next_message()
+    await reporter.press(sensitive, data="1:rs:no")
     await reporter.next_message()  # casualties?
     await reporter.send("0 2 0 1")
     await reporter.next_message()  # photos?
@@ -231,7 +250,7 @@ async def test_transfer_by_command_keeps_the_old_assignee_responsible_until_acce
     await alert_for(wu)
     await wu.send(f"/accept {number}")
     await wu.next_message()
-    assert "不再由你负责" in (await wang.next_message()).text
+    assert "不再由您负责" in (await wang.next_message()).text
 
 
 async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
@@ -245,12 +264,18 @@ async def test_dismiss_asks_the_reason_records_it_and_tells_the_reporter(
     await li.press(card, "Dismiss")
     assert "reason" in (await li.next_message()).text
     await li.send("a licensed bonfire, checked by phone")
-    assert "dismissed" in (await li.next_message()).text
+    assert "leader on duty for approval" in (await li.next_message()).text
+    assert (await harness.incident(number)).state == "reported"  # nothing yet: the leader decides
+    qian = harness.user(QIAN, "Qian")
+    await alert_for(qian)  # for information, at intake
+    request = await qian.next_message()
+    assert "licensed bonfire" in request.text
+    await qian.answer_to(await qian.press(request, "Approve"))
     told = await xu.next_message()
     assert "dismissed" in told.text and "licensed bonfire" in told.text
     row = await harness.incident(number)
     assert (row.state, row.closed_reason) == ("dismissed", "a licensed bonfire, checked by phone")
-    assert "Dismissed by Li Lei" in card.text
+    await botapi.wait_until(lambda: "Dismissed by Qian Bo" in card.text)
 
 
 async def test_duplicate_report_offers_merge_which_links_and_tells_the_reporter(
@@ -408,7 +433,7 @@ async def test_changing_the_level_after_a_transfer_keeps_the_new_units_accept_cl
     wu = harness.user(WU, "Wu")
     await alert_for(wu)
     await wu.send(f"/level {number} II")  # the new unit's officer, before accepting
-    assert "level II" in (await wu.next_message()).text
+    assert "Level II (serious)" in (await wu.next_message()).text
     assert harness.runtime is not None
     tz = harness.runtime.settings.timezone
     # level II gives 5 minutes to accept, counted from the transfer at 14:07, not the report
@@ -473,6 +498,10 @@ async def test_a_reason_asked_before_a_restart_is_taken_after_it(
     )
     await harness.restart()
     await li.send("fireworks, announced by the town")
-    assert (await li.next_message()).text == said("en", "#{number} is dismissed.", number=number)
+    assert (await li.next_message()).text == said(  # an officer's dismissal needs the leader
+        "en",
+        "#{number}: sent to the leader on duty for approval; nothing changes until it is approved.",
+        number=number,
+    )
     await li.send("/cancel")
     assert (await li.next_message()).text == said("en", "There is nothing to cancel.")

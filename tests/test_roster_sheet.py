@@ -570,7 +570,7 @@ def test_a_file_without_the_headers_or_an_unknown_unit_is_refused(tmp_path: Path
 def test_the_template_in_the_repository_imports_against_the_example_roster(tmp_path: Path) -> None:
     template = REPO / "roster.template.xlsx"
     roster_path = tmp_path / "roster.toml"
-    roster_path.write_bytes((REPO / "roster.example.toml").read_bytes())
+    roster_path.write_bytes((REPO / "roster.example.en.toml").read_bytes())
     plan = do_import(template, roster_path)
     assert plan.positions == ("leader", "officer", "backup")
     assert plan.start == datetime(2026, 12, 1, 8) and plan.end == datetime(2026, 12, 8, 8)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
+from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
@@ -16,6 +18,7 @@ from tests.harness import (
     HE,
     LI,
     MA,
+    MECHANISM_LEVELS,
     QIAN,
     SUN,
     WANG,
@@ -30,10 +33,19 @@ from tests.harness import (
     said,
     says,
     seed_bulletin_fixture,
+    write_config,
 )
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG, HE, GAO, ZHOU)
 PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, botapi: StandInBotApi, database_url: str) -> Path:
+    """The test city on the one-stage clock these tests were written for."""
+    return write_config(
+        tmp_path, base_url=botapi.base_url, database_url=database_url, extra=MECHANISM_LEVELS
+    )
 
 
 def line_of(text: str, number: int) -> str:

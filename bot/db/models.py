@@ -205,6 +205,11 @@ class IncidentRow(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
+    # where the report came from (SPEC §2): field (in the bot), phone (/call), upper, media, other
+    source: Mapped[str] = mapped_column(String(12), default="field")
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    caller_org: Mapped[str | None] = mapped_column(String(200))
+    caller_phone: Mapped[str | None] = mapped_column(String(60))
 
 
 class IncidentAlert(Base):
@@ -333,3 +338,32 @@ class SwapRow(Base):
     requested_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChangeRequest(Base):
+    """An officer's request to dismiss an incident, lower its level or mark it a drill: it takes
+    effect only when the leader on duty approves (SPEC §3.2)."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (Index("ix_change_requests_incident", "incident_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    action: Mapped[str] = mapped_column(String(12))  # dismiss | level | drill
+    value: Mapped[str] = mapped_column(String(300), default="")  # the new level; the reason
+    requested_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+
+
+class Follow(Base):
+    """A supervisor following a unit (``/follow``): its reports reach them too, and they may read
+    its incidents (SPEC §3.4)."""
+
+    __tablename__ = "follows"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    since: Mapped[datetime]

@@ -9,11 +9,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import Action, Actor, may
 from bot.db.models import Deadline
 from bot.delivery.notify import notify
 from bot.escalation import messaging, service
-from bot.levels import priority_of
+from bot.incidents import service as incidents
+from bot.incidents.deadlines import MEETABLE
+from bot.incidents.routing import alert_targets
+from bot.levels import OPEN_STATES, priority_of
+from bot.reports import flows as report_flows
+from bot.reports import service as report_service
 from bot.runtime import Runtime
+from bot.timeline import record_event
+from scheduling.rows import FIRED, open_for
 
 
 async def missed(
@@ -49,13 +57,62 @@ async def escalate(session: AsyncSession, runtime: Runtime, row: Deadline, now: 
     if step is None:
         return
     roster, settings, incident = runtime.roster, runtime.settings, step.incident
+    waiting = await report_service.awaiting_signoff(session, incident.id)
+    signers = (
+        None
+        if waiting is None
+        else [
+            roster.people[p].name
+            for p in report_flows.signers(runtime, incident.unit_id, waiting.author_id)
+        ]
+    )
     notified = await notify(
         session,
         runtime.audience,
         step.people,
-        lambda tr: messaging.escalation_card(tr, roster, settings, incident, step.missed, now),
+        lambda tr: messaging.escalation_card(
+            tr, roster, settings, incident, step.missed, now, signers
+        ),
         priority=priority_of(incident),
         markup=lambda tr: messaging.take_over_button(tr, incident.id),
         skip_unreachable=True,
     )
     service.rung_told(session, settings, row, step, notified.told, notified.skipped, now)
+
+
+async def press(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int
+) -> tuple[bool, int]:
+    """Press (催办): an urgent reminder to the people responsible below — the assignee, else
+    the unit's officers on duty — recorded on the timeline with who pressed. Responsibility
+    stays below (下级对上级负责). Returns whether it was done and how many were told."""
+    incident = await incidents.get(session, number)
+    if incident is None or incident.state not in OPEN_STATES:
+        return False, 0
+    if not may(actor, Action.PRESS, await incidents.access_subject(session, incident)):
+        return False, 0
+    now, roster, settings = runtime.now(), runtime.roster, runtime.settings
+    late = [d for d in await open_for(session, incident.id, MEETABLE) if d.state == FIRED]
+    missed = late[0] if late else None
+    if incident.assignee_id:
+        people: list[str] = [incident.assignee_id]
+    else:
+        people = [p for p, _, _ in alert_targets(roster, incident.unit_id, now).people]
+    name = actor.person.name
+    notified = await notify(
+        session,
+        runtime.audience,
+        [p for p in people if p != actor.id],
+        lambda tr: messaging.pressed(tr, roster, settings, incident, missed, name),
+        priority=priority_of(incident),
+    )
+    record_event(
+        session,
+        at=now,
+        kind="escalation.pressed",
+        actor=actor.id,
+        subject=incidents.subject(incident.id),
+        told=notified.told,
+        what=missed.kind if missed else None,
+    )
+    return True, len(notified.told)

@@ -18,6 +18,8 @@ from bot.settings import Settings
 
 WHAT = {
     "accept": N_("acceptance"),
+    "flash_report": N_("the flash report"),
+    "receipt": N_("acknowledging receipt (签收)"),
     "initial_report": N_("the initial report"),
     "followup": N_("follow-up report no. {number}"),
     "final": N_("the final report"),
@@ -60,8 +62,10 @@ def escalation_card(
     incident: IncidentRow,
     missed: Deadline,
     now: datetime,
+    waiting_for: list[str] | None = None,
 ) -> str:
-    """To a rung of the chain: what is late, by how much, and who is responsible."""
+    """To a rung of the chain: what is late, by how much, who is responsible, and — when a
+    report waits for sign-off — the leader it waits for."""
     assignee = roster.people.get(incident.assignee_id or "")
     lines = [
         "🔺 "
@@ -77,7 +81,6 @@ def escalation_card(
         tr._("Responsible: {name}").format(
             name=with_phone(roster, assignee.id) if assignee else tr._("nobody yet")
         ),
-        tr._("Press Take over to take charge, or make sure it is done."),
     ]
     on_duty = [
         with_phone(roster, p)
@@ -85,19 +88,65 @@ def escalation_card(
         if p != incident.assignee_id
     ]
     if on_duty:
-        lines.insert(-1, tr._("Officer on duty: {people}").format(people="; ".join(on_duty)))
+        lines.append(tr._("Officer on duty: {people}").format(people="; ".join(on_duty)))
+    if waiting_for is not None:
+        lines.append(
+            tr._("The report is written and waits for sign-off by {names}.").format(
+                names=", ".join(waiting_for) or tr._("nobody on duty")
+            )
+        )
+    lines.append(
+        tr._(
+            "Press Press (催办) to urge the people responsible below, or, as a last resort, "
+            "Take over to take charge yourself."
+        )
+    )
     return "\n".join(lines)
 
 
+def pressed(
+    tr: Translator,
+    roster: Roster,
+    settings: Settings,
+    incident: IncidentRow,
+    missed: Deadline | None,
+    presser: str,
+) -> str:
+    """To the people responsible below: the upper rung presses them (催办)."""
+    if missed is None:
+        return "‼️ " + tr._("{name} presses you (催办) on #{number}: act on it now.").format(
+            name=presser, number=incident.id
+        )
+    return "‼️ " + tr._(
+        "{name} presses you (催办) on #{number}: {what} was due {due}. File it now."
+    ).format(
+        name=presser,
+        number=incident.id,
+        what=what(tr, missed),
+        due=local_time(missed.due_at, settings.timezone),
+    )
+
+
+def press_answer(tr: Translator, done: bool, told: int) -> str:
+    """The answer to Press."""
+    if not done:
+        return tr._("You may not press on this incident, or it is closed.")
+    return tr._("Pressed: {count} responsible people told; it stays theirs.").format(count=told)
+
+
 def take_over_button(tr: Translator, incident_id: int) -> dict[str, Any]:
-    """Take over (接手) under the escalation card."""
+    """Press (催办) and Take over (接手) under the escalation card."""
     return {
         "inline_keyboard": [
             [
                 {
+                    "text": "‼️ " + tr._("Press"),
+                    "callback_data": callback_data.encode("prs", str(incident_id)),
+                },
+                {
                     "text": "🙋 " + tr._("Take over"),
                     "callback_data": callback_data.encode("tko", str(incident_id)),
-                }
+                },
             ]
         ]
     }

@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Deadline
 from bot.escalation import flows
 from bot.escalation.messaging import lateness, what
-from bot.incidents.deadlines import ACCEPT, ESCALATION, FINAL, FOLLOWUP, INITIAL, WARNING
+from bot.incidents.deadlines import (
+    ACCEPT,
+    ESCALATION,
+    FINAL,
+    FLASH,
+    FOLLOWUP,
+    INITIAL,
+    WARNING,
+)
 from bot.runtime import Runtime
 from scheduling.engine import Firer
 
@@ -35,6 +43,7 @@ def firers(runtime: Runtime) -> dict[str, Firer]:
 
     return {
         ACCEPT: missed,
+        FLASH: missed,
         INITIAL: missed,
         FOLLOWUP: missed,
         FINAL: missed,

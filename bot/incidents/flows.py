@@ -11,6 +11,8 @@ domain's messaging turns into the answer. One function per transition and its co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,7 @@ from bot.incidents.service import Attempt, Draft, Outcome, subject
 from bot.levels import OPEN_STATES, priority_of
 from bot.render import local_time
 from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.timeline import record_event
 
 Text = Callable[[Translator], str]
@@ -91,6 +94,7 @@ async def alert_unit(
         )
     if group_card is not None and targets.duty_chat is not None:
         incidents.remember_alert(session, incident, group_card.id, targets.duty_chat, None)
+    leaders = await tell_leader(session, runtime, incident, exclude=people)
     record_event(
         session,
         at=now,
@@ -101,6 +105,40 @@ async def alert_unit(
         people=told.told,
         unlinked=told.unlinked,
         duty_chat=targets.duty_chat,
+        leaders=leaders,
+    )
+    return told.told
+
+
+def leader_told_of(settings: Settings, incident: IncidentRow) -> bool:
+    """Whether the incident's level (or its sensitive mark) is in ``[intake] tell_leader``."""
+    marks = settings.tell_leader
+    return incident.level in marks or (incident.sensitive and "sensitive" in marks)
+
+
+async def tell_leader(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, *, exclude: list[str]
+) -> list[str]:
+    """The leader on duty of the unit gets the alert at once, for information (no Accept):
+    报 starts with the leader. Returns who was told."""
+    if not leader_told_of(runtime.settings, incident):
+        return []
+    roster, settings = runtime.roster, runtime.settings
+    leaders = [
+        p for p in roster.holders(incident.unit_id, "leader", runtime.now()) if p not in exclude
+    ]
+    told = await notify(
+        session,
+        runtime.audience,
+        leaders,
+        lambda t: (
+            messaging.alert_text(t, incident, roster, settings)
+            + "\n\n"
+            + messaging.for_information(t)
+        ),
+        priority=priority_of(incident),
+        photos=incident.attachments,
+        photo_caption=f"#{incident.id}",
     )
     return told.told
 
@@ -180,6 +218,84 @@ def _now_text(runtime: Runtime) -> str:
     return local_time(runtime.now(), runtime.settings.timezone)
 
 
+# --- decisions that need the leader on duty (SPEC §3.2) ------------------------------------
+
+
+async def _decides(session: AsyncSession, actor: Actor, incident: IncidentRow) -> bool:
+    """Whether the actor may dismiss, lower the level or mark a drill directly (a leader, or a
+    supervisor above the unit); an officer's request goes to the leader on duty."""
+    rules = await incidents.access_subject(session, incident)
+    return may(actor, Action.DECIDE_CHANGE, rules)
+
+
+def leaders_on_duty(runtime: Runtime, unit_id: str, besides: str) -> list[str]:
+    """The unit's leader on duty, else the nearest leader on duty above."""
+    roster, now = runtime.roster, runtime.now()
+    for unit in (unit_id, *roster.ancestors(unit_id)):
+        found = [p for p in roster.holders(unit, "leader", now) if p != besides]
+        if found:
+            return found
+    return []
+
+
+async def _ask_leader(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    incident: IncidentRow,
+    action: str,
+    value: str,
+) -> Attempt:
+    """Store the officer's request and send it to the leader on duty with Approve / Refuse."""
+    request = await incidents.request_change(
+        session, incident, action, value, actor.person, runtime.now()
+    )
+    roster, name = runtime.roster, actor.person.name
+    await notify(
+        session,
+        runtime.audience,
+        leaders_on_duty(runtime, incident.unit_id, actor.id),
+        lambda t: messaging.change_request_card(t, roster, incident, action, value, name),
+        priority=priority_of(incident),
+        markup=lambda t: messaging.change_request_buttons(t, request.id),
+    )
+    return Attempt(incident.id, Outcome.REQUESTED, incident)
+
+
+async def decide_change(
+    session: AsyncSession, runtime: Runtime, actor: Actor, request_id: int, approve: bool
+) -> tuple[bool, Attempt | None]:
+    """The leader approves (the change is made now, in the leader's name) or refuses an
+    officer's request; the officer is told. ``(False, None)``: not waiting any more or not
+    this person's to decide."""
+    request = await incidents.get_request(session, request_id)
+    if request is None or request.state != "pending":
+        return False, None
+    incident = await incidents.get(session, request.incident_id)
+    if incident is None or not await _decides(session, actor, incident):
+        return False, None
+    claimed = await incidents.claim_request(session, request_id)
+    if claimed is None:
+        return False, None
+    incidents.decided(session, claimed, actor.person, approve, runtime.now())
+    attempt: Attempt | None = None
+    if approve:
+        if claimed.action == "dismiss":
+            attempt = await dismiss(session, runtime, actor, incident.id, claimed.value)
+        elif claimed.action == "level":
+            attempt = await change_level(session, runtime, actor, incident.id, claimed.value)
+        else:
+            attempt = await set_flag(session, runtime, actor, incident.id, "drill", True)
+    number, action, leader = incident.id, claimed.action, actor.person.name
+    await tell(
+        session,
+        runtime,
+        claimed.requested_by,
+        lambda t: messaging.change_decided(t, number, action, leader, approve),
+    )
+    return True, attempt
+
+
 # --- the use cases ------------------------------------------------------------------------
 
 
@@ -213,6 +329,33 @@ async def submit_report(
         actor=actor.id,
     )
     return incident
+
+
+async def log_call(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    draft: Draft,
+    received_at: datetime,
+) -> IncidentRow | None:
+    """``/call`` (来电登记): a report taken by phone from a caller outside the roster. It is
+    created in the officer's unit with source ``phone`` and accepted by that officer from the
+    start (首问负责: whoever takes the call owns it); every clock runs from ``received_at``.
+    The leader on duty is told as for any report. ``None`` if the actor may not log calls."""
+    if not may(actor, Action.CALL):
+        return None
+    settings = runtime.settings
+    incident = await incidents.create_incident(
+        session,
+        draft=replace(draft, source="phone"),
+        reporter=actor.person,
+        unit_id=actor.person.unit,
+        at=received_at,
+        settings=settings,
+    )
+    change = await incidents.accept(session, incident, actor.person, received_at, settings)
+    await tell_leader(session, runtime, change.incident, exclude=[actor.id])
+    return change.incident
 
 
 async def accept(session: AsyncSession, runtime: Runtime, actor: Actor, number: int) -> Attempt:
@@ -288,6 +431,10 @@ async def dismiss(
     incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
     if incident is None:
         return attempt
+    if incident.state not in OPEN_STATES:
+        return Attempt(number, Outcome.NOT_OPEN, incident)
+    if not await _decides(session, actor, incident):
+        return await _ask_leader(session, runtime, actor, incident, "dismiss", reason)
     change = await incidents.dismiss(session, incident, reason, actor.person, runtime.now())
     current = change.incident
     if change.outcome is Outcome.DONE:
@@ -379,6 +526,10 @@ async def change_level(
     incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
     if incident is None:
         return attempt
+    if incident.state not in OPEN_STATES:
+        return Attempt(number, Outcome.NOT_OPEN, incident)
+    if incidents.lowers(incident.level, level) and not await _decides(session, actor, incident):
+        return await _ask_leader(session, runtime, actor, incident, "level", level)
     change = await incidents.change_level(
         session, incident, level, actor.person, runtime.now(), runtime.settings
     )
@@ -392,6 +543,10 @@ async def set_flag(
     incident, attempt = await _authorised(session, actor, number, Action.HANDLE)
     if incident is None:
         return attempt
+    if incident.state not in OPEN_STATES:
+        return Attempt(number, Outcome.NOT_OPEN, incident)
+    if flag == "drill" and value and not await _decides(session, actor, incident):
+        return await _ask_leader(session, runtime, actor, incident, "drill", "")
     change = await incidents.set_flag(
         session, incident, flag, value, actor.person, runtime.now(), runtime.settings
     )
@@ -412,7 +567,15 @@ async def add_info(
     incident, attempt = await _authorised(session, actor, number, Action.ADD_INFO)
     if incident is None:
         return Attempt(number, Outcome.HIDDEN)
-    await incidents.add_info(session, incident, actor.person, runtime.now(), text=text, photo=photo)
+    await incidents.add_info(
+        session,
+        incident,
+        actor.person,
+        runtime.now(),
+        text=text,
+        photo=photo,
+        settings=runtime.settings,
+    )
     if incident.assignee_id:
         people = [incident.assignee_id]
     else:

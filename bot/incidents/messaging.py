@@ -8,6 +8,7 @@ from typing import Any
 from bot import callback_data
 from bot.db.models import IncidentRow
 from bot.i18n import N_, Translator
+from bot.incidents.call_messaging import caller_line
 from bot.incidents.service import Attempt, Outcome
 from bot.levels import ASSESSED_LEVELS, LEVEL_COLOURS, Level, accept_due, initial_report_due
 from bot.render import local_time
@@ -116,6 +117,12 @@ def alert_text(
             name=reporter_name, unit=reporter_unit, time=local_time(incident.reported_at, tz)
         )
     )
+    if incident.occurred_at is not None:
+        lines.append(
+            "🕒 " + tr._("Happened at {time}").format(time=local_time(incident.occurred_at, tz))
+        )
+    if incident.source == "phone":
+        lines.append(caller_line(tr, incident))
     lines.append("🏢 " + tr._("For: {unit}").format(unit=roster.units[incident.unit_id].name))
     lines.append(
         "⏱ "
@@ -266,6 +273,11 @@ def refusal(tr: Translator, attempt: Attempt, roster: Roster) -> str | None:
         return tr._("#{number} is {state}; nothing to do.").format(
             number=incident.id, state=state_name(tr, incident.state)
         )
+    if attempt.outcome is Outcome.REQUESTED:
+        return tr._(
+            "#{number}: sent to the leader on duty for approval; nothing changes until it is "
+            "approved."
+        ).format(number=attempt.number)
     if attempt.outcome is Outcome.ALREADY_ACCEPTED:
         return tr._("#{number} is already accepted by {name}.").format(
             number=attempt.number, name=_person_name(roster, incident.assignee_id)
@@ -327,8 +339,8 @@ def level_answer(tr: Translator, attempt: Attempt, roster: Roster) -> str:
     """The answer to ``/level``."""
     if attempt.incident is None or not attempt.done:
         return refusal(tr, attempt, roster) or ""
-    return tr._("#{number} is now level {level}; its deadlines follow the new level.").format(
-        number=attempt.number, level=attempt.incident.level
+    return tr._("#{number} is now {level}; its deadlines follow the new level.").format(
+        number=attempt.number, level=tr._(LEVEL_NAMES[attempt.incident.level])
     )
 
 
@@ -604,3 +616,78 @@ def form_cancelled(tr: Translator) -> str:
 def form_reask(tr: Translator) -> str:
     """An answer that does not fit the current question."""
     return tr._("Please answer the question above (or /cancel to stop the report).")
+
+
+# --- requests to the leader on duty -----------------------------------------------------------
+
+CHANGE_NAMES = {
+    "dismiss": N_("dismiss it as not an incident"),
+    "level": N_("change its level to {level}"),
+    "drill": N_("mark it as a drill"),
+}
+
+
+def change_name(tr: Translator, action: str, value: str) -> str:
+    """What an officer asked for, in the reader's language."""
+    level = tr._(LEVEL_NAMES[value]) if action == "level" and value in LEVEL_NAMES else ""
+    return tr._(CHANGE_NAMES[action]).format(level=level)
+
+
+def change_request_card(
+    tr: Translator, roster: Roster, incident: IncidentRow, action: str, value: str, name: str
+) -> str:
+    """To the leader on duty: an officer's request that needs approval."""
+    lines = [
+        "🛂 "
+        + tr._("Approval needed: {name} asks to {what} for #{number}.").format(
+            name=name, what=change_name(tr, action, value), number=incident.id
+        ),
+        level_line(tr, incident) + " · " + incident.summary,
+        tr._("Unit: {unit}").format(unit=roster.units[incident.unit_id].name),
+    ]
+    if action == "dismiss" and value:
+        lines.append(tr._("Reason: {reason}").format(reason=value))
+    return "\n".join(lines)
+
+
+def change_request_buttons(tr: Translator, request_id: int) -> dict[str, Any]:
+    """Approve / Refuse under the request."""
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": "✅ " + tr._("Approve the request"),
+                    "callback_data": callback_data.encode("cha", str(request_id)),
+                },
+                {
+                    "text": "✖️ " + tr._("Refuse"),
+                    "callback_data": callback_data.encode("chr", str(request_id)),
+                },
+            ]
+        ]
+    }
+
+
+def change_decided(tr: Translator, number: int, action: str, leader: str, approved: bool) -> str:
+    """To the officer who asked."""
+    if approved:
+        return tr._("{leader} approved your request on #{number}.").format(
+            leader=leader, number=number
+        )
+    return tr._("{leader} refused your request on #{number}; nothing changed.").format(
+        leader=leader, number=number
+    )
+
+
+def change_decision_answer(tr: Translator, done: bool, approved: bool) -> str:
+    """The answer to the leader's press."""
+    if not done:
+        return tr._("This request is no longer waiting for you.")
+    return tr._("Approved: the change is made.") if approved else tr._("Refused.")
+
+
+def for_information(tr: Translator) -> str:
+    """Under the alert a leader on duty gets at intake."""
+    return "ℹ️ " + tr._(
+        "For your information as leader on duty: the duty officers have the alert and accept it."
+    )

@@ -8,16 +8,24 @@ and the timeline never disagrees with the row.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import IncidentSubject
-from bot.db.models import Deadline, IncidentAlert, IncidentRow
+from bot.db.models import (
+    ChangeRequest,
+    Deadline,
+    Follow,
+    IncidentAlert,
+    IncidentRow,
+    OfficialReport,
+)
 from bot.incidents import deadlines
 from bot.levels import OPEN_STATES
 from bot.roster import Person
@@ -49,6 +57,11 @@ class Draft:
     casualties: dict[str, int] = field(default_factory=dict)
     photos: list[str] = field(default_factory=list)
     drill: bool = False
+    occurred_at: datetime | None = None  # 事发时间, when the reporter knows it
+    source: str = "field"  # field | phone
+    caller_name: str | None = None
+    caller_org: str | None = None
+    caller_phone: str | None = None
 
 
 def summarise(description: str) -> str:
@@ -64,7 +77,7 @@ def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime)
         unit_id=unit_id,
         category=draft.category,
         level=draft.level,
-        sensitive=False,
+        sensitive=draft.sensitive,
         summary=summarise(draft.description),
         description=draft.description,
         location_text=draft.location_text,
@@ -79,6 +92,11 @@ def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime)
         trapped=draft.casualties.get("trapped"),
         attachments=list(draft.photos),
         drill=False,
+        occurred_at=draft.occurred_at,
+        source=draft.source,
+        caller_name=draft.caller_name,
+        caller_org=draft.caller_org,
+        caller_phone=draft.caller_phone,
     )
 
 
@@ -113,6 +131,11 @@ async def create_incident(
         drill=draft.drill,
         state="reported",
         version=1,
+        occurred_at=draft.occurred_at,
+        source=draft.source,
+        caller_name=draft.caller_name,
+        caller_org=draft.caller_org,
+        caller_phone=draft.caller_phone,
     )
     session.add(incident)
     await session.flush()
@@ -125,9 +148,25 @@ async def create_incident(
         unit=unit_id,
         level=draft.level,
         category=draft.category,
+        source=draft.source,
+        caller=draft.caller_name,
     )
     await deadlines.on_reported(session, settings, incident, at)
     return incident
+
+
+async def initial_filed(session: AsyncSession, incident_id: int) -> bool:
+    """Whether the incident's 首报 was filed (it stays filed across transfers)."""
+    found = await session.scalar(
+        select(OfficialReport.id)
+        .where(
+            OfficialReport.incident_id == incident_id,
+            OfficialReport.kind == "initial",
+            OfficialReport.state == "filed",
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def get(session: AsyncSession, incident_id: int) -> IncidentRow | None:
@@ -179,6 +218,7 @@ class Outcome(Enum):
     SAME_INCIDENT = "same_incident"
     HIDDEN = "hidden"  # no such incident, or one the person may not see: the same answer
     FORBIDDEN = "forbidden"  # the person may see the incident but not do this to it
+    REQUESTED = "requested"  # sent to the leader on duty: takes effect when approved
 
 
 @dataclass(frozen=True)
@@ -222,12 +262,15 @@ async def _conditional(
 async def accept(
     session: AsyncSession, incident: IncidentRow, person: Person, at: datetime, settings: Settings
 ) -> Change:
-    """First press wins: ``reported → accepted`` with the person as assignee."""
+    """First press wins: ``reported → accepted`` with the person as assignee (``reported →
+    initial_reported`` for a transferred incident whose 首报 was already filed: the receiving unit
+    inherits it as it is)."""
+    new_state = "initial_reported" if await initial_filed(session, incident.id) else "accepted"
     won, current = await _conditional(
         session,
         incident.id,
         ("reported",),
-        state="accepted",
+        state=new_state,
         assignee_id=person.id,
         accepted_at=at,
     )
@@ -241,7 +284,7 @@ async def accept(
         actor=person.id,
         subject=subject(incident.id),
         old="reported",
-        new="accepted",
+        new=new_state,
         unit=current.unit_id,
     )
     await deadlines.on_accepted(session, settings, current, at)
@@ -258,12 +301,19 @@ async def transfer(
     settings: Settings,
 ) -> Change:
     """Hand the incident to another unit; it is ``reported`` there until one of its officers
-    accepts, and the old assignee stays responsible until then."""
+    accepts. First responsibility (首问负责): the old assignee — or, for a report nobody had
+    accepted, the person transferring it — stays responsible until then."""
     if to_unit == incident.unit_id:
         return Change(Outcome.SAME_UNIT, incident)
     from_unit = incident.unit_id
     won, current = await _conditional(
-        session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported", unit_since=at
+        session,
+        incident.id,
+        OPEN_STATES,
+        unit_id=to_unit,
+        state="reported",
+        unit_since=at,
+        assignee_id=incident.assignee_id or person.id,
     )
     if not won:
         return Change(Outcome.NOT_OPEN, current)
@@ -354,14 +404,25 @@ async def add_info(
     *,
     text: str | None = None,
     photo: str | None = None,
-) -> None:
-    """The reporter adds to their report: text appended to the description, or a photo."""
+    settings: Settings | None = None,
+) -> bool:
+    """The reporter adds to their report: text appended to the description (stamped in the
+    configured timezone), or a photo. Casualty figures in the text (``dead 3``, ``死亡3``)
+    that are higher than the incident's are taken over; when they rose after the 首报, a 续报
+    falls due ``followup_on_change`` from now. Returns whether the casualties rose."""
     values: dict[str, object] = {}
     if text:
-        stamp = at.strftime("%Y-%m-%d %H:%M UTC")
+        tz = settings.timezone if settings is not None else None
+        stamp = at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         values["description"] = f"{incident.description}\n[+ {stamp}] {text}".strip()
     if photo:
         values["attachments"] = [*incident.attachments, photo]
+    rose = {
+        name: count
+        for name, count in casualties_in(text or "").items()
+        if count > (getattr(incident, name) or 0)
+    }
+    values.update(rose)
     await session.execute(
         update(IncidentRow)
         .where(IncidentRow.id == incident.id)
@@ -376,6 +437,56 @@ async def add_info(
         note=text,
         photo=photo,
     )
+    if rose:
+        record_event(
+            session,
+            at=at,
+            kind="incident.casualties_rose",
+            actor=person.id,
+            subject=subject(incident.id),
+            casualties=rose,
+        )
+        current = await get(session, incident.id)
+        if settings is not None and current is not None:
+            number = await _next_followup_number(session, incident.id)
+            await deadlines.on_casualties_rose(session, settings, current, number, at)
+    return bool(rose)
+
+
+_CASUALTY_WORDS = {
+    "dead": ("dead", "死亡", "遇难"),
+    "injured": ("injured", "受伤"),
+    "missing": ("missing", "失踪"),
+    "trapped": ("trapped", "被困"),
+}
+
+
+def casualties_in(text: str) -> dict[str, int]:
+    """Casualty figures written in added information: ``dead 3``, ``3 injured``, ``死亡3人``."""
+    found: dict[str, int] = {}
+    for name, words in _CASUALTY_WORDS.items():
+        for word in words:
+            w = re.escape(word)
+            match = re.search(
+                rf"{w}\s*[:：]?\s*(\d+)|(\d+)\s*(?:人|people|persons)?\s*{w}", text, re.I
+            )
+            if match:
+                found[name] = int(match.group(1) or match.group(2))
+                break
+    return found
+
+
+async def _next_followup_number(session: AsyncSession, incident_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OfficialReport)
+        .where(
+            OfficialReport.incident_id == incident_id,
+            OfficialReport.kind == "followup",
+            OfficialReport.state == "filed",
+        )
+    )
+    return int(count or 0) + 1
 
 
 async def reported_by(session: AsyncSession, person_id: str, limit: int = 20) -> list[IncidentRow]:
@@ -538,6 +649,11 @@ async def access_subject(session: AsyncSession, incident: IncidentRow) -> Incide
         assignee_id=incident.assignee_id,
         alerted=frozenset(await alerted_people(session, incident)),
         escalated=frozenset(await escalated_to(session, incident.id)),
+        followers=frozenset(
+            await session.scalars(
+                select(Follow.person_id).where(Follow.unit_id == incident.unit_id)
+            )
+        ),
     )
 
 
@@ -579,3 +695,117 @@ async def close_alerts(
             .values(active=False)
         )
     return copies
+
+
+# --- decisions that need the leader on duty (SPEC §3.2) ------------------------------------
+
+LEVEL_RANK = {"I": 1, "II": 2, "unassessed": 2, "III": 3, "IV": 4}
+
+
+def lowers(old: str, new: str) -> bool:
+    """Whether going from level ``old`` to ``new`` relaxes the clock (an unassessed report runs
+    on the level-II clock, so assessing it III or IV lowers it too)."""
+    return LEVEL_RANK.get(new, 0) > LEVEL_RANK.get(old, 0)
+
+
+def raises(old: str, new: str) -> bool:
+    """Whether going from level ``old`` to ``new`` makes the incident more serious."""
+    return LEVEL_RANK.get(new, 9) < LEVEL_RANK.get(old, 9)
+
+
+async def request_change(
+    session: AsyncSession,
+    incident: IncidentRow,
+    action: str,
+    value: str,
+    person: Person,
+    at: datetime,
+) -> ChangeRequest:
+    """An officer asks to dismiss, lower the level or mark a drill: nothing changes yet."""
+    request = ChangeRequest(
+        incident_id=incident.id,
+        action=action,
+        value=value,
+        requested_by=person.id,
+        requested_at=at,
+        state="pending",
+    )
+    session.add(request)
+    await session.flush()
+    record_event(
+        session,
+        at=at,
+        kind="incident.change_requested",
+        actor=person.id,
+        subject=subject(incident.id),
+        request=request.id,
+        what=action,
+        note=value,
+    )
+    return request
+
+
+async def claim_request(session: AsyncSession, request_id: int) -> ChangeRequest | None:
+    """Take a pending request for a decision (of two leaders pressing at once, one wins)."""
+    claimed = await session.execute(
+        update(ChangeRequest)
+        .where(ChangeRequest.id == request_id, ChangeRequest.state == "pending")
+        .values(state="deciding")
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.get(ChangeRequest, request_id, populate_existing=True)
+
+
+async def get_request(session: AsyncSession, request_id: int) -> ChangeRequest | None:
+    """One request as the database has it now."""
+    return await session.get(ChangeRequest, request_id, populate_existing=True)
+
+
+def decided(
+    session: AsyncSession, request: ChangeRequest, person: Person, approve: bool, at: datetime
+) -> None:
+    """Record the leader's decision."""
+    request.state = "approved" if approve else "refused"
+    request.decided_by, request.decided_at = person.id, at
+    record_event(
+        session,
+        at=at,
+        kind="incident.change_approved" if approve else "incident.change_refused",
+        actor=person.id,
+        subject=subject(request.incident_id),
+        request=request.id,
+        what=request.action,
+        requested_by=request.requested_by,
+    )
+
+
+CALL_BACK_AT_MOST = timedelta(hours=2)
+_CLOCK = re.compile(r"^(?:(\d{4})-(\d{2})-(\d{2})\s+)?(\d{1,2})[:：](\d{2})$")
+
+
+def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """A local time typed as ``HH:MM`` (today, or yesterday if that would be in the future) or
+    ``YYYY-MM-DD HH:MM``, in UTC; ``None`` when it does not parse or lies in the future."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute = match.groups()
+    local_now = now.astimezone(tz)
+    try:
+        if year:
+            moment = datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=tz)
+        else:
+            moment = local_now.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
+            if moment > local_now:
+                moment -= timedelta(days=1)
+    except ValueError:
+        return None
+    result = moment.astimezone(UTC)
+    return None if result > now else result
+
+
+def received_at(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """When a call came in: a typed local time at most ``CALL_BACK_AT_MOST`` ago."""
+    moment = parse_when(text, now, tz)
+    return moment if moment is not None and now - moment <= CALL_BACK_AT_MOST else None

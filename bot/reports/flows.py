@@ -10,16 +10,20 @@ is decided here, and every message goes through ``notify``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, may
-from bot.db.models import IncidentRow, OfficialReport
+from bot.db.models import Deadline, IncidentRow, OfficialReport
 from bot.delivery.notify import notify
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.incidents import flows as incident_flows
 from bot.incidents import service as incidents
 from bot.incidents.messaging import casualty_line
+from bot.incidents.service import Attempt
 from bot.levels import OPEN_STATES, priority_of
+from bot.render import local_time
 from bot.reports import messaging, service
 from bot.reports.messaging import Refusal
 from bot.runtime import Runtime
@@ -77,7 +81,7 @@ async def _authorise(
         if may(actor, Action.VIEW_INCIDENT, subject):
             return None, Refusal.FORBIDDEN, runtime.roster.units[incident.unit_id].name
         return None, Refusal.HIDDEN, ""
-    why = service.may_start(incident, kind)
+    why = service.may_start(incident, kind, await incidents.initial_filed(session, incident.id))
     if why is not None:
         return None, _REFUSAL_OF[why], ""
     return incident, None, ""
@@ -91,11 +95,14 @@ async def open_form(
     incident, refusal, unit = await _authorise(session, runtime, actor, number, kind)
     if incident is None:
         return Opened(number, refusal, unit)
-    casualties = casualty_line(translator(language), incident) or ""
+    tr = translator(language)
+    casualties = casualty_line(tr, incident) or ""
+    when = local_time(incident.occurred_at or incident.reported_at, runtime.settings.timezone)
+    time_place = "，".join(x for x in (when, incident.location_text or "") if x)
     return Opened(
         number,
         report_number=await service.next_number(session, number, kind),
-        fields=await service.prefill(session, incident, casualties),
+        fields=await service.prefill(session, incident, casualties, time_place),
     )
 
 
@@ -187,10 +194,12 @@ async def deliver_upward(
     """A filed report goes up the chain; a final report also tells the reporter it is closed."""
     roster, settings = runtime.roster, runtime.settings
     author = roster.people[report.author_id].name
+    people = [p for p in upward(runtime, incident) if p != report.author_id]
+    people += [p for p in await service.followers(session, incident.unit_id) if p not in people]
     notified = await notify(
         session,
         runtime.audience,
-        [p for p in upward(runtime, incident) if p != report.author_id],
+        people,
         lambda tr: messaging.report_text(
             tr,
             roster,
@@ -203,6 +212,7 @@ async def deliver_upward(
             filed=report,
         ),
         priority=priority_of(incident),
+        markup=lambda tr: messaging.received_button(tr, report.id),
     )
     record_event(
         session,
@@ -212,6 +222,8 @@ async def deliver_upward(
         report=report.id,
         to=notified.told,
     )
+    if notified.told:
+        service.expect_receipt(session, incident, report, notified.told, runtime.now(), settings)
     if report.kind == "final":
         await notify(
             session,
@@ -283,3 +295,170 @@ async def decide(
             ),
         )
     return Decision(True, incident=incident, report=claimed)
+
+
+async def flash(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    number: int,
+    *,
+    text: str = "",
+    phoned_to: str = "",
+    phoned_at: datetime | None = None,
+) -> Filed:
+    """``/flash <#> <text>``: what we know now, sent upward at once (no sign-off); ``/flash <#>
+    phone <to whom>``: it was reported by phone, recorded on the timeline. Both meet the flash
+    deadline (by phone: at the time typed, default now). Allowed to whoever may write the
+    incident's reports, also before it is accepted."""
+    incident = await incidents.get(session, number)
+    if incident is None:
+        return Filed(number, Refusal.HIDDEN)
+    subject = await incidents.access_subject(session, incident)
+    if not may(actor, Action.FILE_REPORT, subject):
+        if may(actor, Action.VIEW_INCIDENT, subject):
+            return Filed(number, Refusal.FORBIDDEN, runtime.roster.units[incident.unit_id].name)
+        return Filed(number, Refusal.HIDDEN)
+    if incident.state not in OPEN_STATES:
+        return Filed(number, Refusal.CLOSED)
+    # Reported by phone at a time typed in: that is when the flash deadline was met.
+    at = max(phoned_at, incident.reported_at) if phoned_at and phoned_to else runtime.now()
+    report = await service.file_flash(
+        session, incident, actor.person, at, runtime.settings, text=text, phoned_to=phoned_to
+    )
+    if not phoned_to:
+        roster, settings, author = runtime.roster, runtime.settings, actor.person.name
+        notified = await notify(
+            session,
+            runtime.audience,
+            [p for p in upward(runtime, incident) if p != actor.id],
+            lambda tr: messaging.flash_text(tr, roster, settings, incident, report, author),
+            priority=priority_of(incident),
+        )
+        record_event(
+            session,
+            at=runtime.now(),
+            kind="report.delivered",
+            subject=incidents.subject(incident.id),
+            report=report.id,
+            to=notified.told,
+        )
+    return Filed(number, report=report)
+
+
+async def change_level(
+    session: AsyncSession, runtime: Runtime, actor: Actor, number: int, level: str
+) -> Attempt:
+    """``/level``: the incidents domain changes it (lowering needs the leader); a raised level
+    re-reports upward at once (报告升级): the last filed report goes again, marked with the new
+    level, to the recipients of the new level (越级上报 included where it applies)."""
+    before = await incidents.get(session, number)
+    old = before.level if before is not None else level
+    attempt = await incident_flows.change_level(session, runtime, actor, number, level)
+    if attempt.done and attempt.incident is not None and incidents.raises(old, level):
+        await rereport(session, runtime, attempt.incident, old)
+    return attempt
+
+
+async def rereport(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, old_level: str
+) -> None:
+    """Send the last filed report (written, else the flash report) upward again, marked with
+    the new level."""
+    report = await service.last_filed(session, incident.id)
+    if report is None:
+        report = await service.last_filed(session, incident.id, flash=True)
+    if report is None:
+        return
+    roster, settings = runtime.roster, runtime.settings
+    author = roster.people[report.author_id].name
+
+    def text(tr: Translator) -> str:
+        if report.kind == "flash":
+            body = messaging.flash_text(tr, roster, settings, incident, report, author)
+        else:
+            body = messaging.report_text(
+                tr,
+                roster,
+                settings,
+                incident,
+                report.kind,
+                report.number,
+                report.fields,
+                author=author,
+                filed=report,
+            )
+        return messaging.level_raised_banner(tr, incident, old_level) + "\n" + body
+
+    notified = await notify(
+        session,
+        runtime.audience,
+        upward(runtime, incident),
+        text,
+        priority=priority_of(incident),
+    )
+    record_event(
+        session,
+        at=runtime.now(),
+        kind="report.rereported",
+        subject=incidents.subject(incident.id),
+        report=report.id,
+        old=old_level,
+        new=incident.level,
+        to=notified.told,
+    )
+
+
+async def receive(session: AsyncSession, runtime: Runtime, actor: Actor, report_id: int) -> bool:
+    """Received (签收): someone the report was delivered to acknowledges it; on the timeline.
+    ``False`` when this person may not (it was not delivered to them)."""
+    report = await service.get_report(session, report_id)
+    if report is None:
+        return False
+    incident = await incidents.get(session, report.incident_id)
+    if incident is None:
+        return False
+    if actor.id not in await service.delivered_to(session, report_id):
+        return False  # only those it was delivered to acknowledge it
+    await service.received(session, report, actor.person, runtime.now())
+    return True
+
+
+async def remind_receipt(
+    session: AsyncSession, runtime: Runtime, deadline: Deadline, now: datetime
+) -> None:
+    """``receipt_within`` after delivery nobody acknowledged the report: one reminder."""
+    report = await service.get_report(session, int(deadline.data.get("report", 0)))
+    if report is None:
+        return
+    incident = await incidents.get(session, report.incident_id)
+    if incident is None:
+        return
+    people = [str(p) for p in deadline.data.get("people", [])]
+    await notify(
+        session,
+        runtime.audience,
+        people,
+        lambda tr: messaging.receipt_reminder(tr, incident, report),
+        priority=priority_of(incident),
+        markup=lambda tr: messaging.received_button(tr, report.id),
+    )
+    record_event(
+        session,
+        at=now,
+        kind="report.receipt_reminded",
+        subject=incidents.subject(incident.id),
+        report=report.id,
+        to=people,
+    )
+
+
+async def follow(
+    session: AsyncSession, runtime: Runtime, actor: Actor, unit_id: str, on: bool
+) -> bool:
+    """``/follow <unit>`` / ``/unfollow <unit>``: a supervisor receives a unit's reports (any
+    unit, e.g. outside their own tree) and may read its incidents, nothing more."""
+    if not may(actor, Action.FOLLOW) or unit_id not in runtime.roster.units:
+        return False
+    await service.set_follow(session, actor.person, unit_id, on, runtime.now())
+    return True

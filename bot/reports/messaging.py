@@ -12,13 +12,14 @@ from typing import Any
 from bot import callback_data
 from bot.db.models import IncidentRow, OfficialReport
 from bot.i18n import N_, Translator
-from bot.incidents.messaging import level_line
+from bot.incidents.messaging import LEVEL_NAMES, level_line
 from bot.render import local_time
-from bot.reports.service import FIELD_NAMES, FIELDS
+from bot.reports.service import DISPLAY_ORDER, FIELD_NAMES, FIELDS
 from bot.roster import Roster
 from bot.settings import Settings
 
 TITLES = {
+    "flash": N_("Flash report (快报)"),
     "initial": N_("Initial report (首报)"),
     "followup": N_("Follow-up report no. {number} (续报)"),
     "final": N_("Final report (终报)"),
@@ -77,10 +78,17 @@ def report_text(
         if approver is not None:
             line += "; " + tr._("approved by {name}").format(name=approver.name)
         lines.append(line)
+        lines.append(
+            tr._("Reporting unit: {unit} · Drafter: {drafter} · Signer: {signer}").format(
+                unit=roster.units[incident.unit_id].name,
+                drafter=author,
+                signer=approver.name if approver is not None else author,
+            )
+        )
     else:
         lines.append(tr._("Written by {name}").format(name=author))
     lines.append("")
-    for name in FIELDS:
+    for name in DISPLAY_ORDER:
         value = str(fields.get(name, "")).strip() or "—"
         lines.append(f"▪️ {tr._(FIELD_NAMES[name])}: {value}")
     return "\n".join(lines)
@@ -294,3 +302,104 @@ def closed_notice(tr: Translator, number: int) -> str:
     return tr._("Your report #{number} is closed: the final report was filed.").format(
         number=number
     )
+
+
+# --- the flash report (快报) ------------------------------------------------------------------
+
+
+def flash_usage(tr: Translator) -> str:
+    """``/flash`` without what it needs."""
+    return tr._(
+        "Usage: /flash <number> <what we know now>, or /flash <number> phone <to whom> [HH:MM] "
+        "when you reported it by phone."
+    )
+
+
+def flash_text(
+    tr: Translator,
+    roster: Roster,
+    settings: Settings,
+    incident: IncidentRow,
+    report: OfficialReport,
+    author: str,
+) -> str:
+    """The flash report as the upper offices read it."""
+    when = local_time(report.filed_at or report.created_at, settings.timezone)
+    lines = [
+        f"⚡ {title(tr, 'flash', report.number)} · #{incident.id} · "
+        f"{roster.units[incident.unit_id].name}",
+        level_line(tr, incident) + " · " + incident.summary,
+        tr._("Sent by {name} at {time}; the written report follows.").format(
+            name=author, time=when
+        ),
+        "",
+        str(report.fields.get("what_happened", "")).strip() or "—",
+    ]
+    return "\n".join(lines)
+
+
+def flash_answer(tr: Translator, number: int, by_phone: bool, late: bool) -> str:
+    """The answer to ``/flash``."""
+    if by_phone:
+        text = tr._("Recorded: #{number} was reported by phone.").format(number=number)
+    else:
+        text = tr._("Flash report on #{number} sent upward.").format(number=number)
+    if late:
+        text += " " + tr._("It is late (迟报).")
+    return text
+
+
+def level_raised_banner(tr: Translator, incident: IncidentRow, old_level: str) -> str:
+    """The mark on a report sent again because the level was raised (报告升级)."""
+    return "⬆️ " + tr._("Level raised (报告升级): #{number} is now {new}, was {old}.").format(
+        number=incident.id,
+        new=tr._(LEVEL_NAMES[incident.level]),
+        old=tr._(LEVEL_NAMES[old_level]),
+    )
+
+
+# --- received (签收) ----------------------------------------------------------------------------
+
+
+def received_button(tr: Translator, report_id: int) -> dict[str, Any]:
+    """Received (签收) under a report delivered upward."""
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": "📥 " + tr._("Received"),
+                    "callback_data": callback_data.encode("rcv", str(report_id)),
+                }
+            ]
+        ]
+    }
+
+
+def receipt_reminder(tr: Translator, incident: IncidentRow, report: OfficialReport) -> str:
+    """To the receiving office, ``receipt_within`` after delivery."""
+    return "⏰ " + tr._("Please acknowledge (签收) the {title} of #{number}.").format(
+        title=title(tr, report.kind, report.number), number=incident.id
+    )
+
+
+def received_answer(tr: Translator, done: bool) -> str:
+    """The answer to Received."""
+    if not done:
+        return tr._("This report was not delivered to you.")
+    return tr._("Received (签收): recorded on the timeline.")
+
+
+def follow_usage(tr: Translator, command: str) -> str:
+    """``/follow`` without a unit."""
+    return tr._("Usage: /{command} <unit>, for example /{command} health").format(
+        command=command or "follow"
+    )
+
+
+def follow_answer(tr: Translator, done: bool, on: bool, unit: str) -> str:
+    """The answer to ``/follow`` and ``/unfollow``."""
+    if not done:
+        return tr._("Only supervisors follow units, and only units of the roster.")
+    if on:
+        return tr._("You now receive the reports of {unit}.").format(unit=unit)
+    return tr._("You no longer receive the reports of {unit}.").format(unit=unit)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Deadline, Event, IncidentRow
 from bot.duty.service import DisciplineFigures, discipline_figures
 from bot.i18n import N_
-from bot.incidents.deadlines import FOLLOWUP, INITIAL
+from bot.incidents.deadlines import FLASH, FOLLOWUP, INITIAL
 from bot.incidents.service import subject
 from bot.levels import OPEN_STATES
 from scheduling.rows import CANCELLED, FIRED, MET, PENDING
@@ -377,6 +377,7 @@ def report_figures(kind: str, on_time: str, late: str, missing: str) -> None:
         figure(f"{kind}_{result}", heading, table=REPORTS)(compute)
 
 
+report_figures(FLASH, N_("flash on time"), N_("flash late"), N_("flash missing"))
 report_figures(INITIAL, N_("initial on time"), N_("initial late"), N_("initial missing"))
 report_figures(FOLLOWUP, N_("follow-ups on time"), N_("follow-ups late"), N_("follow-ups missing"))
 

@@ -45,6 +45,20 @@ EVENT_TEXT = {
     "report.sent_back": N_("report sent back by {actor}: {note}"),
     "report.filed": N_("report filed ({late})"),
     "report.delivered": N_("report delivered to {to}"),
+    "report.flash": N_("flash report by {actor}: {note}"),
+    "report.rereported": N_("level raised: last report sent again to {to}"),
+    "report.received": N_("report received (签收) by {actor}"),
+    "report.receipt_reminded": N_("receipt reminder sent to {to}"),
+    "incident.change_requested": N_("{actor} asked the leader on duty: {what}"),
+    "incident.change_approved": N_("request approved by {actor}"),
+    "incident.change_refused": N_("request refused by {actor}"),
+    "incident.casualties_rose": N_("casualties rose (added by {actor}): a follow-up falls due"),
+    "escalation.pressed": N_("pressed (催办) by {actor}: told {told}"),
+}
+CHANGE_WHAT = {
+    "dismiss": N_("dismiss"),
+    "level": N_("lower the level"),
+    "drill": N_("mark as a drill"),
 }
 DEADLINE_STATES = {
     "met": N_("met"),
@@ -68,6 +82,44 @@ def _names(runtime: Runtime, ids: Sequence[str] | None) -> str:
     return ", ".join(people[i].name if i in people else i for i in ids or []) or "—"
 
 
+def _value(tr: Translator, runtime: Runtime, value: object) -> str:
+    """An old or new value of a change as the reader knows it: a level's, a state's or a unit's
+    name, yes or no — never the internal value."""
+    if isinstance(value, bool):
+        return tr._("yes") if value else tr._("no")
+    text = str(value) if value is not None else ""
+    if text in LEVEL_NAMES:
+        return tr._(LEVEL_NAMES[text])
+    if text in runtime.roster.units:
+        return runtime.roster.units[text].name
+    if text in ("reported", "accepted", "initial_reported", "closed", "merged", "dismissed"):
+        return state_name(tr, text)
+    return text
+
+
+KIND_OF_DEADLINE = {
+    "accept": "accept",
+    "flash_report": "flash_report",
+    "initial_report": "initial_report",
+    "followup": "followup",
+    "final": "final",
+    "initial": "initial_report",
+    "flash": "flash_report",
+}
+
+
+def _what(tr: Translator, kind: str, value: object) -> str:
+    """What a deadline or a report was, in words."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if kind == "incident.change_requested":
+        return tr._(CHANGE_WHAT.get(value, value))
+    deadline = KIND_OF_DEADLINE.get(value)
+    if deadline is None:
+        return value
+    return what(tr, Deadline(kind=deadline, sequence=None))
+
+
 def event_line(tr: Translator, runtime: Runtime, event: Event) -> str:
     """One timeline entry: local time, and what happened in the reader's language."""
     data: dict[str, Any] = dict(event.data)
@@ -83,19 +135,19 @@ def event_line(tr: Translator, runtime: Runtime, event: Event) -> str:
         "leaders": _names(runtime, data.get("leaders")),
         "to": _names(runtime, data.get("to")),
         "person": _names(runtime, [data["person"]] if data.get("person") else []),
-        "old": data.get("old", ""),
-        "new": data.get("new", ""),
+        "old": _value(tr, runtime, data.get("old", "")),
+        "new": _value(tr, runtime, data.get("new", "")),
         "into": data.get("into", ""),
         "duplicate": data.get("duplicate", ""),
         "rung": int(data.get("rung", 0)) + 1,
-        "what": data.get("what", ""),
+        "what": _what(tr, event.kind, data.get("what")),
         "late": tr._("LATE") if data.get("late") else tr._("on time"),
         "due": local_time(datetime.fromisoformat(data["due"]), runtime.settings.timezone)
         if data.get("due")
         else "",
     }
     template = EVENT_TEXT.get(event.kind)
-    text = tr._(template).format(**values) if template else event.kind
+    text = tr._(template).format(**values) if template else tr._("other change")
     if event.kind == "escalation.rung" and data.get("skipped"):
         text += " · " + tr._("skipped: {people}").format(people=_names(runtime, data["skipped"]))
     return f"{local_time(event.at, runtime.settings.timezone)} · {text}"

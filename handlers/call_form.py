@@ -1,0 +1,321 @@
+"""``/call``: phone intake (来电登记, SPEC §3.1) — the guided form an officer fills in for a
+caller outside the roster. Transport only: the texts are ``bot.incidents.call_messaging``'s and
+``messaging``'s, the incident is stored (and accepted by the officer) by ``flows.log_call``.
+
+A persistent ``ConversationHandler`` (name ``call``): the answers live in ``user_data["call"]``
+and survive a restart; ``/cancel`` leaves at any step.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callback_data
+from bot.access import Action, may
+from bot.incidents import call_messaging as calls
+from bot.incidents import flows, messaging
+from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when, received_at
+from bot.levels import LEVELS, priority_of
+from bot.settings import CATEGORIES
+from handlers.common.buttons import answer_button
+from handlers.common.context import DutyContext, actor_of, require_caller
+from handlers.common.respond import reply, reply_in
+
+NAME, ORG, PHONE, RECEIVED, OCCURRED = "name", "org", "phone", "received", "occurred"
+CATEGORY, LEVEL, LOCATION, DESCRIPTION, CASUALTIES, CONFIRM = (
+    "category",
+    "level",
+    "location",
+    "description",
+    "casualties",
+    "confirm",
+)
+FORM = "call"
+MAX_SHORT = 120
+CASUALTY_KINDS = ("dead", "injured", "missing", "trapped")
+
+
+def _form(context: DutyContext) -> dict[str, Any]:
+    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
+    context.persist_now = True
+    form: dict[str, Any] = data.setdefault(FORM, {})
+    return form
+
+
+def _end(context: DutyContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(FORM, None)
+    context.persist_now = True
+
+
+def _markup(data: dict[str, Any]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup.de_json(data, None)
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "").strip() if message else ""
+
+
+async def _choice(update: Update, context: DutyContext, action: str) -> str | None:
+    """The argument of a pressed button of ``action`` (answered), or ``None`` for a message."""
+    query = update.callback_query
+    if query is None:
+        return None
+    data = callback_data.decode(query.data)
+    await answer_button(query)
+    return data.args[0] if data is not None and data.action == action and data.args else ""
+
+
+def _when(form: dict[str, Any], key: str) -> datetime | None:
+    value = form.get(key)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _draft(form: dict[str, Any]) -> Draft:
+    return Draft(
+        description=form.get("description", ""),
+        category=form.get("category"),
+        level=form.get("level", "unassessed"),
+        location_text=form.get("location_text"),
+        casualties=form.get("casualties", {}),
+        occurred_at=_when(form, "occurred_at"),
+        source="phone",
+        caller_name=form.get("caller_name"),
+        caller_org=form.get("caller_org"),
+        caller_phone=form.get("caller_phone"),
+    )
+
+
+async def start(update: Update, context: DutyContext) -> str | int:
+    """``/call``: open the form (duty officers and leaders, in a private chat)."""
+    require_caller(context)
+    tr = context.tr
+    if not may(actor_of(context), Action.CALL):
+        await reply(update, context, calls.not_for_you(tr))
+        return ConversationHandler.END
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        await reply(update, context, calls.call_in_group(tr))
+        return ConversationHandler.END
+    _end(context)
+    _form(context)
+    await reply(update, context, calls.call_opened(tr))
+    return NAME
+
+
+async def got_name(update: Update, context: DutyContext) -> str:
+    """The caller's name; ask the organisation."""
+    text = _text(update)
+    if not text or len(text) > MAX_SHORT:
+        await reply(update, context, calls.call_opened(context.tr))
+        return NAME
+    _form(context)["caller_name"] = text
+    await reply(
+        update,
+        context,
+        calls.ask_org(context.tr),
+        reply_markup=_markup(calls.skip_button(context.tr)),
+    )
+    return ORG
+
+
+async def got_org(update: Update, context: DutyContext) -> str:
+    """The organisation (or Skip); ask the phone."""
+    if await _choice(update, context, "cf") is None:
+        _form(context)["caller_org"] = _text(update)[:MAX_SHORT] or None
+    tr = context.tr
+    await reply(update, context, calls.ask_phone(tr), reply_markup=_markup(calls.skip_button(tr)))
+    return PHONE
+
+
+async def got_phone(update: Update, context: DutyContext) -> str:
+    """The phone (or Skip); ask when the call came in."""
+    if await _choice(update, context, "cf") is None:
+        _form(context)["caller_phone"] = _text(update)[:60] or None
+    tr = context.tr
+    await reply(update, context, calls.ask_received(tr), reply_markup=_markup(calls.now_button(tr)))
+    return RECEIVED
+
+
+async def got_received(update: Update, context: DutyContext) -> str:
+    """Now, or a typed time a little back; ask when it happened."""
+    runtime, tr = context.runtime, context.tr
+    now = runtime.now()
+    if await _choice(update, context, "cf") is not None:
+        moment: datetime | None = now
+    else:
+        moment = received_at(_text(update), now, runtime.settings.timezone)
+    if moment is None:
+        await reply(update, context, calls.received_problem(tr))
+        return RECEIVED
+    _form(context)["received_at"] = moment.isoformat()
+    await reply(
+        update, context, calls.ask_occurred(tr), reply_markup=_markup(calls.occurred_buttons(tr))
+    )
+    return OCCURRED
+
+
+async def got_occurred(update: Update, context: DutyContext) -> str:
+    """Just now, within the hour, or a typed time; ask the category."""
+    runtime, tr = context.runtime, context.tr
+    form = _form(context)
+    received = _when(form, "received_at") or runtime.now()
+    choice = await _choice(update, context, "cf")
+    if choice is not None:
+        moment: datetime | None = received - (
+            timedelta(hours=1) if choice == "hour" else timedelta()
+        )
+    else:
+        moment = parse_when(_text(update), runtime.now(), runtime.settings.timezone)
+    if moment is None:
+        await reply(update, context, calls.occurred_problem(tr))
+        return OCCURRED
+    form["occurred_at"] = moment.isoformat()
+    keyboard = _markup(messaging.category_buttons(tr, CATEGORIES))
+    await reply(update, context, messaging.form_opened(tr), reply_markup=keyboard)
+    return CATEGORY
+
+
+async def got_category(update: Update, context: DutyContext) -> str:
+    """Category; ask the level."""
+    value = await _choice(update, context, "rc")
+    if value not in CATEGORIES:
+        return CATEGORY
+    _form(context)["category"] = value
+    tr = context.tr
+    await reply(
+        update, context, messaging.ask_level(tr), reply_markup=_markup(messaging.level_buttons(tr))
+    )
+    return LEVEL
+
+
+async def got_level(update: Update, context: DutyContext) -> str:
+    """Level; ask where."""
+    value = await _choice(update, context, "rl")
+    if value not in LEVELS:
+        return LEVEL
+    _form(context)["level"] = value
+    await reply(update, context, calls.ask_place(context.tr))
+    return LOCATION
+
+
+async def got_location(update: Update, context: DutyContext) -> str:
+    """A typed place; ask what happened."""
+    text = _text(update)
+    if not text or len(text) > 300:
+        await reply(update, context, messaging.location_problem(context.tr, 300))
+        return LOCATION
+    _form(context)["location_text"] = text
+    await reply(update, context, messaging.ask_description(context.tr))
+    return DESCRIPTION
+
+
+async def got_description(update: Update, context: DutyContext) -> str:
+    """What happened; ask the casualties."""
+    text, tr = _text(update), context.tr
+    problem = messaging.description_problem(tr, text, MAX_DESCRIPTION)
+    if problem:
+        await reply(update, context, problem)
+        return DESCRIPTION
+    _form(context)["description"] = text
+    await reply(
+        update, context, calls.ask_casualties(tr), reply_markup=_markup(calls.skip_button(tr))
+    )
+    return CASUALTIES
+
+
+async def got_casualties(update: Update, context: DutyContext) -> str:
+    """Four numbers or Skip; show the call as it will be logged."""
+    tr, runtime = context.tr, context.runtime
+    if await _choice(update, context, "cf") is None:
+        parts = _text(update).replace(",", " ").split()
+        if len(parts) != 4 or not all(p.isdigit() and len(p) <= 5 for p in parts):
+            await reply(update, context, messaging.casualties_problem(tr))
+            return CASUALTIES
+        _form(context)["casualties"] = dict(zip(CASUALTY_KINDS, map(int, parts), strict=True))
+    form = _form(context)
+    received = _when(form, "received_at") or runtime.now()
+    incident = flows.preview_report(runtime, actor_of(context), _draft(form))
+    incident.reported_at, incident.unit_id = received, actor_of(context).person.unit
+    text = messaging.preview(tr, incident, runtime.roster, runtime.settings)
+    await reply(update, context, text, reply_markup=_markup(calls.confirm_buttons(tr)))
+    return CONFIRM
+
+
+async def confirmed(update: Update, context: DutyContext) -> str | int:
+    """Log the call (created and accepted by the officer) or cancel."""
+    choice = await _choice(update, context, "cf")
+    if choice not in ("send", "cancel"):
+        return CONFIRM
+    if choice == "cancel":
+        return await cancel(update, context)
+    runtime, tr, form = context.runtime, context.tr, _form(context)
+    received = _when(form, "received_at") or runtime.now()
+    async with runtime.database.transaction() as session:
+        incident = await flows.log_call(session, runtime, actor_of(context), _draft(form), received)
+        if incident is None:
+            reply_in(session, update, context, calls.not_for_you(tr))
+        else:
+            text = calls.call_logged(tr, incident, runtime.settings)
+            reply_in(session, update, context, text, priority=priority_of(incident))
+    runtime.outbox_committed()
+    _end(context)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: DutyContext) -> int:
+    """Leave the form; nothing is logged."""
+    _end(context)
+    await reply(update, context, calls.call_cancelled(context.tr))
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler[Any]:
+    """The ``/call`` conversation, persistent under the name ``call``."""
+    text = filters.TEXT & ~filters.COMMAND
+    choice = callback_data.pattern("cf")
+    states: dict[object, list[Any]] = {
+        NAME: [MessageHandler(text, got_name)],
+        ORG: [MessageHandler(text, got_org), CallbackQueryHandler(got_org, pattern=choice)],
+        PHONE: [MessageHandler(text, got_phone), CallbackQueryHandler(got_phone, pattern=choice)],
+        RECEIVED: [
+            MessageHandler(text, got_received),
+            CallbackQueryHandler(got_received, pattern=choice),
+        ],
+        OCCURRED: [
+            MessageHandler(text, got_occurred),
+            CallbackQueryHandler(got_occurred, pattern=choice),
+        ],
+        CATEGORY: [CallbackQueryHandler(got_category, pattern=callback_data.pattern("rc"))],
+        LEVEL: [CallbackQueryHandler(got_level, pattern=callback_data.pattern("rl"))],
+        LOCATION: [MessageHandler(text, got_location)],
+        DESCRIPTION: [MessageHandler(text, got_description)],
+        CASUALTIES: [
+            MessageHandler(text, got_casualties),
+            CallbackQueryHandler(got_casualties, pattern=choice),
+        ],
+        CONFIRM: [CallbackQueryHandler(confirmed, pattern=choice)],
+    }
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'")
+        return ConversationHandler(
+            entry_points=[CommandHandler("call", start)],
+            states=states,
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name=FORM,
+            persistent=True,
+            allow_reentry=True,
+        )
