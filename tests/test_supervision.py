@@ -194,8 +194,9 @@ async def test_bulletin_numbers_match_a_hand_computed_fixture(
         "incidents closed 0 · open at the end 2"
     )
     assert water[1] == (
-        "Reports: initial on time 0 · initial late 1 · initial missing 1 · follow-ups on time 0 "
-        "· follow-ups late 0 · follow-ups missing 1"
+        "Reports: flash on time 0 · flash late 0 · flash missing 0 · initial on time 0 · "
+        "initial late 1 · initial missing 1 · follow-ups on time 0 · follow-ups late 0 · "
+        "follow-ups missing 1"
     )
     emergency = text.split("Emergency Bureau\n")[1].splitlines()
     assert emergency[0].startswith("Incidents: received 2 · minutes to accept, median 18 ·")
@@ -210,7 +211,7 @@ async def test_bulletin_numbers_match_a_hand_computed_fixture(
     reports = list(book["Reports"].iter_rows(min_row=3, values_only=True))
     assert ("Water Authority", 2, 15, 20, 0, 2) in incidents
     assert ("Emergency Bureau", 2, 17.5, 30, 1, 1) in incidents
-    assert ("Water Authority", 0, 1, 1, 0, 0, 1) in reports
+    assert ("Water Authority", 0, 0, 0, 0, 1, 1, 0, 0, 1) in reports  # flash, initial, follow-ups
     gao = harness.user(GAO, "Gao")  # the water authority's supervisor: #3 is the bureau's now
     await gao.send("/export incident 3")
     assert (await gao.next_message()).text == said(
