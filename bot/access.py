@@ -116,6 +116,8 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "rp": Action.REPORT,
     "ry": Action.REPORT,
     "stp": Action.WATCH,
+    "ovp": Action.WATCH,
+    "mnp": Action.MINE,
     "ofk": Action.FILE_REPORT,
     "ofy": Action.FILE_REPORT,
     "apr": Action.SIGN_OFF,

@@ -123,3 +123,9 @@ def next_followup_due(settings: Settings, level: str, sensitive: bool, after: da
 def priority_of(incident: IncidentRow) -> int:
     """Outbox priority of what is sent about an incident: its level (sensitive counts as II)."""
     return LEVEL_PRIORITY[effective_level(incident.level, incident.sensitive)]
+
+
+# What one incident takes from its reporter after the report (``/addinfo``, captioned photos)
+MAX_ADDITIONS = 30  # additions (text or photo) per incident
+MAX_ADDED_TEXT = 20_000  # characters of added text per incident, all additions together
+MAX_PHOTOS = 20  # photos per incident, the report's own included

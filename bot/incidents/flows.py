@@ -11,6 +11,7 @@ domain's messaging turns into the answer. One function per transition and its co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,7 @@ from bot.incidents import service as incidents
 from bot.incidents.routing import alert_targets, route_unit
 from bot.incidents.service import Attempt, Draft, Outcome, subject
 from bot.levels import OPEN_STATES, priority_of
+from bot.parsing import clean_text
 from bot.render import local_time
 from bot.runtime import Runtime
 from bot.timeline import record_event
@@ -67,23 +69,23 @@ async def alert_unit(
         return messaging.alert_buttons(tr, incident.id, duplicate_of)
 
     caption = f"#{incident.id}"
-    told = await notify(
-        session,
-        runtime.audience,
-        people,
-        card,
-        priority=priority,
-        markup=buttons,
-        photos=incident.attachments,
-        photo_caption=caption,
-    )
+    # photos follow the card once per chat: a chat that had this incident's alert before (a
+    # transfer back, a second gap) is not sent them again
+    had_photos = await incidents.alerted_chats(session, incident.id)
+    told = await notify(session, runtime.audience, people, card, priority=priority, markup=buttons)
+    for person in told.told:
+        chat = told.chats[person]
+        if chat not in had_photos:
+            for photo in incident.attachments:
+                enqueue_photo(session, chat, photo, caption, person_id=person, priority=priority)
     group_card = None
     if targets.duty_chat is not None:
         group_card = to_chat(
             session, targets.duty_chat, settings.language, card, priority=priority, markup=buttons
         )
-        for photo in incident.attachments:
-            enqueue_photo(session, targets.duty_chat, photo, caption, priority=priority)
+        if targets.duty_chat not in had_photos:
+            for photo in incident.attachments:
+                enqueue_photo(session, targets.duty_chat, photo, caption, priority=priority)
     await session.flush()
     for person in told.told:
         incidents.remember_alert(
@@ -412,7 +414,12 @@ async def add_info(
     incident, attempt = await _authorised(session, actor, number, Action.ADD_INFO)
     if incident is None:
         return Attempt(number, Outcome.HIDDEN)
-    await incidents.add_info(session, incident, actor.person, runtime.now(), text=text, photo=photo)
+    text = clean_text(text).strip() or None if text else None
+    outcome = await incidents.add_info(
+        session, incident, actor.person, runtime.now(), text=text, photo=photo
+    )
+    if outcome is not Outcome.DONE:
+        return Attempt(number, outcome, incident)
     if incident.assignee_id:
         people = [incident.assignee_id]
     else:
@@ -437,13 +444,41 @@ async def my_reports(session: AsyncSession, actor: Actor) -> list[IncidentRow]:
     return await incidents.reported_by(session, actor.id)
 
 
+MINE_PAGE = 25  # incidents on one /mine page
+
+
+@dataclass(frozen=True)
+class MinePage:
+    """One page of ``/mine``: the actor's own open incidents (``None`` for someone without a
+    desk), those waiting for acceptance in their units, the page number, and where the next
+    page starts: (0 = own, 1 = waiting, the last number shown), or ``None`` on the last page."""
+
+    assigned: list[IncidentRow] | None
+    waiting: list[IncidentRow]
+    page: int = 1
+    starts_with_own: bool = True
+    next_key: tuple[int, int] | None = None
+
+
 async def mine(
-    session: AsyncSession, actor: Actor
-) -> tuple[list[IncidentRow] | None, list[IncidentRow]]:
-    """``/mine``: the actor's open incidents (``None`` for someone without a desk) and those
-    waiting for acceptance in their unit and the units where they are on duty."""
+    session: AsyncSession, actor: Actor, *, page: int = 1, section: int = 0, after: int = 0
+) -> MinePage:
+    """``/mine``: one page of the actor's open incidents and of those waiting for acceptance
+    in their unit and the units where they are on duty (keyset pagination by number)."""
     if not may(actor, Action.MINE):
-        return None, []
-    assigned = await incidents.assigned_to(session, actor.id)
+        return MinePage(None, [])
+    assigned: list[IncidentRow] = []
+    if section == 0:
+        assigned = await incidents.assigned_to(session, actor.id, after, MINE_PAGE + 1)
+        if len(assigned) > MINE_PAGE:
+            assigned = assigned[:MINE_PAGE]
+            return MinePage(assigned, [], page, True, (0, assigned[-1].id))
+        after = 0
+    room = MINE_PAGE - len(assigned)
     units = sorted(actor.on_duty_units | {actor.person.unit})
-    return assigned, await incidents.awaiting_acceptance(session, units)
+    waiting = await incidents.awaiting_acceptance(session, units, after, room + 1)
+    key = None
+    if len(waiting) > room:
+        waiting = waiting[:room]
+        key = (1, waiting[-1].id) if waiting else (1, 0)
+    return MinePage(assigned, waiting, page, section == 0, key)

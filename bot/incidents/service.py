@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import IncidentSubject
-from bot.db.models import Deadline, IncidentAlert, IncidentRow
+from bot.db.models import Deadline, Event, IncidentAlert, IncidentRow
 from bot.incidents import deadlines
-from bot.levels import OPEN_STATES
+from bot.levels import MAX_ADDED_TEXT, MAX_ADDITIONS, MAX_PHOTOS, OPEN_STATES
+from bot.parsing import clean_text
 from bot.roster import Person
 from bot.settings import Settings
 from bot.timeline import record_event
@@ -91,15 +92,18 @@ async def create_incident(
     at: datetime,
     settings: Settings,
 ) -> IncidentRow:
-    """Store a new incident (state ``reported``) and its first timeline event."""
+    """Store a new incident (state ``reported``) and its first timeline event; the reporter's
+    text is cleaned of controls and direction overrides first."""
+    description = clean_text(draft.description)
+    location = clean_text(draft.location_text) if draft.location_text else None
     incident = IncidentRow(
         unit_id=unit_id,
         category=draft.category,
         level=draft.level,
         sensitive=draft.sensitive,
-        summary=summarise(draft.description),
-        description=draft.description.strip(),
-        location_text=draft.location_text,
+        summary=summarise(description),
+        description=description.strip(),
+        location_text=location,
         latitude=draft.latitude,
         longitude=draft.longitude,
         reported_at=at,
@@ -177,6 +181,9 @@ class Outcome(Enum):
     NOT_OPEN = "not_open"
     SAME_UNIT = "same_unit"
     SAME_INCIDENT = "same_incident"
+    ADDITIONS_FULL = "additions_full"  # the incident takes no more additions
+    TEXT_FULL = "text_full"  # no more added text
+    PHOTOS_FULL = "photos_full"  # no more photos
     HIDDEN = "hidden"  # no such incident, or one the person may not see: the same answer
     FORBIDDEN = "forbidden"  # the person may see the incident but not do this to it
 
@@ -261,6 +268,7 @@ async def transfer(
     accepts, and the old assignee stays responsible until then."""
     if to_unit == incident.unit_id:
         return Change(Outcome.SAME_UNIT, incident)
+    reason = clean_text(reason)
     from_unit = incident.unit_id
     won, current = await _conditional(
         session, incident.id, OPEN_STATES, unit_id=to_unit, state="reported", unit_since=at
@@ -285,6 +293,7 @@ async def dismiss(
     session: AsyncSession, incident: IncidentRow, reason: str, person: Person, at: datetime
 ) -> Change:
     """Not an incident: close it as ``dismissed`` with the reason."""
+    reason = clean_text(reason)
     old = incident.state
     won, current = await _conditional(
         session, incident.id, OPEN_STATES, state="dismissed", closed_reason=reason
@@ -354,19 +363,43 @@ async def add_info(
     *,
     text: str | None = None,
     photo: str | None = None,
-) -> None:
-    """The reporter adds to their report: text appended to the description, or a photo."""
+) -> Outcome:
+    """The reporter adds to their report: text appended to the description, or a photo; an
+    incident no longer open takes nothing, and each takes at most ``MAX_ADDITIONS`` additions,
+    ``MAX_ADDED_TEXT`` characters of them and ``MAX_PHOTOS`` photos."""
+    text = clean_text(text).strip() or None if text else None
+    if incident.state not in OPEN_STATES:
+        return Outcome.NOT_OPEN
+    additions, added = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(Event.note)), 0)).where(
+                Event.subject == subject(incident.id), Event.kind == "incident.info_added"
+            )
+        )
+    ).one()
+    if additions >= MAX_ADDITIONS:
+        return Outcome.ADDITIONS_FULL
+    if text and added + len(text) > MAX_ADDED_TEXT:
+        return Outcome.TEXT_FULL
+    if photo and len(incident.attachments) >= MAX_PHOTOS:
+        return Outcome.PHOTOS_FULL
     values: dict[str, object] = {}
     if text:
         stamp = at.strftime("%Y-%m-%d %H:%M UTC")
         values["description"] = f"{incident.description}\n[+ {stamp}] {text}".strip()
     if photo:
         values["attachments"] = [*incident.attachments, photo]
-    await session.execute(
+    changed = await session.execute(
         update(IncidentRow)
-        .where(IncidentRow.id == incident.id)
+        .where(
+            IncidentRow.id == incident.id,
+            IncidentRow.version == incident.version,
+            IncidentRow.state.in_(OPEN_STATES),
+        )
         .values(version=IncidentRow.version + 1, **values)
     )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        return Outcome.NOT_OPEN  # closed (or changed) meanwhile: the reporter may try again
     record_event(
         session,
         at=at,
@@ -376,6 +409,7 @@ async def add_info(
         note=text,
         photo=photo,
     )
+    return Outcome.DONE
 
 
 async def reported_by(session: AsyncSession, person_id: str, limit: int = 20) -> list[IncidentRow]:
@@ -389,23 +423,38 @@ async def reported_by(session: AsyncSession, person_id: str, limit: int = 20) ->
     return list(rows)
 
 
-async def assigned_to(session: AsyncSession, person_id: str) -> list[IncidentRow]:
+async def assigned_to(
+    session: AsyncSession, person_id: str, after: int = 0, limit: int = 50
+) -> list[IncidentRow]:
     """Open incidents a person is responsible for (including ones transferred away but not yet
-    accepted by the other unit), oldest first."""
+    accepted by the other unit), oldest first, numbers after ``after``, at most ``limit``."""
     rows = await session.scalars(
         select(IncidentRow)
-        .where(IncidentRow.assignee_id == person_id, IncidentRow.state.in_(OPEN_STATES))
+        .where(
+            IncidentRow.assignee_id == person_id,
+            IncidentRow.state.in_(OPEN_STATES),
+            IncidentRow.id > after,
+        )
         .order_by(IncidentRow.id)
+        .limit(limit)
     )
     return list(rows)
 
 
-async def awaiting_acceptance(session: AsyncSession, unit_ids: list[str]) -> list[IncidentRow]:
-    """Incidents of these units nobody has accepted yet, oldest first."""
+async def awaiting_acceptance(
+    session: AsyncSession, unit_ids: list[str], after: int = 0, limit: int = 50
+) -> list[IncidentRow]:
+    """Incidents of these units nobody has accepted yet, oldest first, numbers after ``after``,
+    at most ``limit``."""
     rows = await session.scalars(
         select(IncidentRow)
-        .where(IncidentRow.unit_id.in_(unit_ids), IncidentRow.state == "reported")
+        .where(
+            IncidentRow.unit_id.in_(unit_ids),
+            IncidentRow.state == "reported",
+            IncidentRow.id > after,
+        )
         .order_by(IncidentRow.id)
+        .limit(limit)
     )
     return list(rows)
 
@@ -539,6 +588,14 @@ async def access_subject(session: AsyncSession, incident: IncidentRow) -> Incide
         alerted=frozenset(await alerted_people(session, incident)),
         escalated=frozenset(await escalated_to(session, incident.id)),
     )
+
+
+async def alerted_chats(session: AsyncSession, incident_id: int) -> set[int]:
+    """Every chat that was ever sent this incident's alert card (and so its photos)."""
+    rows = await session.scalars(
+        select(IncidentAlert.chat_id).where(IncidentAlert.incident_id == incident_id).distinct()
+    )
+    return set(rows)
 
 
 def remember_alert(

@@ -4,7 +4,9 @@ daily bulletin to the supervisors."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -17,7 +19,7 @@ from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.delivery.notify import notify
 from bot.delivery.outbox import enqueue_photo
 from bot.directory import languages
-from bot.i18n import Translator, translator
+from bot.i18n import translator
 from bot.identity.flows import scope_units
 from bot.incidents import service as incidents
 from bot.runtime import Runtime
@@ -27,28 +29,72 @@ from bot.supervision import service as supervision
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7)}
 
 
-async def watched(
-    session: AsyncSession, runtime: Runtime, actor: Actor
-) -> list[supervision.Watched] | None:
-    """``/status``: the open incidents in the actor's scope with their colours; ``None`` when
-    the actor may not watch."""
-    if not may(actor, Action.WATCH):
-        return None
-    return await supervision.watched(
-        session, runtime.settings, scope_units(runtime.roster, actor), runtime.now()
-    )
+@dataclass(frozen=True)
+class StatusPage:
+    """One page of ``/status``: its lines' incidents, the counts (first page only), the page
+    number and where the next page starts (``None`` on the last)."""
+
+    rows: list[supervision.Watched]
+    counts: supervision.StatusCounts | None
+    page: int
+    next_key: supervision.StatusKey | None
 
 
-async def overdue(
-    session: AsyncSession, runtime: Runtime, actor: Actor
-) -> list[tuple[IncidentRow, Deadline]] | None:
-    """``/overdue``: every missed and still unmet deadline in scope, worst first; ``None`` when
-    the actor may not watch."""
+async def status_page(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    page: int = 1,
+    after: supervision.StatusKey | None = None,
+    fits: Callable[[list[supervision.Watched]], int] | None = None,
+) -> StatusPage | None:
+    """``/status``: one page of the open incidents in the actor's scope with their colours
+    (the scope is asked again on every page: it may have changed); ``None`` when the actor may
+    not watch. ``fits`` says how many of the rows read fit on one screen (messaging knows)."""
     if not may(actor, Action.WATCH):
         return None
-    return await supervision.overdue(
-        session, runtime.settings, scope_units(runtime.roster, actor), runtime.now()
+    units, now = scope_units(runtime.roster, actor), runtime.now()
+    rows, more = await supervision.watched_page(session, runtime.settings, units, now, after)
+    shown = fits(rows) if fits is not None else len(rows)
+    more = more or shown < len(rows)
+    rows = rows[:shown]
+    counts = (
+        await supervision.status_counts(session, runtime.settings, units, now)
+        if after is None
+        else None
     )
+    last = rows[-1].incident if rows else None
+    key = supervision.StatusKey(supervision.rank_of(last), last.id) if more and last else None
+    return StatusPage(rows, counts, page, key)
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """One page of ``/overdue``: the count (first page), the rows, where the next page starts."""
+
+    rows: list[tuple[IncidentRow, Deadline]]
+    count: int | None
+    page: int
+    next_after: int | None
+
+
+async def overdue_page(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    page: int = 1,
+    after: int | None = None,
+) -> OverduePage | None:
+    """``/overdue``: one page of the missed and still unmet deadlines in scope, worst first;
+    ``None`` when the actor may not watch."""
+    if not may(actor, Action.WATCH):
+        return None
+    units = scope_units(runtime.roster, actor)
+    rows, more = await supervision.overdue_page(session, units, after)
+    count = await supervision.overdue_count(session, units) if after is None else None
+    return OverduePage(rows, count, page, rows[-1][1].id if more and rows else None)
 
 
 class Unseen(Enum):
@@ -91,36 +137,24 @@ def period(kind: str, now: datetime) -> tuple[datetime, datetime]:
 
 
 @dataclass(frozen=True)
-class BulletinPost:
-    """The bulletin as it is sent: its text and its chart (PNG)."""
+class BulletinFigures:
+    """The bulletin's numbers for a period: drawn and worded by the caller, outside the
+    transaction (the chart takes a while)."""
 
-    text: str
-    chart: bytes
-
-
-async def _post(
-    session: AsyncSession,
-    tr: Translator,
-    runtime: Runtime,
-    units: list[str],
-    start: datetime,
-    end: datetime,
-) -> BulletinPost:
-    figures = await supervision.bulletin(session, units, start, end)
-    return BulletinPost(
-        messaging.bulletin_text(tr, runtime, figures, start, end),
-        messaging.bulletin_chart(tr, runtime, figures),
-    )
+    figures: list[supervision.UnitFigures]
+    start: datetime
+    end: datetime
 
 
-async def bulletin(
-    session: AsyncSession, runtime: Runtime, actor: Actor, kind: str, tr: Translator
-) -> BulletinPost | None:
+async def bulletin_figures(
+    session: AsyncSession, runtime: Runtime, actor: Actor, kind: str
+) -> BulletinFigures | None:
     """``/bulletin [day|week]`` for the actor's scope; ``None`` when the actor may not watch."""
     if not may(actor, Action.WATCH):
         return None
     start, end = period(kind, runtime.now())
-    return await _post(session, tr, runtime, scope_units(runtime.roster, actor), start, end)
+    units = scope_units(runtime.roster, actor)
+    return BulletinFigures(await supervision.bulletin(session, units, start, end), start, end)
 
 
 async def post_daily_bulletin(session: AsyncSession, runtime: Runtime, end: datetime) -> None:
@@ -147,8 +181,10 @@ async def post_daily_bulletin(session: AsyncSession, runtime: Runtime, end: date
         for person_id in told.told:
             language = langs[person_id]
             tr = translator(language)
-            if language not in charts:
-                charts[language] = messaging.bulletin_chart(tr, runtime, figures)
+            if language not in charts:  # off the event loop: other chats go on meanwhile
+                charts[language] = await asyncio.to_thread(
+                    messaging.bulletin_chart, tr, runtime, figures
+                )
             enqueue_photo(
                 session,
                 told.chats[person_id],
