@@ -118,6 +118,7 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "stp": Action.WATCH,
     "ovp": Action.WATCH,
     "mnp": Action.MINE,
+    "mov": Action.INVITE,
     "ofk": Action.FILE_REPORT,
     "ofy": Action.FILE_REPORT,
     "apr": Action.SIGN_OFF,

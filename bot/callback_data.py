@@ -30,6 +30,7 @@ ACTIONS: dict[str, int] = {
     "ry": 1,  # report form: send or cancel
     "tko": 1,  # take over an escalated incident
     "stp": 1,  # /status: the next page (page.rank.number of the last line shown)
+    "mov": 1,  # an admin confirms that a linked person moves to a new account (invite id)
     "mnp": 1,  # /mine: the next page (page.section.number of the last line shown)
     "ovp": 1,  # /overdue: the next page (page.deadline of the last line shown)
     "ofk": 0,  # official report form: keep the value shown

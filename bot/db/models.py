@@ -91,6 +91,9 @@ class InviteCode(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_telegram_id: Mapped[int | None]
+    revoked_at: Mapped[datetime | None]  # a newer invite for the same person replaced it
+    # a person already linked opened it from another account: waiting for an admin to confirm
+    move_telegram_id: Mapped[int | None]
 
 
 class Event(Base):

@@ -85,7 +85,8 @@ def colour_of(
 
 # --- /status and /overdue, one page at a time (keyset pagination in the database) ---------
 
-PAGE_ROWS = 40  # incidents (or overdue deadlines) read for one page at most
+PAGE_ROWS = 40  # incidents read for one /status page at most (fewer may fit)
+OVERDUE_ROWS = 20  # missed deadlines on one /overdue page: ≤ ~180 characters a line
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ async def status_counts(
 
 
 async def overdue_page(
-    session: AsyncSession, units: list[str], after: int | None, limit: int = PAGE_ROWS
+    session: AsyncSession, units: list[str], after: int | None, limit: int = OVERDUE_ROWS
 ) -> tuple[list[tuple[IncidentRow, Deadline]], bool]:
     """Up to ``limit`` missed and still unmet deadlines in scope after the deadline ``after``,
     worst (oldest due) first, and whether more follow: keyset on (due time, id)."""

@@ -1,0 +1,38 @@
+"""invite codes: revoked by a newer one; a redemption waiting for an administrator to confirm
+that a linked person moves to another Telegram account
+
+Revision ID: 0011
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.types
+
+revision = "0011"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("invite_codes", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("revoked_at", bot.db.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column(
+                "move_telegram_id",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                nullable=True,
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("invite_codes", schema=None) as batch_op:
+        batch_op.drop_column("move_telegram_id")
+        batch_op.drop_column("revoked_at")
