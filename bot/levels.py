@@ -129,3 +129,8 @@ def priority_of(incident: IncidentRow) -> int:
 MAX_ADDITIONS = 30  # additions (text or photo) per incident
 MAX_ADDED_TEXT = 20_000  # characters of added text per incident, all additions together
 MAX_PHOTOS = 20  # photos per incident, the report's own included
+
+# An officer's private chat with this many urgent messages still unsent gets new alerts merged
+# into one digest message instead of one card each (a flood must not bury a real report)
+ALERT_DIGEST_BACKLOG = 3
+DIGEST_LINES = 40  # incidents listed in one digest message at most

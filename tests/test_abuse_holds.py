@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
-from bot.db.models import Deadline, IncidentRow, TelegramAccount
+from bot.db.models import Deadline, IncidentRow, OutboxMessage, TelegramAccount
 from bot.levels import MAX_ADDED_TEXT
 from tests.botapi import BOT_USERNAME, StandInBotApi
 from tests.harness import (
@@ -24,6 +24,8 @@ from tests.harness import (
     ZHOU,
     BotHarness,
     alert_for,
+    catch_up,
+    eventually,
     quick_report,
     said,
     says,
@@ -300,3 +302,62 @@ async def test_a_linked_person_moves_to_another_account_only_when_the_admin_conf
     await admin.press(question, "Move to the new account")  # a second press changes nothing
     assert (await admin.next_message()).text == "There is no account move waiting for this invite."
     assert await linked(harness, "new.hire") == [6666]
+
+
+async def test_alerts_for_a_chat_far_behind_are_merged_into_one_digest_most_serious_first(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    harness.open_chats(LI, WANG)
+    assert harness.runtime is not None
+    later = harness.clock.now() + timedelta(days=1)
+    async with harness.runtime.database.transaction() as session:  # Li's chat is 3 alerts behind
+        await session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "chat_id": LI,
+                    "person_id": "li.lei",
+                    "method": "sendMessage",
+                    "priority": 0,
+                    "text": f"backlog {n}",
+                    "state": "pending",
+                    "next_attempt_at": later,
+                    "created_at": harness.clock.now(),
+                }
+                for n in range(3)
+            ],
+        )
+    xu, wang, li = harness.user(XU, "Xu"), harness.user(WANG, "Wang", "zh"), harness.user(LI, "Li")
+    first = await quick_report(harness, xu, "Leaking hydrant")
+    second = await quick_report(harness, xu, "Burst main under the bridge")
+    await wang.send(f"/level {second} I")
+
+    async def raised() -> bool:
+        return (await harness.incident(second)).level == "I"
+
+    await eventually(raised)
+    third = await quick_report(harness, xu, "Puddle on the pavement")
+    cards = [m.text for m in wang.inbox() if m.text.startswith("🚨")]
+    assert len(cards) == 3  # a chat that keeps up gets every card
+    waiting = [
+        row
+        for row in await harness.rows(OutboxMessage, chat_id=LI, state="pending")
+        if not row.text.startswith("backlog")
+    ]
+    assert len(waiting) == 1, [w.text for w in waiting]
+    digest = waiting[0]
+    assert digest.text.startswith(f"🚨 3 new reports: #{second} #{first} #{third}")
+    assert digest.priority == 0  # level I: it goes ahead of routine messages
+    assert f"/incident {first} · /accept {first}" in digest.text
+    async with harness.runtime.database.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == LI, OutboxMessage.state == "pending")
+            .values(next_attempt_at=harness.clock.now() - timedelta(seconds=1))
+        )
+    harness.runtime.outbox_committed()
+    await harness.quiet(timeout=30)
+    assert sum(1 for m in li.inbox() if m.text.startswith("🚨")) == 1
+    catch_up(li)
+    await li.send(f"/accept {first}")
+    assert (await li.next_message()).text.startswith(f"You have accepted #{first}.")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -222,6 +223,8 @@ class IncidentAlert(Base):
     person_id: Mapped[str | None] = mapped_column(String(64))
     unit_id: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
+    # a line of a digest message (the chat had a backlog), not a card of its own: never edited
+    digest: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class BotState(Base):

@@ -18,14 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Action, Actor, may
 from bot.db.models import IncidentRow
 from bot.delivery.notify import notify, to_chat
-from bot.delivery.outbox import ROUTINE, enqueue_edit, enqueue_photo
-from bot.directory import languages
+from bot.delivery.outbox import (
+    ROUTINE,
+    backlog,
+    enqueue,
+    enqueue_edit,
+    enqueue_photo,
+    rewrite_pending,
+)
+from bot.directory import languages, telegram_ids
 from bot.i18n import Translator, translator
 from bot.incidents import messaging
 from bot.incidents import service as incidents
 from bot.incidents.routing import alert_targets, route_unit
 from bot.incidents.service import Attempt, Draft, Outcome, subject
-from bot.levels import OPEN_STATES, priority_of
+from bot.levels import ALERT_DIGEST_BACKLOG, DIGEST_LINES, OPEN_STATES, priority_of
 from bot.parsing import clean_text
 from bot.render import local_time
 from bot.runtime import Runtime
@@ -72,7 +79,15 @@ async def alert_unit(
     # photos follow the card once per chat: a chat that had this incident's alert before (a
     # transfer back, a second gap) is not sent them again
     had_photos = await incidents.alerted_chats(session, incident.id)
-    told = await notify(session, runtime.audience, people, card, priority=priority, markup=buttons)
+    digested = await _digest_people(session, runtime, people)
+    told = await notify(
+        session,
+        runtime.audience,
+        [p for p in people if p not in digested],
+        card,
+        priority=priority,
+        markup=buttons,
+    )
     for person in told.told:
         chat = told.chats[person]
         if chat not in had_photos:
@@ -93,6 +108,9 @@ async def alert_unit(
         )
     if group_card is not None and targets.duty_chat is not None:
         incidents.remember_alert(session, incident, group_card.id, targets.duty_chat, None)
+    for person, chat in digested.items():
+        await _add_to_digest(session, runtime, incident, person, chat)
+        told.told.append(person)
     record_event(
         session,
         at=now,
@@ -105,6 +123,39 @@ async def alert_unit(
         duty_chat=targets.duty_chat,
     )
     return told.told
+
+
+async def _digest_people(
+    session: AsyncSession, runtime: Runtime, people: list[str]
+) -> dict[str, int]:
+    """Those of ``people`` whose private chat is behind (``ALERT_DIGEST_BACKLOG`` urgent
+    messages unsent), with their chat: they get a digest line instead of one more card."""
+    accounts = await telegram_ids(session, runtime.roster)
+    chats = {p: accounts[p] for p in people if p in accounts}
+    waiting = await backlog(session, list(chats.values()))
+    return {p: c for p, c in chats.items() if waiting.get(c, 0) >= ALERT_DIGEST_BACKLOG}
+
+
+async def _add_to_digest(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, person: str, chat: int
+) -> None:
+    """Add the incident to the chat's unsent digest message (or start one): one message that
+    grows, the most serious first, instead of a queue of cards."""
+    outbox_id, listed = await incidents.waiting_digest(session, chat)
+    merged = {i.id: i for i in [*listed, incident]}.values()
+    rows = sorted(merged, key=lambda i: (priority_of(i), i.id))
+    tr = translator(
+        (await languages(session, runtime.roster, [person], runtime.settings.language))[person]
+    )
+    priority = min(priority_of(i) for i in rows)
+    text = messaging.digest_text(tr, rows, DIGEST_LINES)
+    if not outbox_id or not await rewrite_pending(session, outbox_id, text, priority):
+        # none waiting, or it was sent meanwhile: a new digest with this incident
+        text = messaging.digest_text(tr, [incident], DIGEST_LINES)
+        *_, row = enqueue(session, chat, text, person_id=person, priority=priority_of(incident))
+        await session.flush()
+        outbox_id = row.id
+    incidents.remember_alert(session, incident, outbox_id, chat, person, digest=True)
 
 
 async def update_alerts(

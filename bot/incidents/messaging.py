@@ -159,6 +159,28 @@ def alert_buttons(tr: Translator, incident_id: int, duplicate_of: int | None) ->
     return {"inline_keyboard": rows}
 
 
+def digest_text(tr: Translator, incidents: list[IncidentRow], limit: int) -> str:
+    """New reports merged into one message while the chat is behind (most serious first):
+    each line points to ``/incident`` and ``/accept``."""
+    shown = incidents[:limit]
+    numbers = " ".join(f"#{i.id}" for i in shown)
+    lines = [
+        "🚨 "
+        + tr._("{count} new reports: {numbers}").format(count=len(incidents), numbers=numbers),
+        tr._("Earlier alerts are still on their way; these are listed here, most serious first."),
+        "",
+    ]
+    for incident in shown:
+        lines.append(
+            f"{LEVEL_COLOURS[incident.level]} #{incident.id} "
+            f"{category_name(tr, incident.category)} · {inline_quoted(incident.summary[:60])} — "
+            f"/incident {incident.id} · /accept {incident.id}"
+        )
+    if len(incidents) > limit:
+        lines.append(tr._("… and {count} more: /mine").format(count=len(incidents) - limit))
+    return "\n".join(lines)
+
+
 def state_name(tr: Translator, state: str) -> str:
     """An incident state in the reader's language."""
     return tr._(STATE_NAMES[state])

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import IncidentSubject
-from bot.db.models import Deadline, Event, IncidentAlert, IncidentRow
+from bot.db.models import Deadline, Event, IncidentAlert, IncidentRow, OutboxMessage
 from bot.incidents import deadlines
 from bot.levels import MAX_ADDED_TEXT, MAX_ADDITIONS, MAX_PHOTOS, OPEN_STATES
 from bot.parsing import clean_text
@@ -604,8 +604,11 @@ def remember_alert(
     outbox_id: int,
     chat_id: int,
     person_id: str | None,
+    *,
+    digest: bool = False,
 ) -> None:
-    """One copy of the alert card was queued: remember it, so it can be edited later."""
+    """One copy of the alert card was queued: remember it, so it can be edited later (a digest
+    line is remembered as alerted, but never edited)."""
     session.add(
         IncidentAlert(
             incident_id=incident.id,
@@ -613,9 +616,34 @@ def remember_alert(
             chat_id=chat_id,
             person_id=person_id,
             unit_id=incident.unit_id,
-            active=True,
+            active=not digest,
+            digest=digest,
         )
     )
+
+
+async def waiting_digest(session: AsyncSession, chat_id: int) -> tuple[int, list[IncidentRow]]:
+    """The chat's digest message that is still unsent (its outbox id, 0 if none) and the
+    incidents it lists."""
+    outbox_id = await session.scalar(
+        select(IncidentAlert.outbox_id)
+        .join(OutboxMessage, OutboxMessage.id == IncidentAlert.outbox_id)
+        .where(
+            IncidentAlert.chat_id == chat_id,
+            IncidentAlert.digest.is_(True),
+            OutboxMessage.state == "pending",
+        )
+        .order_by(IncidentAlert.outbox_id.desc())
+        .limit(1)
+    )
+    if outbox_id is None:
+        return 0, []
+    rows = await session.scalars(
+        select(IncidentRow)
+        .join(IncidentAlert, IncidentAlert.incident_id == IncidentRow.id)
+        .where(IncidentAlert.outbox_id == outbox_id, IncidentAlert.digest.is_(True))
+    )
+    return outbox_id, list(rows)
 
 
 async def close_alerts(

@@ -1,5 +1,5 @@
 """invite codes: revoked by a newer one; a redemption waiting for an administrator to confirm
-that a linked person moves to another Telegram account
+that a linked person moves to another Telegram account; alert copies that are a digest line
 
 Revision ID: 0011
 Revises: 0007
@@ -31,8 +31,15 @@ def upgrade() -> None:
             )
         )
 
+    with op.batch_alter_table("incident_alerts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("digest", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("incident_alerts", schema=None) as batch_op:
+        batch_op.drop_column("digest")
     with op.batch_alter_table("invite_codes", schema=None) as batch_op:
         batch_op.drop_column("move_telegram_id")
         batch_op.drop_column("revoked_at")
