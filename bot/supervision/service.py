@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -170,27 +169,13 @@ async def status_counts(
     """Total and colour counts of the open incidents in scope, computed in the database (one
     aggregate query; no incident is loaded). 🔴 here is "overdue by more than one escalation
     step"; the per-line colour also counts an escalation that left the unit earlier."""
-    meetable = and_(Deadline.incident_id == IncidentRow.id, Deadline.kind.in_(MEETABLE))
-    first_overdue = (
-        select(func.min(Deadline.due_at)).where(meetable, Deadline.state == FIRED).scalar_subquery()
-    )
-    next_pending = (
-        select(func.min(Deadline.due_at))
-        .where(meetable, Deadline.state == PENDING)
-        .scalar_subquery()
-    )
     parent = Deadline.__table__.alias("parent")
-    warned = exists(
-        select(Deadline.id).where(
-            Deadline.incident_id == IncidentRow.id,
-            Deadline.kind == WARNING,
-            Deadline.state == FIRED,
-            exists(
-                select(parent.c.id).where(
-                    parent.c.id == Deadline.parent_id, parent.c.state == PENDING
-                )
-            ),
-        )
+    warned_ids = (
+        select(Deadline.incident_id.label("incident_id"))
+        .join(parent, parent.c.id == Deadline.parent_id)
+        .where(Deadline.kind == WARNING, Deadline.state == FIRED, parent.c.state == PENDING)
+        .distinct()
+        .subquery()
     )
 
     def at(moment: datetime) -> ColumnElement[datetime]:
@@ -207,20 +192,34 @@ async def status_counts(
         ),
         else_=at(now),
     )
+    # one pass: each open incident in scope with its meetable deadlines, grouped (no
+    # correlated subqueries: SQLite would run them again for every use of a column)
     per_incident = (
         select(
-            first_overdue.label("first_overdue"),
-            next_pending.label("next_pending"),
-            warned.label("warned"),
-            near.label("near"),
+            IncidentRow.id.label("id"),
+            func.min(case((Deadline.state == FIRED, Deadline.due_at))).label("first_overdue"),
+            func.min(case((Deadline.state == PENDING, Deadline.due_at))).label("next_pending"),
+            func.max(near).label("near"),
+            func.max(case((warned_ids.c.incident_id.is_not(None), 1), else_=0)).label("warned"),
         )
+        .select_from(IncidentRow)
+        .outerjoin(
+            Deadline,
+            and_(
+                Deadline.incident_id == IncidentRow.id,
+                Deadline.kind.in_(MEETABLE),
+                Deadline.state.in_((PENDING, FIRED)),
+            ),
+        )
+        .outerjoin(warned_ids, warned_ids.c.incident_id == IncidentRow.id)
         .where(_open_in(units))
+        .group_by(IncidentRow.id)
         .subquery()
     )
     c = per_incident.c
     red = c.first_overdue < at(now - settings.escalation.step)
-    yellow = and_(~red, or_(c.first_overdue.is_not(None), c.warned))
-    blue = and_(c.first_overdue.is_(None), ~c.warned, c.next_pending <= c.near)
+    yellow = and_(~red, or_(c.first_overdue.is_not(None), c.warned == 1))
+    blue = and_(c.first_overdue.is_(None), c.warned == 0, c.next_pending <= c.near)
     row = (
         await session.execute(
             select(
