@@ -178,6 +178,7 @@ class IncidentRow(Base):
         Index("ix_incidents_unit_state", "unit_id", "state"),
         Index("ix_incidents_reporter", "reporter_id", "id"),
         Index("ix_incidents_assignee", "assignee_id", "state"),
+        Index("ix_incidents_level_id", "level", "id"),  # /status pages: level, then number
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

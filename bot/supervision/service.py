@@ -118,12 +118,12 @@ async def _colours(
     by_incident: dict[int, list[Deadline]] = defaultdict(list)
     if incidents:
         for row in await session.scalars(
-            select(Deadline).where(
-                Deadline.incident_id.in_([i.id for i in incidents]),
-                Deadline.state.in_((PENDING, FIRED)),
-            )
+            # by incident only (the state is filtered here): a condition on the state would
+            # tempt SQLite, which keeps no statistics, to walk every pending deadline
+            select(Deadline).where(Deadline.incident_id.in_([i.id for i in incidents]))
         ):
-            by_incident[row.incident_id or 0].append(row)
+            if row.state in (PENDING, FIRED):
+                by_incident[row.incident_id or 0].append(row)
     out = []
     for incident in incidents:
         colour, next_due, overdue_rows = colour_of(
@@ -142,8 +142,9 @@ async def watched_page(
     limit: int = PAGE_ROWS,
 ) -> tuple[list[Watched], bool]:
     """Up to ``limit`` open incidents of ``units`` after ``after``, ordered by level rank then
-    number, and whether more follow. One indexed range per level (``level = ? AND id > ?``):
-    the cost of a page does not grow with the number of open incidents."""
+    number, and whether more follow. One indexed range per level (``level = ? AND id > ?`` on
+    ``ix_incidents_level_id``): the cost of a page does not grow with the number of open
+    incidents."""
     rows: list[IncidentRow] = []
     start_rank = after.rank if after else 0
     for rank in range(start_rank, len(LEVEL_ORDER)):

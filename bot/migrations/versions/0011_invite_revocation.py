@@ -1,5 +1,6 @@
 """invite codes: revoked by a newer one; a redemption waiting for an administrator to confirm
-that a linked person moves to another Telegram account; alert copies that are a digest line
+that a linked person moves to another Telegram account; alert copies that are a digest line;
+the index behind /status pages (level, then number)
 
 Revision ID: 0011
 Revises: 0007
@@ -36,8 +37,11 @@ def upgrade() -> None:
             sa.Column("digest", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
+    op.create_index("ix_incidents_level_id", "incidents", ["level", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_level_id", table_name="incidents")
     with op.batch_alter_table("incident_alerts", schema=None) as batch_op:
         batch_op.drop_column("digest")
     with op.batch_alter_table("invite_codes", schema=None) as batch_op:
