@@ -2,7 +2,7 @@
 
 Both processes poll the same stand-in Bot API. The baseline is a bare python-telegram-bot
 Application that only replies, measured in the same run; dutybot's database holds 10,000 open
-incidents with their deadlines, and a supervisor asks for ``/status`` (which reads them all)
+incidents with their deadlines, and a supervisor asks for ``/status`` (one page, read in the database)
 before the reading is taken. Resident set size (VmRSS) and its peak (VmHWM) from /proc.
 
 Run: ``.venv/bin/python bench/memory.py`` (or ``make bench``).

@@ -29,7 +29,10 @@ ACTIONS: dict[str, int] = {
     "rp": 0,  # report form: photos done
     "ry": 1,  # report form: send or cancel
     "tko": 1,  # take over an escalated incident
-    "stp": 1,  # /status: the next page
+    "stp": 1,  # /status: the next page (page.rank.number of the last line shown)
+    "mov": 1,  # an admin confirms that a linked person moves to a new account (invite id)
+    "mnp": 1,  # /mine: the next page (page.section.number of the last line shown)
+    "ovp": 1,  # /overdue: the next page (page.deadline of the last line shown)
     "ofk": 0,  # official report form: keep the value shown
     "ofy": 1,  # official report form: file or cancel
     "apr": 1,  # approve an official report (sign-off)

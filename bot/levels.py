@@ -163,3 +163,14 @@ def followup_on_change_due(
 def priority_of(incident: IncidentRow) -> int:
     """Outbox priority of what is sent about an incident: its level (sensitive counts as II)."""
     return LEVEL_PRIORITY[effective_level(incident.level, incident.sensitive)]
+
+
+# What one incident takes from its reporter after the report (``/addinfo``, captioned photos)
+MAX_ADDITIONS = 30  # additions (text or photo) per incident
+MAX_ADDED_TEXT = 20_000  # characters of added text per incident, all additions together
+MAX_PHOTOS = 20  # photos per incident, the report's own included
+
+# An officer's private chat with this many urgent messages still unsent gets new alerts merged
+# into one digest message instead of one card each (a flood must not bury a real report)
+ALERT_DIGEST_BACKLOG = 3
+DIGEST_LINES = 40  # incidents listed in one digest message at most

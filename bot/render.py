@@ -31,3 +31,18 @@ def role_list(tr: Translator, roles: frozenset[str]) -> str:
 def position_name(tr: Translator, position: str) -> str:
     """A shift position in the reader's language."""
     return tr._(POSITION_NAMES[position])
+
+
+QUOTE = "│ "  # every line of a user's words on a card starts with it
+
+
+def quoted(text: str) -> str:
+    """A user's words on a card, each line behind ``│ ``: a line they typed ("✅ Accepted by …")
+    can never pass for one of the bot's own status lines."""
+    return "\n".join(QUOTE + line for line in text.split("\n"))
+
+
+def inline_quoted(text: str) -> str:
+    """A user's words inside one of the bot's lines (a reason, a note): on one line, in
+    quotation marks."""
+    return "“" + " ".join(text.split("\n")) + "”"

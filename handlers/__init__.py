@@ -107,6 +107,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(dutylog.page_handler())
     application.add_handler(spotcheck.here_handler())
     application.add_handler(swap.swap_handler())
+    application.add_handler(CallbackQueryHandler(bulletin.overdue_button, pattern=pattern("ovp")))
+    application.add_handler(CallbackQueryHandler(my_incidents.mine_button, pattern=pattern("mnp")))
+    application.add_handler(CallbackQueryHandler(onboarding.move_button, pattern=pattern("mov")))
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

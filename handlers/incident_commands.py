@@ -16,7 +16,7 @@ from bot.access import Actor
 from bot.incidents import flows, messaging
 from bot.incidents.service import Attempt
 from bot.levels import ASSESSED_LEVELS, parse_level
-from bot.parsing import parse_number
+from bot.parsing import clean_text, parse_number
 from bot.reports import flows as report_flows
 from handlers.common.answer import Answer
 from handlers.common.context import DutyContext, actor_of
@@ -81,7 +81,7 @@ async def transfer_command(update: Update, context: DutyContext) -> None:
             update, context, tr._("There is no unit with the id {id}.").format(id=unit[:64])
         )
         return
-    reason = " ".join(words)[:MAX_REASON]
+    reason = clean_text(" ".join(words))[:MAX_REASON]
     await _act(
         update,
         context,
@@ -97,7 +97,7 @@ async def dismiss_command(update: Update, context: DutyContext) -> None:
     if parsed is None:
         return
     number, words = parsed
-    reason = " ".join(words)[:MAX_REASON]
+    reason = clean_text(" ".join(words))[:MAX_REASON]
     await _act(
         update,
         context,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
+from bot import callback_data
 from bot.incidents import flows, messaging
-from bot.parsing import parse_number
+from bot.parsing import clean_text, parse_number
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply, reply_in
 
@@ -42,7 +44,7 @@ async def add_info(update: Update, context: DutyContext) -> None:
     args = context.args or []
     number = parse_number(args[0]) if args else None
     message = update.effective_message
-    text = (message.text or "").split(maxsplit=2) if message else []
+    text = clean_text(message.text or "").split(maxsplit=2) if message else []
     if number is None or len(text) < 3 or not text[2].strip():
         await reply(
             update,
@@ -67,7 +69,7 @@ async def captioned_photo(update: Update, context: DutyContext) -> None:
     message = update.effective_message
     if message is None or not message.photo:
         return
-    match = CAPTION.match(message.caption or "")
+    match = CAPTION.match(clean_text(message.caption or ""))
     if match is None:
         await reply(
             update,
@@ -86,10 +88,42 @@ async def captioned_photo(update: Update, context: DutyContext) -> None:
     )
 
 
-async def mine(update: Update, context: DutyContext) -> None:
-    """The caller's open incidents with their next deadline, and what waits in their unit."""
+async def _mine_page(
+    update: Update, context: DutyContext, page: int, section: int, after: int
+) -> None:
     runtime = context.runtime
     async with runtime.database.sessions() as session:
-        assigned, waiting = await flows.mine(session, actor_of(context))
-    text = messaging.mine_text(context.tr, assigned, waiting, runtime.roster, runtime.settings)
-    await reply(update, context, text)
+        shown = await flows.mine(
+            session, actor_of(context), page=page, section=section, after=after
+        )
+    text, markup = messaging.mine_text(
+        context.tr,
+        shown.assigned,
+        shown.waiting,
+        runtime.roster,
+        runtime.settings,
+        page=shown.page,
+        starts_with_own=shown.starts_with_own,
+        next_key=shown.next_key,
+    )
+    keyboard = InlineKeyboardMarkup.de_json(markup, context.bot) if markup else None
+    await reply(update, context, text, reply_markup=keyboard)
+
+
+async def mine(update: Update, context: DutyContext) -> None:
+    """The caller's open incidents with their next deadline, and what waits in their unit."""
+    await _mine_page(update, context, 1, 0, 0)
+
+
+async def mine_button(update: Update, context: DutyContext) -> None:
+    """The next page of ``/mine``."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = callback_data.decode(query.data)
+    key = messaging.parse_mine_key(data.args[0]) if data else None
+    if key is None:
+        await answer_button(query, context.tr._("This button is no longer valid."), show_alert=True)
+        return
+    await answer_button(query)
+    await _mine_page(update, context, *key)

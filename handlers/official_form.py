@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot import callback_data
-from bot.parsing import parse_number
+from bot.parsing import clean_text, parse_number
 from bot.reports import flows, messaging
 from bot.reports.service import FIELDS, KINDS
 from handlers.common.buttons import answer_button
@@ -95,7 +95,8 @@ async def got_field(update: Update, context: DutyContext) -> str:
     if update.callback_query is not None:
         await answer_button(update.callback_query)
     else:
-        text = (update.effective_message.text or "") if update.effective_message else ""
+        message = update.effective_message
+        text = clean_text(message.text or "") if message else ""
         if not text.strip() or len(text) > MAX_FIELD:
             await reply(update, context, messaging.field_too_long(context.tr, MAX_FIELD))
             return FIELD

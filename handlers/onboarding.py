@@ -5,10 +5,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
+from bot import callback_data
 from bot.access import Action, may
 from bot.identity import flows, messaging
 from bot.identity.flows import InviteOutcome
 from bot.identity.service import RedeemOutcome
+from bot.parsing import parse_number
+from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.menus import publish_commands_for
 from handlers.common.respond import reply, reply_in
@@ -71,3 +74,27 @@ async def invite(update: Update, context: DutyContext) -> None:
             text = messaging.invite_refusal(tr)
         reply_in(session, update, context, text)
     runtime.outbox_committed()
+
+
+async def move_button(update: Update, context: DutyContext) -> None:
+    """The administrator confirms that a linked person moves to a new Telegram account."""
+    query = update.callback_query
+    if query is None:
+        return
+    tr, runtime = context.tr, context.runtime
+    data = callback_data.decode(query.data)
+    invite_id = parse_number(data.args[0]) if data else None
+    if invite_id is None:
+        await answer_button(query, tr._("This button is no longer valid."), show_alert=True)
+        return
+    async with runtime.database.transaction() as session:
+        done = await flows.confirm_move(session, runtime, actor_of(context), invite_id)
+        if done is not None and done[0] is RedeemOutcome.LINKED and done[1] is not None:
+            text = messaging.move_done(tr, done[1].name)
+        elif done is not None:
+            text = messaging.redeem_answer(tr, runtime.roster, done[0], done[1], 0).split("\n")[0]
+        else:
+            text = messaging.move_gone(tr)
+        reply_in(session, update, context, text)
+    runtime.outbox_committed()
+    await answer_button(query)

@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot import callback_data
 from bot.incidents import flows, messaging
-from bot.parsing import parse_number
+from bot.parsing import clean_text, parse_number
 from handlers.common.answer import Answer
 from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
@@ -77,7 +77,7 @@ async def asked(update: Update, context: DutyContext) -> str | int:
 async def got_reason(update: Update, context: DutyContext) -> str | int:
     """The reason: transfer or dismiss now (the flow checks the sender may, again)."""
     message = update.effective_message
-    text = (message.text or "").strip() if message else ""
+    text = clean_text(message.text or "").strip() if message else ""
     question = _question(context)
     tr, runtime = context.tr, context.runtime
     if question is None:

@@ -27,6 +27,7 @@ from bot.incidents import call_messaging as calls
 from bot.incidents import flows, messaging
 from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when
 from bot.levels import LEVELS, priority_of
+from bot.parsing import clean_text
 from bot.settings import CATEGORIES
 from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of, require_caller
@@ -106,7 +107,7 @@ async def start(update: Update, context: DutyContext) -> str | int:
     require_caller(context)
     tr = context.tr
     message = update.effective_message
-    text = message.text if message and message.text else ""
+    text = clean_text(message.text) if message and message.text else ""
     quick = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
     if quick.strip():
         problem = messaging.description_problem(tr, quick, MAX_DESCRIPTION)
@@ -172,8 +173,8 @@ async def got_location(update: Update, context: DutyContext) -> str:
     form = _form(context)
     if message.location is not None:
         form["latitude"], form["longitude"] = message.location.latitude, message.location.longitude
-    elif message.text and message.text.strip() and len(message.text) <= MAX_LOCATION:
-        form["location_text"] = message.text.strip()
+    elif message.text and clean_text(message.text).strip() and len(message.text) <= MAX_LOCATION:
+        form["location_text"] = clean_text(message.text).strip()
     else:
         await reply(update, context, messaging.location_problem(tr, MAX_LOCATION))
         return LOCATION
@@ -184,7 +185,7 @@ async def got_location(update: Update, context: DutyContext) -> str:
 async def got_description(update: Update, context: DutyContext) -> str:
     """What happened; ask about casualties."""
     message = update.effective_message
-    text = message.text if message and message.text else ""
+    text = clean_text(message.text) if message and message.text else ""
     tr = context.tr
     problem = messaging.description_problem(tr, text, MAX_DESCRIPTION)
     if problem:

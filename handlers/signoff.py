@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import callback_data
 from bot.i18n import Translator
-from bot.parsing import parse_number
+from bot.parsing import clean_text, parse_number
 from bot.reports import flows, messaging
 from bot.reports.flows import Decision
 from handlers.common.answer import Answer
@@ -102,7 +102,7 @@ def _forget(context: DutyContext) -> None:
 async def got_reason(update: Update, context: DutyContext) -> str | int:
     """The reason: the report goes back to its author (if the leader still may)."""
     message = update.effective_message
-    text = (message.text or "") if message else ""
+    text = clean_text(message.text or "") if message else ""
     if not text.strip() or len(text) > MAX_REASON:
         await reply(update, context, messaging.reason_too_long(context.tr, MAX_REASON))
         return REASON

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -91,6 +92,9 @@ class InviteCode(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_telegram_id: Mapped[int | None]
+    revoked_at: Mapped[datetime | None]  # a newer invite for the same person replaced it
+    # a person already linked opened it from another account: waiting for an admin to confirm
+    move_telegram_id: Mapped[int | None]
 
 
 class Event(Base):
@@ -175,6 +179,7 @@ class IncidentRow(Base):
         Index("ix_incidents_unit_state", "unit_id", "state"),
         Index("ix_incidents_reporter", "reporter_id", "id"),
         Index("ix_incidents_assignee", "assignee_id", "state"),
+        Index("ix_incidents_level_id", "level", "id"),  # /status pages: level, then number
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,6 +230,8 @@ class IncidentAlert(Base):
     person_id: Mapped[str | None] = mapped_column(String(64))
     unit_id: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
+    # a line of a digest message (the chat had a backlog), not a card of its own: never edited
+    digest: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class BotState(Base):

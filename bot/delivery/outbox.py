@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -342,3 +342,32 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str) -> None:
         .where(OutboxMessage.id == row_id)
         .values(state=FAILED, claimed_until=None, last_error=error[:500])
     )
+
+
+async def backlog(session: AsyncSession, chat_ids: Sequence[int]) -> dict[int, int]:
+    """How many urgent messages (above routine: alerts, escalations) wait unsent in each chat:
+    a chat far behind gets a digest instead of one more card."""
+    if not chat_ids:
+        return {}
+    result = await session.execute(
+        select(OutboxMessage.chat_id, func.count())
+        .where(
+            OutboxMessage.chat_id.in_(list(chat_ids)),
+            OutboxMessage.state.in_((PENDING, SENDING)),
+            OutboxMessage.method == SEND,
+            OutboxMessage.priority < ROUTINE,
+        )
+        .group_by(OutboxMessage.chat_id)
+    )
+    return {chat: int(count) for chat, count in result.all()}
+
+
+async def rewrite_pending(session: AsyncSession, row_id: int, text: str, priority: int) -> bool:
+    """Change a message that is still waiting (a digest that grows); ``False`` once a sender
+    has claimed or sent it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.state == PENDING)
+        .values(text=text[:MAX_TEXT], priority=priority)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

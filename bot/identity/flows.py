@@ -13,16 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Action, Actor, UnitSubject, may, scope
 from bot.configuration import load_configuration
 from bot.db.migrate import upgrade
+from bot.delivery.notify import notify
 from bot.directory import reachability
 from bot.duty_table import Reachability
+from bot.identity import messaging
 from bot.identity.in_force import roster_in_force
 from bot.identity.service import (
     RedeemOutcome,
     create_invite,
+    invite_by_code,
+    pending_move,
     redeem_invite,
     set_language,
     sync_roster,
 )
+from bot.identity.service import confirm_move as confirm_move_service
 from bot.roster import Person, Roster
 from bot.runtime import Runtime
 
@@ -100,10 +105,48 @@ async def invite(session: AsyncSession, runtime: Runtime, actor: Actor, person_i
 async def redeem(
     session: AsyncSession, runtime: Runtime, code: str, telegram_id: int
 ) -> tuple[RedeemOutcome, Person | None]:
-    """Link ``telegram_id`` to the person an invite code was made for (once)."""
-    return await redeem_invite(
+    """Link ``telegram_id`` to the person an invite code was made for (once). A person already
+    linked to another account is not moved: the administrator who made the invite is asked to
+    confirm, with a button."""
+    outcome, person = await redeem_invite(
         session, runtime.roster, code=code, telegram_id=telegram_id, at=runtime.now()
     )
+    if outcome is RedeemOutcome.MOVE_ASKED and person is not None:
+        invite = await invite_by_code(session, code)
+        if invite is not None and invite.created_by:
+            invite_id, name = invite.id, person.name
+            await notify(
+                session,
+                runtime.audience,
+                [invite.created_by],
+                lambda tr: messaging.move_asked(tr, name, person.id, telegram_id),
+                markup=lambda tr: messaging.move_button(tr, invite_id),
+            )
+    return outcome, person
+
+
+async def confirm_move(
+    session: AsyncSession, runtime: Runtime, actor: Actor, invite_id: int
+) -> tuple[RedeemOutcome, Person | None] | None:
+    """The administrator's Confirm button: the person moves to the new account. ``None`` when
+    the actor may not, or nothing waits for confirmation (already done, revoked, unknown)."""
+    if not may(actor, Action.INVITE):
+        return None
+    invite = await pending_move(session, invite_id)
+    if invite is None:
+        return None
+    outcome, person = await confirm_move_service(
+        session, runtime.roster, invite, actor.id, runtime.now()
+    )
+    if outcome is RedeemOutcome.LINKED and person is not None:
+        roster = runtime.roster
+        await notify(
+            session,
+            runtime.audience,
+            [person.id],
+            lambda tr: messaging.redeem_answer(tr, roster, outcome, person, 0).split("\n")[0],
+        )
+    return outcome, person
 
 
 async def choose_language(

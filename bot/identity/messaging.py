@@ -45,6 +45,13 @@ REDEEM_REFUSALS = {
     ),
     RedeemOutcome.ACCOUNT_TAKEN: N_("This Telegram account is already linked to somebody else."),
     RedeemOutcome.PERSON_GONE: N_("This invite link is for a person no longer in the roster."),
+    RedeemOutcome.REVOKED: N_(
+        "This invite link was replaced by a newer one. Use the newest link you were sent."
+    ),
+    RedeemOutcome.MOVE_ASKED: N_(
+        "You are already linked from another Telegram account. I have asked the administrator "
+        "to confirm the move; you will be told here."
+    ),
 }
 
 
@@ -223,3 +230,37 @@ def roster_not_reloaded(tr: Translator, error: Exception) -> str:
     return tr._("The roster was not reloaded; the old one stays in force:\n{error}").format(
         error=error
     )
+
+
+def move_asked(tr: Translator, name: str, person_id: str, telegram_id: int) -> str:
+    """To the administrator who made the invite: a linked person opened it from another
+    account; nothing changed until they confirm."""
+    return tr._(
+        "{name} ({person}) opened your invite link from another Telegram account (id {id}), "
+        "but is already linked. Nothing has changed. Move {name} to the new account? The old "
+        "account will be unlinked."
+    ).format(name=name, person=person_id, id=telegram_id)
+
+
+def move_button(tr: Translator, invite_id: int) -> dict[str, Any]:
+    """Confirm the move."""
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": tr._("Move to the new account"),
+                    "callback_data": callback_data.encode("mov", str(invite_id)),
+                }
+            ]
+        ]
+    }
+
+
+def move_done(tr: Translator, name: str) -> str:
+    """To the administrator: the move is made."""
+    return tr._("{name} is now linked to the new account.").format(name=name)
+
+
+def move_gone(tr: Translator) -> str:
+    """To the administrator: nothing waits (done already, replaced, or not theirs)."""
+    return tr._("There is no account move waiting for this invite.")

@@ -104,6 +104,15 @@ async def create_invite(
     """Make a one-time code for ``person_id``; return the code (shown once) and its expiry."""
     code = secrets.token_urlsafe(INVITE_CODE_BYTES)
     expires = at + valid_for
+    await session.execute(  # older unused invites for the person stop working
+        update(InviteCode)
+        .where(
+            InviteCode.person_id == person_id,
+            InviteCode.used_at.is_(None),
+            InviteCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=at)
+    )
     invite = InviteCode(
         code_hash=hash_code(code),
         person_id=person_id,
@@ -134,6 +143,8 @@ class RedeemOutcome(Enum):
     EXPIRED = "expired"
     ACCOUNT_TAKEN = "account_taken"
     PERSON_GONE = "person_gone"
+    REVOKED = "revoked"  # a newer invite for the person replaced it
+    MOVE_ASKED = "move_asked"  # the person is linked to another account: an admin must confirm
 
 
 async def redeem_invite(
@@ -146,6 +157,8 @@ async def redeem_invite(
     person = roster.people.get(invite.person_id)
     if invite.used_at is not None:
         return RedeemOutcome.USED, person
+    if invite.revoked_at is not None:
+        return RedeemOutcome.REVOKED, person
     if invite.expires_at <= at:
         return RedeemOutcome.EXPIRED, person
     if person is None:
@@ -153,9 +166,38 @@ async def redeem_invite(
     holder = await identify(session, roster, telegram_id)
     if holder is not None and holder.person.id != person.id:
         return RedeemOutcome.ACCOUNT_TAKEN, holder.person
+    linked = await session.scalar(
+        select(TelegramAccount.telegram_id).where(TelegramAccount.person_id == person.id)
+    )
+    if linked is not None and linked != telegram_id:
+        # never unlink a working account on a link alone: an administrator confirms the move
+        await session.execute(
+            update(InviteCode)
+            .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None))
+            .values(move_telegram_id=telegram_id)
+        )
+        record_event(
+            session,
+            at=at,
+            kind="account.move_asked",
+            subject=f"person:{person.id}",
+            telegram_id=telegram_id,
+            invite=invite.id,
+        )
+        return RedeemOutcome.MOVE_ASKED, person
+    return await _link(session, invite, person, telegram_id, at)
+
+
+async def _link(
+    session: AsyncSession, invite: InviteCode, person: Person, telegram_id: int, at: datetime
+) -> tuple[RedeemOutcome, Person | None]:
     claimed = await session.execute(
         update(InviteCode)
-        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None))
+        .where(
+            InviteCode.id == invite.id,
+            InviteCode.used_at.is_(None),
+            InviteCode.revoked_at.is_(None),
+        )
         .values(used_at=at, used_by_telegram_id=telegram_id)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -180,6 +222,44 @@ async def redeem_invite(
         invite=invite.id,
     )
     return RedeemOutcome.LINKED, person
+
+
+async def invite_by_code(session: AsyncSession, code: str) -> InviteCode | None:
+    """The invite a code was made for."""
+    return await session.scalar(select(InviteCode).where(InviteCode.code_hash == hash_code(code)))
+
+
+async def pending_move(session: AsyncSession, invite_id: int) -> InviteCode | None:
+    """An invite whose redemption waits for an administrator to confirm the account move."""
+    invite = await session.get(InviteCode, invite_id, populate_existing=True)
+    if invite is None or invite.move_telegram_id is None or invite.used_at is not None:
+        return None
+    return invite if invite.revoked_at is None else None
+
+
+async def confirm_move(
+    session: AsyncSession, roster: Roster, invite: InviteCode, admin_id: str, at: datetime
+) -> tuple[RedeemOutcome, Person | None]:
+    """The administrator confirms: the person's account becomes the one that opened the
+    invite (the old one is unlinked)."""
+    person = roster.people.get(invite.person_id)
+    if person is None:
+        return RedeemOutcome.PERSON_GONE, None
+    telegram_id = invite.move_telegram_id
+    assert telegram_id is not None
+    holder = await identify(session, roster, telegram_id)
+    if holder is not None and holder.person.id != person.id:
+        return RedeemOutcome.ACCOUNT_TAKEN, holder.person
+    record_event(
+        session,
+        at=at,
+        kind="account.move_confirmed",
+        actor=admin_id,
+        subject=f"person:{person.id}",
+        telegram_id=telegram_id,
+        invite=invite.id,
+    )
+    return await _link(session, invite, person, telegram_id, at)
 
 
 async def mark_unreachable(

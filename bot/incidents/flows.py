@@ -11,7 +11,7 @@ domain's messaging turns into the answer. One function per transition and its co
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Action, Actor, may
 from bot.db.models import IncidentRow
 from bot.delivery.notify import notify, to_chat
-from bot.delivery.outbox import ROUTINE, enqueue_edit, enqueue_photo
-from bot.directory import languages
+from bot.delivery.outbox import (
+    ROUTINE,
+    backlog,
+    enqueue,
+    enqueue_edit,
+    enqueue_photo,
+    rewrite_pending,
+)
+from bot.directory import languages, telegram_ids
 from bot.i18n import Translator, translator
 from bot.incidents import messaging
 from bot.incidents import service as incidents
 from bot.incidents.routing import alert_targets, route_unit
 from bot.incidents.service import Attempt, Draft, Outcome, subject
-from bot.levels import OPEN_STATES, priority_of
+from bot.levels import ALERT_DIGEST_BACKLOG, DIGEST_LINES, OPEN_STATES, priority_of
+from bot.parsing import clean_text
 from bot.render import local_time
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -70,23 +78,31 @@ async def alert_unit(
         return messaging.alert_buttons(tr, incident.id, duplicate_of)
 
     caption = f"#{incident.id}"
+    # photos follow the card once per chat: a chat that had this incident's alert before (a
+    # transfer back, a second gap) is not sent them again
+    had_photos = await incidents.alerted_chats(session, incident.id)
+    digested = await _digest_people(session, runtime, people)
     told = await notify(
         session,
         runtime.audience,
-        people,
+        [p for p in people if p not in digested],
         card,
         priority=priority,
         markup=buttons,
-        photos=incident.attachments,
-        photo_caption=caption,
     )
+    for person in told.told:
+        chat = told.chats[person]
+        if chat not in had_photos:
+            for photo in incident.attachments:
+                enqueue_photo(session, chat, photo, caption, person_id=person, priority=priority)
     group_card = None
     if targets.duty_chat is not None:
         group_card = to_chat(
             session, targets.duty_chat, settings.language, card, priority=priority, markup=buttons
         )
-        for photo in incident.attachments:
-            enqueue_photo(session, targets.duty_chat, photo, caption, priority=priority)
+        if targets.duty_chat not in had_photos:
+            for photo in incident.attachments:
+                enqueue_photo(session, targets.duty_chat, photo, caption, priority=priority)
     await session.flush()
     for person in told.told:
         incidents.remember_alert(
@@ -94,6 +110,9 @@ async def alert_unit(
         )
     if group_card is not None and targets.duty_chat is not None:
         incidents.remember_alert(session, incident, group_card.id, targets.duty_chat, None)
+    for person, chat in digested.items():
+        await _add_to_digest(session, runtime, incident, person, chat)
+        told.told.append(person)
     leaders = await tell_leader(session, runtime, incident, exclude=people)
     record_event(
         session,
@@ -141,6 +160,39 @@ async def tell_leader(
         photo_caption=f"#{incident.id}",
     )
     return told.told
+
+
+async def _digest_people(
+    session: AsyncSession, runtime: Runtime, people: list[str]
+) -> dict[str, int]:
+    """Those of ``people`` whose private chat is behind (``ALERT_DIGEST_BACKLOG`` urgent
+    messages unsent), with their chat: they get a digest line instead of one more card."""
+    accounts = await telegram_ids(session, runtime.roster)
+    chats = {p: accounts[p] for p in people if p in accounts}
+    waiting = await backlog(session, list(chats.values()))
+    return {p: c for p, c in chats.items() if waiting.get(c, 0) >= ALERT_DIGEST_BACKLOG}
+
+
+async def _add_to_digest(
+    session: AsyncSession, runtime: Runtime, incident: IncidentRow, person: str, chat: int
+) -> None:
+    """Add the incident to the chat's unsent digest message (or start one): one message that
+    grows, the most serious first, instead of a queue of cards."""
+    outbox_id, listed = await incidents.waiting_digest(session, chat)
+    merged = {i.id: i for i in [*listed, incident]}.values()
+    rows = sorted(merged, key=lambda i: (priority_of(i), i.id))
+    tr = translator(
+        (await languages(session, runtime.roster, [person], runtime.settings.language))[person]
+    )
+    priority = min(priority_of(i) for i in rows)
+    text = messaging.digest_text(tr, rows, DIGEST_LINES)
+    if not outbox_id or not await rewrite_pending(session, outbox_id, text, priority):
+        # none waiting, or it was sent meanwhile: a new digest with this incident
+        text = messaging.digest_text(tr, [incident], DIGEST_LINES)
+        *_, row = enqueue(session, chat, text, person_id=person, priority=priority_of(incident))
+        await session.flush()
+        outbox_id = row.id
+    incidents.remember_alert(session, incident, outbox_id, chat, person, digest=True)
 
 
 async def update_alerts(
@@ -567,7 +619,8 @@ async def add_info(
     incident, attempt = await _authorised(session, actor, number, Action.ADD_INFO)
     if incident is None:
         return Attempt(number, Outcome.HIDDEN)
-    await incidents.add_info(
+    text = clean_text(text).strip() or None if text else None
+    outcome = await incidents.add_info(
         session,
         incident,
         actor.person,
@@ -576,6 +629,8 @@ async def add_info(
         photo=photo,
         settings=runtime.settings,
     )
+    if outcome is not Outcome.DONE:
+        return Attempt(number, outcome, incident)
     if incident.assignee_id:
         people = [incident.assignee_id]
     else:
@@ -600,13 +655,41 @@ async def my_reports(session: AsyncSession, actor: Actor) -> list[IncidentRow]:
     return await incidents.reported_by(session, actor.id)
 
 
+MINE_PAGE = 25  # incidents on one /mine page
+
+
+@dataclass(frozen=True)
+class MinePage:
+    """One page of ``/mine``: the actor's own open incidents (``None`` for someone without a
+    desk), those waiting for acceptance in their units, the page number, and where the next
+    page starts: (0 = own, 1 = waiting, the last number shown), or ``None`` on the last page."""
+
+    assigned: list[IncidentRow] | None
+    waiting: list[IncidentRow]
+    page: int = 1
+    starts_with_own: bool = True
+    next_key: tuple[int, int] | None = None
+
+
 async def mine(
-    session: AsyncSession, actor: Actor
-) -> tuple[list[IncidentRow] | None, list[IncidentRow]]:
-    """``/mine``: the actor's open incidents (``None`` for someone without a desk) and those
-    waiting for acceptance in their unit and the units where they are on duty."""
+    session: AsyncSession, actor: Actor, *, page: int = 1, section: int = 0, after: int = 0
+) -> MinePage:
+    """``/mine``: one page of the actor's open incidents and of those waiting for acceptance
+    in their unit and the units where they are on duty (keyset pagination by number)."""
     if not may(actor, Action.MINE):
-        return None, []
-    assigned = await incidents.assigned_to(session, actor.id)
+        return MinePage(None, [])
+    assigned: list[IncidentRow] = []
+    if section == 0:
+        assigned = await incidents.assigned_to(session, actor.id, after, MINE_PAGE + 1)
+        if len(assigned) > MINE_PAGE:
+            assigned = assigned[:MINE_PAGE]
+            return MinePage(assigned, [], page, True, (0, assigned[-1].id))
+        after = 0
+    room = MINE_PAGE - len(assigned)
     units = sorted(actor.on_duty_units | {actor.person.unit})
-    return assigned, await incidents.awaiting_acceptance(session, units)
+    waiting = await incidents.awaiting_acceptance(session, units, after, room + 1)
+    key = None
+    if len(waiting) > room:
+        waiting = waiting[:room]
+        key = (1, waiting[-1].id) if waiting else (1, 0)
+    return MinePage(assigned, waiting, page, section == 0, key)

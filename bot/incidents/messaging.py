@@ -10,8 +10,17 @@ from bot.db.models import IncidentRow
 from bot.i18n import N_, Translator
 from bot.incidents.call_messaging import caller_line
 from bot.incidents.service import Attempt, Outcome
-from bot.levels import ASSESSED_LEVELS, LEVEL_COLOURS, Level, accept_due, initial_report_due
-from bot.render import local_time
+from bot.levels import (
+    ASSESSED_LEVELS,
+    LEVEL_COLOURS,
+    MAX_ADDED_TEXT,
+    MAX_ADDITIONS,
+    MAX_PHOTOS,
+    Level,
+    accept_due,
+    initial_report_due,
+)
+from bot.render import inline_quoted, local_time, quoted
 from bot.roster import Roster
 from bot.settings import Settings
 
@@ -94,16 +103,16 @@ def alert_text(
         f"🚨 #{incident.id} · {category_name(tr, incident.category)}",
         level_line(tr, incident),
         "",
-        incident.summary,
+        quoted(incident.summary),
     ]
     if incident.description and incident.description != incident.summary:
         description = incident.description
         if len(description) > DESCRIPTION_IN_CARD:
             description = description[: DESCRIPTION_IN_CARD - 1] + "…"
-        lines += ["", description]
+        lines += ["", quoted(description)]
     lines.append("")
     if incident.location_text:
-        lines.append("📍 " + incident.location_text)
+        lines.append("📍 " + inline_quoted(incident.location_text))
     if incident.latitude is not None and incident.longitude is not None:
         lines.append("🗺 " + map_link(incident.latitude, incident.longitude))
     casualties = casualty_line(tr, incident)
@@ -157,6 +166,28 @@ def alert_buttons(tr: Translator, incident_id: int, duplicate_of: int | None) ->
     return {"inline_keyboard": rows}
 
 
+def digest_text(tr: Translator, incidents: list[IncidentRow], limit: int) -> str:
+    """New reports merged into one message while the chat is behind (most serious first):
+    each line points to ``/incident`` and ``/accept``."""
+    shown = incidents[:limit]
+    numbers = " ".join(f"#{i.id}" for i in shown)
+    lines = [
+        "🚨 "
+        + tr._("{count} new reports: {numbers}").format(count=len(incidents), numbers=numbers),
+        tr._("Earlier alerts are still on their way; these are listed here, most serious first."),
+        "",
+    ]
+    for incident in shown:
+        lines.append(
+            f"{LEVEL_COLOURS[incident.level]} #{incident.id} "
+            f"{category_name(tr, incident.category)} · {inline_quoted(incident.summary[:60])} — "
+            f"/incident {incident.id} · /accept {incident.id}"
+        )
+    if len(incidents) > limit:
+        lines.append(tr._("… and {count} more: /mine").format(count=len(incidents) - limit))
+    return "\n".join(lines)
+
+
 def state_name(tr: Translator, state: str) -> str:
     """An incident state in the reader's language."""
     return tr._(STATE_NAMES[state])
@@ -181,13 +212,15 @@ def accepted_status(tr: Translator, name: str, when: str) -> str:
 def transferred_status(tr: Translator, unit: str, name: str, reason: str) -> str:
     """Under the old unit's copies: where it went, who sent it, why."""
     return "↪️ " + tr._("Transferred to {unit} by {name}: {reason}").format(
-        unit=unit, name=name, reason=reason
+        unit=unit, name=name, reason=inline_quoted(reason)
     )
 
 
 def dismissed_status(tr: Translator, name: str, reason: str) -> str:
     """Under every copy: dismissed, by whom, why."""
-    return "🚫 " + tr._("Dismissed by {name}: {reason}").format(name=name, reason=reason)
+    return "🚫 " + tr._("Dismissed by {name}: {reason}").format(
+        name=name, reason=inline_quoted(reason)
+    )
 
 
 def merged_status(tr: Translator, into: int, name: str) -> str:
@@ -218,7 +251,7 @@ def reporter_transferred(tr: Translator, number: int, unit: str) -> str:
 def reporter_dismissed(tr: Translator, number: int, reason: str) -> str:
     """To the reporter: their report is not an incident."""
     return tr._("Your report #{number} was dismissed as not an incident: {reason}").format(
-        number=number, reason=reason
+        number=number, reason=inline_quoted(reason)
     )
 
 
@@ -244,7 +277,7 @@ def taken_over_from_you(tr: Translator, number: int, name: str) -> str:
 def new_information(tr: Translator, number: int, name: str, text: str | None) -> str:
     """To the assignee (or the officers on duty): the reporter added to the report."""
     return tr._("New information on #{number} from {name}: {text}").format(
-        number=number, name=name, text=text or tr._("a photo")
+        number=number, name=name, text="\n" + quoted(text) if text else tr._("a photo")
     )
 
 
@@ -369,6 +402,25 @@ def flag_answer(tr: Translator, attempt: Attempt, roster: Roster, flag: str, val
 def add_info_answer(tr: Translator, attempt: Attempt) -> str:
     """The answer to ``/addinfo`` and a captioned photo (the same for a missing report and
     somebody else's)."""
+    incident = attempt.incident
+    if attempt.outcome is Outcome.NOT_OPEN and incident is not None:
+        return tr._("#{number} is {state}; it takes no more information.").format(
+            number=attempt.number, state=state_name(tr, incident.state)
+        )
+    if attempt.outcome is Outcome.ADDITIONS_FULL:
+        return tr._(
+            "#{number} already has {limit} additions, the most one report takes; the officers "
+            "have them. Call the duty office for anything more."
+        ).format(number=attempt.number, limit=MAX_ADDITIONS)
+    if attempt.outcome is Outcome.TEXT_FULL:
+        return tr._(
+            "#{number} already has {limit} characters of added text, the most one report "
+            "takes. Call the duty office for anything more."
+        ).format(number=attempt.number, limit=MAX_ADDED_TEXT)
+    if attempt.outcome is Outcome.PHOTOS_FULL:
+        return tr._("#{number} already has {limit} photos, the most one report takes.").format(
+            number=attempt.number, limit=MAX_PHOTOS
+        )
     if not attempt.done:
         return tr._(
             "You can add information only to your own reports; #{number} is not one of them."
@@ -448,15 +500,22 @@ def mine_text(
     waiting: list[IncidentRow],
     roster: Roster,
     settings: Settings,
-) -> str:
-    """``/mine``: the open incidents of the caller, with their next step, and what waits for
-    acceptance in their units; ``assigned`` is ``None`` for someone without a desk."""
+    *,
+    page: int = 1,
+    starts_with_own: bool = True,
+    next_key: tuple[int, int] | None = None,
+) -> tuple[str, dict[str, Any] | None]:
+    """``/mine``: one page of the caller's open incidents, with their next step, and of what
+    waits for acceptance in their units; ``assigned`` is ``None`` for someone without a desk.
+    A Next page button carries where the next page starts."""
     if assigned is None:
         return tr._(
             "Only duty officers and leaders have incidents assigned; /myreports lists your reports."
-        )
+        ), None
     tz = settings.timezone
-    lines = [tr._("Your open incidents:")]
+    lines = [] if page == 1 else [tr._("Page {page}").format(page=page)]
+    if starts_with_own:
+        lines.append(tr._("Your open incidents:"))
     for row in assigned:
         if row.state == "accepted":
             due = initial_report_due(settings, row)
@@ -468,7 +527,7 @@ def mine_text(
         else:
             next_step = tr._("follow-ups as they fall due")
         lines.append(f"{list_entry(tr, row, settings)} — {next_step}")
-    if not assigned:
+    if not assigned and page == 1:
         lines.append(tr._("none"))
     if waiting:
         lines += ["", tr._("Waiting for acceptance in your unit:")]
@@ -478,7 +537,20 @@ def mine_text(
                 f"{list_entry(tr, row, settings)} — "
                 + tr._("accept by {time}").format(time=local_time(due, tz))
             )
-    return "\n".join(lines)
+    if next_key is None:
+        return "\n".join(lines), None
+    key = f"{page + 1}.{next_key[0]}.{next_key[1]}"
+    button = {"text": tr._("Next page ▶"), "callback_data": callback_data.encode("mnp", key)}
+    return "\n".join(lines), {"inline_keyboard": [[button]]}
+
+
+def parse_mine_key(arg: str) -> tuple[int, int, int] | None:
+    """A /mine Next page button's ``page.section.number``, or ``None`` when it is not one."""
+    parts = arg.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    page, section, after = (int(p) for p in parts)
+    return (page, section, after) if page >= 2 and section in (0, 1) else None
 
 
 # --- the /report form ---------------------------------------------------------------------

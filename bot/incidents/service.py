@@ -21,13 +21,16 @@ from bot.access import IncidentSubject
 from bot.db.models import (
     ChangeRequest,
     Deadline,
+    Event,
     Follow,
     IncidentAlert,
     IncidentRow,
     OfficialReport,
+    OutboxMessage,
 )
 from bot.incidents import deadlines
-from bot.levels import OPEN_STATES
+from bot.levels import MAX_ADDED_TEXT, MAX_ADDITIONS, MAX_PHOTOS, OPEN_STATES
+from bot.parsing import clean_text
 from bot.roster import Person
 from bot.settings import Settings
 from bot.timeline import record_event
@@ -109,15 +112,18 @@ async def create_incident(
     at: datetime,
     settings: Settings,
 ) -> IncidentRow:
-    """Store a new incident (state ``reported``) and its first timeline event."""
+    """Store a new incident (state ``reported``) and its first timeline event; the reporter's
+    text is cleaned of controls and direction overrides first."""
+    description = clean_text(draft.description)
+    location = clean_text(draft.location_text) if draft.location_text else None
     incident = IncidentRow(
         unit_id=unit_id,
         category=draft.category,
         level=draft.level,
         sensitive=draft.sensitive,
-        summary=summarise(draft.description),
-        description=draft.description.strip(),
-        location_text=draft.location_text,
+        summary=summarise(description),
+        description=description.strip(),
+        location_text=location,
         latitude=draft.latitude,
         longitude=draft.longitude,
         reported_at=at,
@@ -216,6 +222,9 @@ class Outcome(Enum):
     NOT_OPEN = "not_open"
     SAME_UNIT = "same_unit"
     SAME_INCIDENT = "same_incident"
+    ADDITIONS_FULL = "additions_full"  # the incident takes no more additions
+    TEXT_FULL = "text_full"  # no more added text
+    PHOTOS_FULL = "photos_full"  # no more photos
     HIDDEN = "hidden"  # no such incident, or one the person may not see: the same answer
     FORBIDDEN = "forbidden"  # the person may see the incident but not do this to it
     REQUESTED = "requested"  # sent to the leader on duty: takes effect when approved
@@ -305,6 +314,7 @@ async def transfer(
     accepted, the person transferring it — stays responsible until then."""
     if to_unit == incident.unit_id:
         return Change(Outcome.SAME_UNIT, incident)
+    reason = clean_text(reason)
     from_unit = incident.unit_id
     won, current = await _conditional(
         session,
@@ -335,6 +345,7 @@ async def dismiss(
     session: AsyncSession, incident: IncidentRow, reason: str, person: Person, at: datetime
 ) -> Change:
     """Not an incident: close it as ``dismissed`` with the reason."""
+    reason = clean_text(reason)
     old = incident.state
     won, current = await _conditional(
         session, incident.id, OPEN_STATES, state="dismissed", closed_reason=reason
@@ -405,11 +416,29 @@ async def add_info(
     text: str | None = None,
     photo: str | None = None,
     settings: Settings | None = None,
-) -> bool:
+) -> Outcome:
     """The reporter adds to their report: text appended to the description (stamped in the
-    configured timezone), or a photo. Casualty figures in the text (``dead 3``, ``死亡3``)
-    that are higher than the incident's are taken over; when they rose after the 首报, a 续报
-    falls due ``followup_on_change`` from now. Returns whether the casualties rose."""
+    configured timezone), or a photo. An incident no longer open takes nothing, and each takes
+    at most ``MAX_ADDITIONS`` additions, ``MAX_ADDED_TEXT`` characters of them and
+    ``MAX_PHOTOS`` photos. Casualty figures in the text (``dead 3``, ``死亡3``) that are higher
+    than the incident's are taken over; when they rose after the 首报, a 续报 falls due
+    ``followup_on_change`` from now."""
+    text = clean_text(text).strip() or None if text else None
+    if incident.state not in OPEN_STATES:
+        return Outcome.NOT_OPEN
+    additions, added = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(Event.note)), 0)).where(
+                Event.subject == subject(incident.id), Event.kind == "incident.info_added"
+            )
+        )
+    ).one()
+    if additions >= MAX_ADDITIONS:
+        return Outcome.ADDITIONS_FULL
+    if text and added + len(text) > MAX_ADDED_TEXT:
+        return Outcome.TEXT_FULL
+    if photo and len(incident.attachments) >= MAX_PHOTOS:
+        return Outcome.PHOTOS_FULL
     values: dict[str, object] = {}
     if text:
         tz = settings.timezone if settings is not None else None
@@ -423,11 +452,17 @@ async def add_info(
         if count > (getattr(incident, name) or 0)
     }
     values.update(rose)
-    await session.execute(
+    changed = await session.execute(
         update(IncidentRow)
-        .where(IncidentRow.id == incident.id)
+        .where(
+            IncidentRow.id == incident.id,
+            IncidentRow.version == incident.version,
+            IncidentRow.state.in_(OPEN_STATES),
+        )
         .values(version=IncidentRow.version + 1, **values)
     )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        return Outcome.NOT_OPEN  # closed (or changed) meanwhile: the reporter may try again
     record_event(
         session,
         at=at,
@@ -450,7 +485,7 @@ async def add_info(
         if settings is not None and current is not None:
             number = await _next_followup_number(session, incident.id)
             await deadlines.on_casualties_rose(session, settings, current, number, at)
-    return bool(rose)
+    return Outcome.DONE
 
 
 _CASUALTY_WORDS = {
@@ -500,23 +535,38 @@ async def reported_by(session: AsyncSession, person_id: str, limit: int = 20) ->
     return list(rows)
 
 
-async def assigned_to(session: AsyncSession, person_id: str) -> list[IncidentRow]:
+async def assigned_to(
+    session: AsyncSession, person_id: str, after: int = 0, limit: int = 50
+) -> list[IncidentRow]:
     """Open incidents a person is responsible for (including ones transferred away but not yet
-    accepted by the other unit), oldest first."""
+    accepted by the other unit), oldest first, numbers after ``after``, at most ``limit``."""
     rows = await session.scalars(
         select(IncidentRow)
-        .where(IncidentRow.assignee_id == person_id, IncidentRow.state.in_(OPEN_STATES))
+        .where(
+            IncidentRow.assignee_id == person_id,
+            IncidentRow.state.in_(OPEN_STATES),
+            IncidentRow.id > after,
+        )
         .order_by(IncidentRow.id)
+        .limit(limit)
     )
     return list(rows)
 
 
-async def awaiting_acceptance(session: AsyncSession, unit_ids: list[str]) -> list[IncidentRow]:
-    """Incidents of these units nobody has accepted yet, oldest first."""
+async def awaiting_acceptance(
+    session: AsyncSession, unit_ids: list[str], after: int = 0, limit: int = 50
+) -> list[IncidentRow]:
+    """Incidents of these units nobody has accepted yet, oldest first, numbers after ``after``,
+    at most ``limit``."""
     rows = await session.scalars(
         select(IncidentRow)
-        .where(IncidentRow.unit_id.in_(unit_ids), IncidentRow.state == "reported")
+        .where(
+            IncidentRow.unit_id.in_(unit_ids),
+            IncidentRow.state == "reported",
+            IncidentRow.id > after,
+        )
         .order_by(IncidentRow.id)
+        .limit(limit)
     )
     return list(rows)
 
@@ -657,14 +707,25 @@ async def access_subject(session: AsyncSession, incident: IncidentRow) -> Incide
     )
 
 
+async def alerted_chats(session: AsyncSession, incident_id: int) -> set[int]:
+    """Every chat that was ever sent this incident's alert card (and so its photos)."""
+    rows = await session.scalars(
+        select(IncidentAlert.chat_id).where(IncidentAlert.incident_id == incident_id).distinct()
+    )
+    return set(rows)
+
+
 def remember_alert(
     session: AsyncSession,
     incident: IncidentRow,
     outbox_id: int,
     chat_id: int,
     person_id: str | None,
+    *,
+    digest: bool = False,
 ) -> None:
-    """One copy of the alert card was queued: remember it, so it can be edited later."""
+    """One copy of the alert card was queued: remember it, so it can be edited later (a digest
+    line is remembered as alerted, but never edited)."""
     session.add(
         IncidentAlert(
             incident_id=incident.id,
@@ -672,9 +733,34 @@ def remember_alert(
             chat_id=chat_id,
             person_id=person_id,
             unit_id=incident.unit_id,
-            active=True,
+            active=not digest,
+            digest=digest,
         )
     )
+
+
+async def waiting_digest(session: AsyncSession, chat_id: int) -> tuple[int, list[IncidentRow]]:
+    """The chat's digest message that is still unsent (its outbox id, 0 if none) and the
+    incidents it lists."""
+    outbox_id = await session.scalar(
+        select(IncidentAlert.outbox_id)
+        .join(OutboxMessage, OutboxMessage.id == IncidentAlert.outbox_id)
+        .where(
+            IncidentAlert.chat_id == chat_id,
+            IncidentAlert.digest.is_(True),
+            OutboxMessage.state == "pending",
+        )
+        .order_by(IncidentAlert.outbox_id.desc())
+        .limit(1)
+    )
+    if outbox_id is None:
+        return 0, []
+    rows = await session.scalars(
+        select(IncidentRow)
+        .join(IncidentAlert, IncidentAlert.incident_id == IncidentRow.id)
+        .where(IncidentAlert.outbox_id == outbox_id, IncidentAlert.digest.is_(True))
+    )
+    return outbox_id, list(rows)
 
 
 async def close_alerts(

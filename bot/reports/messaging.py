@@ -13,7 +13,7 @@ from bot import callback_data
 from bot.db.models import IncidentRow, OfficialReport
 from bot.i18n import N_, Translator
 from bot.incidents.messaging import LEVEL_NAMES, level_line
-from bot.render import local_time
+from bot.render import local_time, quoted
 from bot.reports.service import DISPLAY_ORDER, FIELD_NAMES, FIELDS
 from bot.roster import Roster
 from bot.settings import Settings
@@ -90,7 +90,10 @@ def report_text(
     lines.append("")
     for name in DISPLAY_ORDER:
         value = str(fields.get(name, "")).strip() or "—"
-        lines.append(f"▪️ {tr._(FIELD_NAMES[name])}: {value}")
+        if "\n" in value:  # the author's own lines, quoted: none can pass for the bot's
+            lines.append(f"▪️ {tr._(FIELD_NAMES[name])}:\n{quoted(value)}")
+        else:
+            lines.append(f"▪️ {tr._(FIELD_NAMES[name])}: {value}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from bot.i18n import N_
 from bot.incidents import deadlines
 from bot.incidents.service import subject
 from bot.levels import OPEN_STATES, policy_for
+from bot.parsing import clean_text
 from bot.roster import Person
 from bot.settings import Settings
 from bot.timeline import record_event
@@ -146,7 +147,7 @@ async def submit(
         number=await next_number(session, incident.id, kind),
         author_id=author.id,
         state="awaiting_signoff" if signoff else "filed",
-        fields={name: fields.get(name, "") for name in FIELDS},
+        fields={name: clean_text(fields.get(name, "")) for name in FIELDS},
         created_at=at,
         late=False,
     )
@@ -212,6 +213,7 @@ async def send_back(
     session: AsyncSession, report: OfficialReport, leader: Person, reason: str, at: datetime
 ) -> None:
     """The leader returns the report to its author with the reason."""
+    reason = clean_text(reason)
     report.state = "sent_back"
     record_event(
         session,

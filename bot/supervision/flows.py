@@ -4,7 +4,9 @@ posting the daily bulletin to the supervisors and to each unit's leader on duty.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -30,28 +32,72 @@ from bot.supervision.figures import Bulletin, compute_bulletin
 PERIODS = periods.PERIODS
 
 
-async def watched(
-    session: AsyncSession, runtime: Runtime, actor: Actor
-) -> list[supervision.Watched] | None:
-    """``/status``: the open incidents in the actor's scope with their colours; ``None`` when
-    the actor may not watch."""
-    if not may(actor, Action.WATCH):
-        return None
-    return await supervision.watched(
-        session, runtime.settings, scope_units(runtime.roster, actor), runtime.now()
-    )
+@dataclass(frozen=True)
+class StatusPage:
+    """One page of ``/status``: its lines' incidents, the counts (first page only), the page
+    number and where the next page starts (``None`` on the last)."""
+
+    rows: list[supervision.Watched]
+    counts: supervision.StatusCounts | None
+    page: int
+    next_key: supervision.StatusKey | None
 
 
-async def overdue(
-    session: AsyncSession, runtime: Runtime, actor: Actor
-) -> list[tuple[IncidentRow, Deadline]] | None:
-    """``/overdue``: every missed and still unmet deadline in scope, worst first; ``None`` when
-    the actor may not watch."""
+async def status_page(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    page: int = 1,
+    after: supervision.StatusKey | None = None,
+    fits: Callable[[list[supervision.Watched]], int] | None = None,
+) -> StatusPage | None:
+    """``/status``: one page of the open incidents in the actor's scope with their colours
+    (the scope is asked again on every page: it may have changed); ``None`` when the actor may
+    not watch. ``fits`` says how many of the rows read fit on one screen (messaging knows)."""
     if not may(actor, Action.WATCH):
         return None
-    return await supervision.overdue(
-        session, runtime.settings, scope_units(runtime.roster, actor), runtime.now()
+    units, now = scope_units(runtime.roster, actor), runtime.now()
+    rows, more = await supervision.watched_page(session, runtime.settings, units, now, after)
+    shown = fits(rows) if fits is not None else len(rows)
+    more = more or shown < len(rows)
+    rows = rows[:shown]
+    counts = (
+        await supervision.status_counts(session, runtime.settings, units, now)
+        if after is None
+        else None
     )
+    last = rows[-1].incident if rows else None
+    key = supervision.StatusKey(supervision.rank_of(last), last.id) if more and last else None
+    return StatusPage(rows, counts, page, key)
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """One page of ``/overdue``: the count (first page), the rows, where the next page starts."""
+
+    rows: list[tuple[IncidentRow, Deadline]]
+    count: int | None
+    page: int
+    next_after: int | None
+
+
+async def overdue_page(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    page: int = 1,
+    after: int | None = None,
+) -> OverduePage | None:
+    """``/overdue``: one page of the missed and still unmet deadlines in scope, worst first;
+    ``None`` when the actor may not watch."""
+    if not may(actor, Action.WATCH):
+        return None
+    units = scope_units(runtime.roster, actor)
+    rows, more = await supervision.overdue_page(session, units, after)
+    count = await supervision.overdue_count(session, units) if after is None else None
+    return OverduePage(rows, count, page, rows[-1][1].id if more and rows else None)
 
 
 class Unseen(Enum):
@@ -100,11 +146,11 @@ def bulletin_period(runtime: Runtime, kind: str, day: date | None) -> tuple[date
 
 @dataclass(frozen=True)
 class BulletinPost:
-    """The bulletin as it is sent: its numbers, its text and its chart (PNG)."""
+    """The bulletin as it is sent: its numbers and its text (the chart is drawn by the caller,
+    off the event loop and outside any transaction: matplotlib takes a while)."""
 
     figures: Bulletin
     text: str
-    chart: bytes
 
 
 async def bulletin(
@@ -121,11 +167,7 @@ async def bulletin(
         return None
     start, end = bulletin_period(runtime, kind, day)
     numbers = await compute_bulletin(session, scope_units(runtime.roster, actor), start, end)
-    return BulletinPost(
-        numbers,
-        messaging.bulletin_text(tr, runtime, numbers, kind),
-        messaging.bulletin_chart(tr, runtime, numbers),
-    )
+    return BulletinPost(numbers, messaging.bulletin_text(tr, runtime, numbers, kind))
 
 
 def _subset(numbers: Bulletin, units: list[str]) -> Bulletin:
@@ -180,8 +222,10 @@ async def _send_bulletin(
     for person_id in told.told:
         language = langs[person_id]
         tr = translator(language)
-        if language not in charts:
-            charts[language] = messaging.bulletin_chart(tr, runtime, numbers)
+        if language not in charts:  # off the event loop: other chats go on meanwhile
+            charts[language] = await asyncio.to_thread(
+                messaging.bulletin_chart, tr, runtime, numbers
+            )
         enqueue_photo(
             session,
             told.chats[person_id],

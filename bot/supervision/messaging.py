@@ -13,11 +13,11 @@ from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.escalation.messaging import lateness, what
 from bot.i18n import N_, Translator, translator
 from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name
-from bot.render import local_time
+from bot.render import inline_quoted, local_time
 from bot.reports.messaging import title
 from bot.runtime import Runtime
 from bot.supervision.figures import MINUTES, TABLES, Bulletin, Figure, Value
-from bot.supervision.service import BLUE, RED, YELLOW, Watched
+from bot.supervision.service import LEVEL_ORDER, StatusCounts, StatusKey, Watched
 
 PAGE = 3500  # characters per /status page: well under Telegram's 4096
 EVENT_TEXT = {
@@ -128,7 +128,7 @@ def event_line(tr: Translator, runtime: Runtime, event: Event) -> str:
         "actor": people[event.actor_id].name
         if event.actor_id in people
         else (event.actor_id or "dutybot"),
-        "note": event.note or "",
+        "note": inline_quoted(event.note) if event.note else "",
         "people": _names(runtime, data.get("people")),
         "alerted": _names(runtime, data.get("alerted")),
         "told": _names(runtime, data.get("told")),
@@ -174,59 +174,98 @@ def due_text(tr: Translator, runtime: Runtime, watched: Watched) -> str:
     return tr._("{what} due {time}").format(what=what(tr, deadline), time=due)
 
 
-def status_pages(tr: Translator, runtime: Runtime, rows: list[Watched]) -> list[str]:
-    """The open incidents in scope, grouped by level, as pages under Telegram's limit."""
-    counts = {c: sum(1 for r in rows if r.colour == c) for c in (RED, YELLOW, BLUE)}
-    header = tr._("Open incidents: {total} — 🔴 {red} · 🟡 {yellow} · 🔵 {blue}").format(
-        total=len(rows), red=counts[RED], yellow=counts[YELLOW], blue=counts[BLUE]
+def status_line(tr: Translator, runtime: Runtime, row: Watched) -> str:
+    """One incident of ``/status``: colour, number, summary, unit, state, assignee, next due."""
+    incident = row.incident
+    return (
+        f"{row.colour} #{incident.id} {incident.summary[:60]} · "
+        f"{runtime.roster.units[incident.unit_id].name} · {state_name(tr, incident.state)} · "
+        f"{_assignee(tr, runtime, incident)} · {due_text(tr, runtime, row)}"
     )
-    lines = [header]
-    level = None
-    for row in rows:
-        incident = row.incident
-        if incident.level != level:
-            level = incident.level
-            lines += ["", f"— {tr._(LEVEL_NAMES[level])} —"]
-        lines.append(
-            f"{row.colour} #{incident.id} {incident.summary[:60]} · "
-            f"{runtime.roster.units[incident.unit_id].name} · {state_name(tr, incident.state)} · "
-            f"{_assignee(tr, runtime, incident)} · {due_text(tr, runtime, row)}"
+
+
+def _status_lines(
+    tr: Translator,
+    runtime: Runtime,
+    rows: Sequence[Watched],
+    counts: StatusCounts | None,
+    page: int,
+) -> list[tuple[str, int]]:
+    """The page's lines, each with how many incidents are listed up to and including it."""
+    if counts is not None:
+        head = tr._("Open incidents: {total} — 🔴 {red} · 🟡 {yellow} · 🔵 {blue}").format(
+            total=counts.total, red=counts.red, yellow=counts.yellow, blue=counts.blue
         )
-    if not rows:
+    else:
+        head = tr._("Open incidents, page {page}").format(page=page)
+    lines, level = [(head, 0)], None
+    for n, row in enumerate(rows, 1):
+        if row.incident.level != level:
+            level = row.incident.level
+            lines += [("", n - 1), (f"— {tr._(LEVEL_NAMES[level])} —", n - 1)]
+        lines.append((status_line(tr, runtime, row), n))
+    return lines
+
+
+def status_fit(tr: Translator, runtime: Runtime, rows: Sequence[Watched], first: bool) -> int:
+    """How many of ``rows`` fit on one ``/status`` page under Telegram's limit (at least one)."""
+    counts = StatusCounts(10**9, 10**9, 10**9, 10**9) if first else None
+    size, fitted = 0, 0
+    for line, listed in _status_lines(tr, runtime, rows, counts, 10**9):
+        size += len(line) + 1
+        if size > PAGE:
+            break
+        fitted = listed
+    return max(1, fitted) if rows else 0
+
+
+def status_text(
+    tr: Translator,
+    runtime: Runtime,
+    rows: Sequence[Watched],
+    counts: StatusCounts | None,
+    page: int,
+    next_key: StatusKey | None,
+) -> tuple[str, dict[str, Any] | None]:
+    """One ``/status`` page, with a Next page button carrying where the next page starts."""
+    lines = [line for line, _ in _status_lines(tr, runtime, rows, counts, page)]
+    if not rows and counts is not None:
         lines.append(tr._("Nothing open."))
-    pages, current = [], ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > PAGE:
-            pages.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    pages.append(current)
-    return pages
+    if next_key is None:
+        return "\n".join(lines), None
+    key = f"{page + 1}.{next_key.rank}.{next_key.incident_id}"
+    button = {"text": tr._("Next page ▶"), "callback_data": callback_data.encode("stp", key)}
+    return "\n".join(lines), {"inline_keyboard": [[button]]}
 
 
-def status_page(tr: Translator, pages: list[str], page: int) -> tuple[str, dict[str, Any] | None]:
-    """Page ``page`` (clamped) of ``/status``, numbered when there are several, with a Next
-    page button unless it is the last."""
-    page = max(1, min(page, len(pages)))
-    text = pages[page - 1]
-    if len(pages) == 1:
-        return text, None
-    text = f"({page}/{len(pages)})\n" + text
-    if page == len(pages):
-        return text, None
-    button = {
-        "text": tr._("Next page ▶ ({page}/{pages})").format(page=page + 1, pages=len(pages)),
-        "callback_data": callback_data.encode("stp", str(page + 1)),
-    }
-    return text, {"inline_keyboard": [[button]]}
+def parse_status_key(arg: str) -> tuple[int, StatusKey] | None:
+    """A Next page button's ``page.rank.number``, or ``None`` when it is not one."""
+    parts = arg.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    page, rank, number = (int(p) for p in parts)
+    if not 0 <= rank < len(LEVEL_ORDER) or page < 2:
+        return None
+    return page, StatusKey(rank, number)
 
 
 # --- /overdue ----------------------------------------------------------------------------
 
 
-def overdue_text(tr: Translator, runtime: Runtime, rows: list[tuple[IncidentRow, Deadline]]) -> str:
-    """Every late or overdue deadline in scope, worst first."""
-    lines = [tr._("Overdue: {count}").format(count=len(rows))]
+def overdue_text(
+    tr: Translator,
+    runtime: Runtime,
+    rows: list[tuple[IncidentRow, Deadline]],
+    count: int | None,
+    page: int = 1,
+    next_after: int | None = None,
+) -> tuple[str, dict[str, Any] | None]:
+    """One page of the late or overdue deadlines in scope, worst first, with a Next page button
+    carrying the last deadline shown."""
+    if count is not None:
+        lines = [tr._("Overdue: {count}").format(count=count)]
+    else:
+        lines = [tr._("Overdue, page {page}").format(page=page)]
     tz = runtime.settings.timezone
     for incident, deadline in rows:
         lines.append(
@@ -242,9 +281,24 @@ def overdue_text(tr: Translator, runtime: Runtime, rows: list[tuple[IncidentRow,
                 who=_assignee(tr, runtime, incident),
             )
         )
-    if not rows:
+    if not rows and count is not None:
         lines.append(tr._("Nothing is late."))
-    return "\n".join(lines)
+    if next_after is None:
+        return "\n".join(lines), None
+    button = {
+        "text": tr._("Next page ▶"),
+        "callback_data": callback_data.encode("ovp", f"{page + 1}.{next_after}"),
+    }
+    return "\n".join(lines), {"inline_keyboard": [[button]]}
+
+
+def parse_overdue_key(arg: str) -> tuple[int, int] | None:
+    """A Next page button's ``page.deadline``, or ``None`` when it is not one."""
+    parts = arg.split(".")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    page, after = int(parts[0]), int(parts[1])
+    return (page, after) if page >= 2 else None
 
 
 # --- /incident ---------------------------------------------------------------------------
@@ -302,8 +356,9 @@ def incident_card(
             state=state_name(tr, incident.state), name=_assignee(tr, runtime, incident)
         ),
     ]
-    if incident.closed_reason:
-        lines.append(tr._("Reason: {reason}").format(reason=incident.closed_reason))
+    if incident.closed_reason and incident.state == "dismissed":
+        reason = inline_quoted(incident.closed_reason)
+        lines.append(tr._("Reason: {reason}").format(reason=reason))
     if deadlines:
         lines += ["", tr._("Deadlines:")]
         lines += [f"• {line}" for line in deadline_lines(tr, runtime, deadlines)]
