@@ -70,7 +70,9 @@ async def test_the_standby_takes_over_when_the_leader_is_killed(
         base_url=botapi.base_url,
         database_url=database_url,
         extra='\n[levels.unassessed]\naccept = "4s"\n',
+        private_per_second=1.0,  # Telegram's own limit, kept across the failover
     )
+    botapi.enforce_limits = True  # the stand-in answers 429 to anything faster
     botapi.started_chats.update({WANG, LI, QIAN, XU})
     botapi.send_delay = 0.05
     first = Watched(await start_bot(config))
@@ -127,3 +129,4 @@ async def test_the_standby_takes_over_when_the_leader_is_killed(
         (m.chat_id, m.text.split(":")[0]) for m in botapi.sent if m.text.startswith("🔺")
     )
     assert all(count == 1 for count in escalations.values()), escalations  # fired once
+    assert botapi.rate_limited == 0  # the deployment as a whole kept Telegram's limits
