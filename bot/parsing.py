@@ -47,3 +47,15 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u
 def clean_text(text: str) -> str:
     """User text made safe to store and show: controls and direction overrides removed."""
     return _UNSAFE.sub("", text)
+
+
+CASUALTY_KINDS = ("dead", "injured", "missing", "trapped")
+
+
+def parse_casualties(text: str) -> dict[str, int] | None:
+    """Four whole numbers — dead, injured, missing, trapped — separated by spaces or commas."""
+    parts = normalise_digits(text).replace(",", " ").replace("，", " ").split()
+    counts = [parse_count(part) for part in parts]
+    if len(counts) != len(CASUALTY_KINDS) or any(c is None for c in counts):
+        return None
+    return {kind: int(c or 0) for kind, c in zip(CASUALTY_KINDS, counts, strict=True)}

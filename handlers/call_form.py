@@ -12,7 +12,7 @@ import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import (
     CallbackQueryHandler,
@@ -28,9 +28,11 @@ from bot.incidents import call_messaging as calls
 from bot.incidents import flows, messaging
 from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when, received_at
 from bot.levels import LEVELS, priority_of
+from bot.parsing import parse_casualties
 from bot.settings import CATEGORIES
 from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of, require_caller
+from handlers.common.forms import answers, forget, markup, typed
 from handlers.common.respond import reply, reply_in
 
 NAME, ORG, PHONE, RECEIVED, OCCURRED = "name", "org", "phone", "received", "occurred"
@@ -44,29 +46,6 @@ CATEGORY, LEVEL, LOCATION, DESCRIPTION, CASUALTIES, CONFIRM = (
 )
 FORM = "call"
 MAX_SHORT = 120
-CASUALTY_KINDS = ("dead", "injured", "missing", "trapped")
-
-
-def _form(context: DutyContext) -> dict[str, Any]:
-    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
-    context.persist_now = True
-    form: dict[str, Any] = data.setdefault(FORM, {})
-    return form
-
-
-def _end(context: DutyContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(FORM, None)
-    context.persist_now = True
-
-
-def _markup(data: dict[str, Any]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup.de_json(data, None)
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "").strip() if message else ""
 
 
 async def _choice(update: Update, context: DutyContext, action: str) -> str | None:
@@ -79,24 +58,9 @@ async def _choice(update: Update, context: DutyContext, action: str) -> str | No
     return data.args[0] if data is not None and data.action == action and data.args else ""
 
 
-def _when(form: dict[str, Any], key: str) -> datetime | None:
+def _moment(form: dict[str, Any], key: str) -> datetime | None:
     value = form.get(key)
     return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _draft(form: dict[str, Any]) -> Draft:
-    return Draft(
-        description=form.get("description", ""),
-        category=form.get("category"),
-        level=form.get("level", "unassessed"),
-        location_text=form.get("location_text"),
-        casualties=form.get("casualties", {}),
-        occurred_at=_when(form, "occurred_at"),
-        source="phone",
-        caller_name=form.get("caller_name"),
-        caller_org=form.get("caller_org"),
-        caller_phone=form.get("caller_phone"),
-    )
 
 
 async def start(update: Update, context: DutyContext) -> str | int:
@@ -110,24 +74,24 @@ async def start(update: Update, context: DutyContext) -> str | int:
     if chat is None or chat.type != ChatType.PRIVATE:
         await reply(update, context, calls.call_in_group(tr))
         return ConversationHandler.END
-    _end(context)
-    _form(context)
+    forget(context, FORM)
+    answers(context, FORM)
     await reply(update, context, calls.call_opened(tr))
     return NAME
 
 
 async def got_name(update: Update, context: DutyContext) -> str:
     """The caller's name; ask the organisation."""
-    text = _text(update)
+    text = typed(update)
     if not text or len(text) > MAX_SHORT:
         await reply(update, context, calls.call_opened(context.tr))
         return NAME
-    _form(context)["caller_name"] = text
+    answers(context, FORM)["caller_name"] = text
     await reply(
         update,
         context,
         calls.ask_org(context.tr),
-        reply_markup=_markup(calls.skip_button(context.tr)),
+        reply_markup=markup(calls.skip_button(context.tr)),
     )
     return ORG
 
@@ -135,18 +99,18 @@ async def got_name(update: Update, context: DutyContext) -> str:
 async def got_org(update: Update, context: DutyContext) -> str:
     """The organisation (or Skip); ask the phone."""
     if await _choice(update, context, "cf") is None:
-        _form(context)["caller_org"] = _text(update)[:MAX_SHORT] or None
+        answers(context, FORM)["caller_org"] = typed(update)[:MAX_SHORT] or None
     tr = context.tr
-    await reply(update, context, calls.ask_phone(tr), reply_markup=_markup(calls.skip_button(tr)))
+    await reply(update, context, calls.ask_phone(tr), reply_markup=markup(calls.skip_button(tr)))
     return PHONE
 
 
 async def got_phone(update: Update, context: DutyContext) -> str:
     """The phone (or Skip); ask when the call came in."""
     if await _choice(update, context, "cf") is None:
-        _form(context)["caller_phone"] = _text(update)[:60] or None
+        answers(context, FORM)["caller_phone"] = typed(update)[:60] or None
     tr = context.tr
-    await reply(update, context, calls.ask_received(tr), reply_markup=_markup(calls.now_button(tr)))
+    await reply(update, context, calls.ask_received(tr), reply_markup=markup(calls.now_button(tr)))
     return RECEIVED
 
 
@@ -157,13 +121,13 @@ async def got_received(update: Update, context: DutyContext) -> str:
     if await _choice(update, context, "cf") is not None:
         moment: datetime | None = now
     else:
-        moment = received_at(_text(update), now, runtime.settings.timezone)
+        moment = received_at(typed(update), now, runtime.settings.timezone)
     if moment is None:
         await reply(update, context, calls.received_problem(tr))
         return RECEIVED
-    _form(context)["received_at"] = moment.isoformat()
+    answers(context, FORM)["received_at"] = moment.isoformat()
     await reply(
-        update, context, calls.ask_occurred(tr), reply_markup=_markup(calls.occurred_buttons(tr))
+        update, context, calls.ask_occurred(tr), reply_markup=markup(calls.occurred_buttons(tr))
     )
     return OCCURRED
 
@@ -171,20 +135,20 @@ async def got_received(update: Update, context: DutyContext) -> str:
 async def got_occurred(update: Update, context: DutyContext) -> str:
     """Just now, within the hour, or a typed time; ask the category."""
     runtime, tr = context.runtime, context.tr
-    form = _form(context)
-    received = _when(form, "received_at") or runtime.now()
+    form = answers(context, FORM)
+    received = _moment(form, "received_at") or runtime.now()
     choice = await _choice(update, context, "cf")
     if choice is not None:
         moment: datetime | None = received - (
             timedelta(hours=1) if choice == "hour" else timedelta()
         )
     else:
-        moment = parse_when(_text(update), runtime.now(), runtime.settings.timezone)
+        moment = parse_when(typed(update), runtime.now(), runtime.settings.timezone)
     if moment is None:
         await reply(update, context, calls.occurred_problem(tr))
         return OCCURRED
     form["occurred_at"] = moment.isoformat()
-    keyboard = _markup(messaging.category_buttons(tr, CATEGORIES))
+    keyboard = markup(messaging.category_buttons(tr, CATEGORIES))
     await reply(update, context, messaging.form_opened(tr), reply_markup=keyboard)
     return CATEGORY
 
@@ -194,10 +158,10 @@ async def got_category(update: Update, context: DutyContext) -> str:
     value = await _choice(update, context, "rc")
     if value not in CATEGORIES:
         return CATEGORY
-    _form(context)["category"] = value
+    answers(context, FORM)["category"] = value
     tr = context.tr
     await reply(
-        update, context, messaging.ask_level(tr), reply_markup=_markup(messaging.level_buttons(tr))
+        update, context, messaging.ask_level(tr), reply_markup=markup(messaging.level_buttons(tr))
     )
     return LEVEL
 
@@ -207,32 +171,32 @@ async def got_level(update: Update, context: DutyContext) -> str:
     value = await _choice(update, context, "rl")
     if value not in LEVELS:
         return LEVEL
-    _form(context)["level"] = value
+    answers(context, FORM)["level"] = value
     await reply(update, context, calls.ask_place(context.tr))
     return LOCATION
 
 
 async def got_location(update: Update, context: DutyContext) -> str:
     """A typed place; ask what happened."""
-    text = _text(update)
+    text = typed(update)
     if not text or len(text) > 300:
         await reply(update, context, messaging.location_problem(context.tr, 300))
         return LOCATION
-    _form(context)["location_text"] = text
+    answers(context, FORM)["location_text"] = text
     await reply(update, context, messaging.ask_description(context.tr))
     return DESCRIPTION
 
 
 async def got_description(update: Update, context: DutyContext) -> str:
     """What happened; ask the casualties."""
-    text, tr = _text(update), context.tr
+    text, tr = typed(update), context.tr
     problem = messaging.description_problem(tr, text, MAX_DESCRIPTION)
     if problem:
         await reply(update, context, problem)
         return DESCRIPTION
-    _form(context)["description"] = text
+    answers(context, FORM)["description"] = text
     await reply(
-        update, context, calls.ask_casualties(tr), reply_markup=_markup(calls.skip_button(tr))
+        update, context, calls.ask_casualties(tr), reply_markup=markup(calls.skip_button(tr))
     )
     return CASUALTIES
 
@@ -241,17 +205,19 @@ async def got_casualties(update: Update, context: DutyContext) -> str:
     """Four numbers or Skip; show the call as it will be logged."""
     tr, runtime = context.tr, context.runtime
     if await _choice(update, context, "cf") is None:
-        parts = _text(update).replace(",", " ").split()
-        if len(parts) != 4 or not all(p.isdigit() and len(p) <= 5 for p in parts):
+        casualties = parse_casualties(typed(update))
+        if casualties is None:
             await reply(update, context, messaging.casualties_problem(tr))
             return CASUALTIES
-        _form(context)["casualties"] = dict(zip(CASUALTY_KINDS, map(int, parts), strict=True))
-    form = _form(context)
-    received = _when(form, "received_at") or runtime.now()
-    incident = flows.preview_report(runtime, actor_of(context), _draft(form))
+        answers(context, FORM)["casualties"] = casualties
+    form = answers(context, FORM)
+    received = _moment(form, "received_at") or runtime.now()
+    incident = flows.preview_report(
+        runtime, actor_of(context), Draft.from_answers(form, source="phone")
+    )
     incident.reported_at, incident.unit_id = received, actor_of(context).person.unit
     text = messaging.preview(tr, incident, runtime.roster, runtime.settings)
-    await reply(update, context, text, reply_markup=_markup(calls.confirm_buttons(tr)))
+    await reply(update, context, text, reply_markup=markup(calls.confirm_buttons(tr)))
     return CONFIRM
 
 
@@ -262,23 +228,25 @@ async def confirmed(update: Update, context: DutyContext) -> str | int:
         return CONFIRM
     if choice == "cancel":
         return await cancel(update, context)
-    runtime, tr, form = context.runtime, context.tr, _form(context)
-    received = _when(form, "received_at") or runtime.now()
+    runtime, tr, form = context.runtime, context.tr, answers(context, FORM)
+    received = _moment(form, "received_at") or runtime.now()
     async with runtime.database.transaction() as session:
-        incident = await flows.log_call(session, runtime, actor_of(context), _draft(form), received)
+        incident = await flows.log_call(
+            session, runtime, actor_of(context), Draft.from_answers(form, source="phone"), received
+        )
         if incident is None:
             reply_in(session, update, context, calls.not_for_you(tr))
         else:
             text = calls.call_logged(tr, incident, runtime.settings)
             reply_in(session, update, context, text, priority=priority_of(incident))
     runtime.outbox_committed()
-    _end(context)
+    forget(context, FORM)
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: DutyContext) -> int:
     """Leave the form; nothing is logged."""
-    _end(context)
+    forget(context, FORM)
     await reply(update, context, calls.call_cancelled(context.tr))
     return ConversationHandler.END
 

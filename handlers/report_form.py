@@ -12,7 +12,7 @@ import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.ext import (
     CallbackQueryHandler,
@@ -27,11 +27,11 @@ from bot.incidents import call_messaging as calls
 from bot.incidents import flows, messaging
 from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when
 from bot.levels import LEVELS, priority_of
-from bot.parsing import clean_text
+from bot.parsing import clean_text, parse_casualties
 from bot.settings import CATEGORIES
-from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of, require_caller
-from handlers.common.respond import Markup, reply, reply_in
+from handlers.common.forms import answers, forget, markup, pressed, typed
+from handlers.common.respond import reply, reply_in
 
 CATEGORY, LEVEL, LOCATION, DESCRIPTION, CASUALTIES, PHOTOS, CONFIRM = (
     "category",
@@ -46,37 +46,6 @@ OCCURRED, SENSITIVE = "occurred", "sensitive"
 FORM = "report"
 MAX_PHOTOS = 10
 MAX_LOCATION = 300
-CASUALTY_KINDS = ("dead", "injured", "missing", "trapped")
-
-
-def _form(context: DutyContext) -> dict[str, Any]:
-    data: dict[str, Any] = context.user_data if context.user_data is not None else {}
-    form: dict[str, Any] = data.setdefault(FORM, {})
-    context.persist_now = True
-    return form
-
-
-def _end_form(context: DutyContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(FORM, None)
-    context.persist_now = True
-
-
-def _draft(form: dict[str, Any]) -> Draft:
-    return Draft(
-        description=form.get("description", ""),
-        category=form.get("category"),
-        level=form.get("level", "unassessed"),
-        location_text=form.get("location_text"),
-        latitude=form.get("latitude"),
-        longitude=form.get("longitude"),
-        casualties=form.get("casualties", {}),
-        photos=form.get("photos", []),
-        occurred_at=(
-            datetime.fromisoformat(form["occurred_at"]) if form.get("occurred_at") else None
-        ),
-        sensitive=bool(form.get("sensitive", False)),
-    )
 
 
 async def submit(update: Update, context: DutyContext, draft: Draft) -> None:
@@ -93,13 +62,6 @@ async def submit(update: Update, context: DutyContext, draft: Draft) -> None:
             reply_markup=ReplyKeyboardRemove(),
         )
     runtime.outbox_committed()
-
-
-def _markup(data: dict[str, Any]) -> Markup:
-    """The domain's plain-dict markup as python-telegram-bot wants it."""
-    if "keyboard" in data:
-        return ReplyKeyboardMarkup.de_json(data, None)
-    return InlineKeyboardMarkup.de_json(data, None)
 
 
 async def start(update: Update, context: DutyContext) -> str | int:
@@ -120,46 +82,33 @@ async def start(update: Update, context: DutyContext) -> str | int:
     if chat is None or chat.type != ChatType.PRIVATE:
         await reply(update, context, messaging.form_in_group(tr))
         return ConversationHandler.END
-    _end_form(context)
-    _form(context)
-    keyboard = _markup(messaging.category_buttons(tr, CATEGORIES))
+    forget(context, FORM)
+    answers(context, FORM)
+    keyboard = markup(messaging.category_buttons(tr, CATEGORIES))
     await reply(update, context, messaging.form_opened(tr), reply_markup=keyboard)
     return CATEGORY
 
 
-async def _pressed(update: Update, context: DutyContext, action: str) -> str | None:
-    """The argument of a form button, or ``None`` (answered) when the data is not valid."""
-    query = update.callback_query
-    if query is None:
-        return None
-    data = callback_data.decode(query.data)
-    if data is None or data.action != action:
-        await answer_button(query, messaging.stale_button(context.tr), show_alert=True)
-        return None
-    await answer_button(query)
-    return data.args[0] if data.args else ""
-
-
 async def got_category(update: Update, context: DutyContext) -> str:
     """Category chosen; ask for the level."""
-    value = await _pressed(update, context, "rc")
+    value = await pressed(update, context, "rc", messaging.stale_button(context.tr))
     if value not in CATEGORIES:
         return CATEGORY
-    _form(context)["category"] = value
+    answers(context, FORM)["category"] = value
     tr = context.tr
-    keyboard = _markup(messaging.level_buttons(tr))
+    keyboard = markup(messaging.level_buttons(tr))
     await reply(update, context, messaging.ask_level(tr), reply_markup=keyboard)
     return LEVEL
 
 
 async def got_level(update: Update, context: DutyContext) -> str:
     """Level chosen; ask where."""
-    value = await _pressed(update, context, "rl")
+    value = await pressed(update, context, "rl", messaging.stale_button(context.tr))
     if value not in LEVELS:
         return LEVEL
-    _form(context)["level"] = value
+    answers(context, FORM)["level"] = value
     tr = context.tr
-    keyboard = _markup(messaging.location_keyboard(tr))
+    keyboard = markup(messaging.location_keyboard(tr))
     await reply(update, context, messaging.ask_location(tr), reply_markup=keyboard)
     return LOCATION
 
@@ -170,7 +119,7 @@ async def got_location(update: Update, context: DutyContext) -> str:
     tr = context.tr
     if message is None:
         return LOCATION
-    form = _form(context)
+    form = answers(context, FORM)
     if message.location is not None:
         form["latitude"], form["longitude"] = message.location.latitude, message.location.longitude
     elif message.text and clean_text(message.text).strip() and len(message.text) <= MAX_LOCATION:
@@ -191,8 +140,8 @@ async def got_description(update: Update, context: DutyContext) -> str:
     if problem:
         await reply(update, context, problem)
         return DESCRIPTION
-    _form(context)["description"] = text.strip()
-    buttons = _markup(calls.occurred_buttons(tr, "rw"))
+    answers(context, FORM)["description"] = text.strip()
+    buttons = markup(calls.occurred_buttons(tr, "rw"))
     await reply(update, context, calls.ask_occurred(tr), reply_markup=buttons)
     return OCCURRED
 
@@ -202,7 +151,7 @@ async def got_occurred(update: Update, context: DutyContext) -> str:
     runtime, tr = context.runtime, context.tr
     now = runtime.now()
     if update.callback_query is not None:
-        choice = await _pressed(update, context, "rw")
+        choice = await pressed(update, context, "rw", messaging.stale_button(context.tr))
         if choice not in ("now", "hour"):
             return OCCURRED
         moment: datetime | None = now - (timedelta(hours=1) if choice == "hour" else timedelta())
@@ -212,27 +161,27 @@ async def got_occurred(update: Update, context: DutyContext) -> str:
     if moment is None:
         await reply(update, context, calls.occurred_problem(tr))
         return OCCURRED
-    _form(context)["occurred_at"] = moment.isoformat()
-    buttons = _markup(calls.sensitive_buttons(tr))
+    answers(context, FORM)["occurred_at"] = moment.isoformat()
+    buttons = markup(calls.sensitive_buttons(tr))
     await reply(update, context, calls.ask_sensitive(tr), reply_markup=buttons)
     return SENSITIVE
 
 
 async def got_sensitive(update: Update, context: DutyContext) -> str:
     """Sensitive or not; ask about casualties."""
-    choice = await _pressed(update, context, "rs")
+    choice = await pressed(update, context, "rs", messaging.stale_button(context.tr))
     if choice not in ("yes", "no"):
         return SENSITIVE
-    _form(context)["sensitive"] = choice == "yes"
+    answers(context, FORM)["sensitive"] = choice == "yes"
     tr = context.tr
-    skip = _markup(messaging.skip_button(tr))
+    skip = markup(messaging.skip_button(tr))
     await reply(update, context, messaging.ask_casualties(tr), reply_markup=skip)
     return CASUALTIES
 
 
 async def _ask_photos(update: Update, context: DutyContext) -> str:
     tr = context.tr
-    done = _markup(messaging.done_button(tr))
+    done = markup(messaging.done_button(tr))
     await reply(update, context, messaging.ask_photos(tr), reply_markup=done)
     return PHOTOS
 
@@ -240,15 +189,14 @@ async def _ask_photos(update: Update, context: DutyContext) -> str:
 async def got_casualties(update: Update, context: DutyContext) -> str:
     """Four numbers, or Skip; ask for photos."""
     if update.callback_query is not None:
-        if await _pressed(update, context, "rk") is None:
+        if await pressed(update, context, "rk", messaging.stale_button(context.tr)) is None:
             return CASUALTIES
         return await _ask_photos(update, context)
-    message = update.effective_message
-    parts = (message.text or "").replace(",", " ").split() if message else []
-    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 5 for p in parts):
+    casualties = parse_casualties(typed(update))
+    if casualties is None:
         await reply(update, context, messaging.casualties_problem(context.tr))
         return CASUALTIES
-    _form(context)["casualties"] = dict(zip(CASUALTY_KINDS, map(int, parts), strict=True))
+    answers(context, FORM)["casualties"] = casualties
     return await _ask_photos(update, context)
 
 
@@ -257,9 +205,9 @@ async def got_photo(update: Update, context: DutyContext) -> str:
     message = update.effective_message
     if message is None or not message.photo:
         return PHOTOS
-    photos = _form(context).setdefault("photos", [])
+    photos = answers(context, FORM).setdefault("photos", [])
     tr = context.tr
-    done = _markup(messaging.done_button(tr))
+    done = markup(messaging.done_button(tr))
     if len(photos) >= MAX_PHOTOS:
         await reply(update, context, messaging.too_many_photos(tr, MAX_PHOTOS), reply_markup=done)
         return PHOTOS
@@ -270,30 +218,32 @@ async def got_photo(update: Update, context: DutyContext) -> str:
 
 async def photos_done(update: Update, context: DutyContext) -> str:
     """Show the report as the officers will see it, with Send and Cancel."""
-    if await _pressed(update, context, "rp") is None:
+    if await pressed(update, context, "rp", messaging.stale_button(context.tr)) is None:
         return PHOTOS
     tr, runtime = context.tr, context.runtime
-    incident = flows.preview_report(runtime, actor_of(context), _draft(_form(context)))
+    incident = flows.preview_report(
+        runtime, actor_of(context), Draft.from_answers(answers(context, FORM))
+    )
     text = messaging.preview(tr, incident, runtime.roster, runtime.settings)
-    await reply(update, context, text, reply_markup=_markup(messaging.confirm_buttons(tr)))
+    await reply(update, context, text, reply_markup=markup(messaging.confirm_buttons(tr)))
     return CONFIRM
 
 
 async def confirmed(update: Update, context: DutyContext) -> str | int:
     """Send (store and alert) or cancel."""
-    choice = await _pressed(update, context, "ry")
+    choice = await pressed(update, context, "ry", messaging.stale_button(context.tr))
     if choice not in ("send", "cancel"):
         return CONFIRM
     if choice == "cancel":
         return await cancel(update, context)
-    await submit(update, context, _draft(_form(context)))
-    _end_form(context)
+    await submit(update, context, Draft.from_answers(answers(context, FORM)))
+    forget(context, FORM)
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: DutyContext) -> int:
     """Leave the form; nothing is reported."""
-    _end_form(context)
+    forget(context, FORM)
     text = messaging.form_cancelled(context.tr)
     await reply(update, context, text, reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END

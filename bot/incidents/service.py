@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +66,31 @@ class Draft:
     caller_name: str | None = None
     caller_org: str | None = None
     caller_phone: str | None = None
+
+    @classmethod
+    def from_answers(cls, answers: dict[str, Any], *, source: str = "field") -> Draft:
+        """A draft from a guided form's answers (``/report``, ``/call``)."""
+
+        def moment(key: str) -> datetime | None:
+            value = answers.get(key)
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+        return cls(
+            description=answers.get("description", ""),
+            category=answers.get("category"),
+            level=answers.get("level", "unassessed"),
+            sensitive=bool(answers.get("sensitive", False)),
+            location_text=answers.get("location_text"),
+            latitude=answers.get("latitude"),
+            longitude=answers.get("longitude"),
+            casualties=answers.get("casualties", {}),
+            photos=answers.get("photos", []),
+            occurred_at=moment("occurred_at"),
+            source=source,
+            caller_name=answers.get("caller_name"),
+            caller_org=answers.get("caller_org"),
+            caller_phone=answers.get("caller_phone"),
+        )
 
 
 def summarise(description: str) -> str:
