@@ -1,29 +1,17 @@
-"""``/call``: phone intake (来电登记, SPEC §3.1) — the guided form an officer fills in for a
-caller outside the roster. Transport only: the texts are ``bot.incidents.call_messaging``'s and
-``messaging``'s, the incident is stored (and accepted by the officer) by ``flows.log_call``.
-
-A persistent ``ConversationHandler`` (name ``call``): the answers live in ``user_data["call"]``
-and survive a restart; ``/cancel`` leaves at any step.
-"""
+"""The steps of the ``/call`` phone-intake form (来电登记, SPEC §3.1), one small callback per
+question: each stores its answer with the update that gave it and asks the next question."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot import callback_data
-from bot.access import Action, may
 from bot.incidents import call_messaging as calls
 from bot.incidents import flows, messaging
 from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when, received_at
@@ -31,7 +19,7 @@ from bot.levels import LEVELS, priority_of
 from bot.parsing import parse_casualties
 from bot.settings import CATEGORIES
 from handlers.common.buttons import answer_button
-from handlers.common.context import DutyContext, actor_of, require_caller
+from handlers.common.context import DutyContext, actor_of
 from handlers.common.forms import answers, forget, markup, typed
 from handlers.common.respond import reply, reply_in
 
@@ -61,23 +49,6 @@ async def _choice(update: Update, context: DutyContext, action: str) -> str | No
 def _moment(form: dict[str, Any], key: str) -> datetime | None:
     value = form.get(key)
     return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-async def start(update: Update, context: DutyContext) -> str | int:
-    """``/call``: open the form (duty officers and leaders, in a private chat)."""
-    require_caller(context)
-    tr = context.tr
-    if not may(actor_of(context), Action.CALL):
-        await reply(update, context, calls.not_for_you(tr))
-        return ConversationHandler.END
-    chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
-        await reply(update, context, calls.call_in_group(tr))
-        return ConversationHandler.END
-    forget(context, FORM)
-    answers(context, FORM)
-    await reply(update, context, calls.call_opened(tr))
-    return NAME
 
 
 async def got_name(update: Update, context: DutyContext) -> str:
@@ -249,41 +220,3 @@ async def cancel(update: Update, context: DutyContext) -> int:
     forget(context, FORM)
     await reply(update, context, calls.call_cancelled(context.tr))
     return ConversationHandler.END
-
-
-def conversation() -> ConversationHandler[Any]:
-    """The ``/call`` conversation, persistent under the name ``call``."""
-    text = filters.TEXT & ~filters.COMMAND
-    choice = callback_data.pattern("cf")
-    states: dict[object, list[Any]] = {
-        NAME: [MessageHandler(text, got_name)],
-        ORG: [MessageHandler(text, got_org), CallbackQueryHandler(got_org, pattern=choice)],
-        PHONE: [MessageHandler(text, got_phone), CallbackQueryHandler(got_phone, pattern=choice)],
-        RECEIVED: [
-            MessageHandler(text, got_received),
-            CallbackQueryHandler(got_received, pattern=choice),
-        ],
-        OCCURRED: [
-            MessageHandler(text, got_occurred),
-            CallbackQueryHandler(got_occurred, pattern=choice),
-        ],
-        CATEGORY: [CallbackQueryHandler(got_category, pattern=callback_data.pattern("rc"))],
-        LEVEL: [CallbackQueryHandler(got_level, pattern=callback_data.pattern("rl"))],
-        LOCATION: [MessageHandler(text, got_location)],
-        DESCRIPTION: [MessageHandler(text, got_description)],
-        CASUALTIES: [
-            MessageHandler(text, got_casualties),
-            CallbackQueryHandler(got_casualties, pattern=choice),
-        ],
-        CONFIRM: [CallbackQueryHandler(confirmed, pattern=choice)],
-    }
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'")
-        return ConversationHandler(
-            entry_points=[CommandHandler("call", start)],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name=FORM,
-            persistent=True,
-            allow_reentry=True,
-        )
