@@ -99,57 +99,18 @@ def summarise(description: str) -> str:
     return first if len(first) <= MAX_SUMMARY else first[: MAX_SUMMARY - 1] + "…"
 
 
-def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime) -> IncidentRow:
-    """The incident a draft would make, unsaved (number 0): what the reporter checks."""
-    return IncidentRow(
-        id=0,
-        unit_id=unit_id,
-        category=draft.category,
-        level=draft.level,
-        sensitive=draft.sensitive,
-        summary=summarise(draft.description),
-        description=draft.description,
-        location_text=draft.location_text,
-        latitude=draft.latitude,
-        longitude=draft.longitude,
-        reported_at=at,
-        unit_since=at,
-        reporter_id=reporter.id,
-        dead=draft.casualties.get("dead"),
-        injured=draft.casualties.get("injured"),
-        missing=draft.casualties.get("missing"),
-        trapped=draft.casualties.get("trapped"),
-        attachments=list(draft.photos),
-        drill=False,
-        occurred_at=draft.occurred_at,
-        source=draft.source,
-        caller_name=draft.caller_name,
-        caller_org=draft.caller_org,
-        caller_phone=draft.caller_phone,
-    )
-
-
-async def create_incident(
-    session: AsyncSession,
-    *,
-    draft: Draft,
-    reporter: Person,
-    unit_id: str,
-    at: datetime,
-    settings: Settings,
-) -> IncidentRow:
-    """Store a new incident (state ``reported``) and its first timeline event; the reporter's
-    text is cleaned of controls and direction overrides first."""
+def _incident_row(draft: Draft, reporter: Person, unit_id: str, at: datetime) -> IncidentRow:
+    """The row a draft makes (state ``reported``); the reporter's text cleaned of controls and
+    direction overrides."""
     description = clean_text(draft.description)
-    location = clean_text(draft.location_text) if draft.location_text else None
-    incident = IncidentRow(
+    return IncidentRow(
         unit_id=unit_id,
         category=draft.category,
         level=draft.level,
         sensitive=draft.sensitive,
         summary=summarise(description),
         description=description.strip(),
-        location_text=location,
+        location_text=clean_text(draft.location_text) if draft.location_text else None,
         latitude=draft.latitude,
         longitude=draft.longitude,
         reported_at=at,
@@ -169,6 +130,27 @@ async def create_incident(
         caller_org=draft.caller_org,
         caller_phone=draft.caller_phone,
     )
+
+
+def preview_incident(draft: Draft, reporter: Person, unit_id: str, at: datetime) -> IncidentRow:
+    """The incident a draft would make, unsaved (number 0): what the reporter checks."""
+    incident = _incident_row(draft, reporter, unit_id, at)
+    incident.id = 0
+    return incident
+
+
+async def create_incident(
+    session: AsyncSession,
+    *,
+    draft: Draft,
+    reporter: Person,
+    unit_id: str,
+    at: datetime,
+    settings: Settings,
+) -> IncidentRow:
+    """Store a new incident (state ``reported``) and its first timeline event; the reporter's
+    text is cleaned of controls and direction overrides first."""
+    incident = _incident_row(draft, reporter, unit_id, at)
     session.add(incident)
     await session.flush()
     record_event(
