@@ -159,6 +159,28 @@ class EscalationSettings:
     repeat: timedelta = _m(15)
 
 
+DIRECTIVE_URGENCIES = ("urgent", "pressing", "normal", "complex")
+
+
+@dataclass(frozen=True)
+class DirectiveSettings:
+    """Directives (督办, SPEC §3.6): how soon the lead unit must receive one, when it is
+    reminded, and the feedback limit of each urgency."""
+
+    receive_within: timedelta = _m(30)
+    warn_before: timedelta = _m(120)
+    urgency: MappingProxyType[str, timedelta] = field(
+        default_factory=lambda: MappingProxyType(
+            {
+                "urgent": timedelta(hours=24),
+                "pressing": timedelta(days=5),
+                "normal": timedelta(days=15),
+                "complex": timedelta(days=30),
+            }
+        )
+    )
+
+
 @dataclass(frozen=True)
 class DeliverySettings:
     """Telegram's sending limits the sender keeps to."""
@@ -229,6 +251,7 @@ class Settings:
     handover_accept_within: timedelta = _m(15)
     spotcheck_answer_within: timedelta = _m(5)
     spotcheck_per_shift: int = 0
+    directives: DirectiveSettings = field(default_factory=DirectiveSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     flood: FloodSettings = field(default_factory=FloodSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
@@ -377,6 +400,21 @@ def _read_escalation(root: Table) -> EscalationSettings:
     )
 
 
+def _read_directives(root: Table) -> DirectiveSettings:
+    directives = root.table("directives")
+    directives.reject_unknown(("receive_within", "warn_before", "urgency"))
+    defaults = DirectiveSettings()
+    urgency = directives.table("urgency")
+    urgency.reject_unknown(DIRECTIVE_URGENCIES)
+    return DirectiveSettings(
+        receive_within=directives.duration("receive_within", defaults.receive_within),
+        warn_before=directives.duration("warn_before", defaults.warn_before),
+        urgency=MappingProxyType(
+            {name: urgency.duration(name, limit) for name, limit in defaults.urgency.items()}
+        ),
+    )
+
+
 def _read_delivery(root: Table) -> DeliverySettings:
     t = root.table("delivery")
     t.reject_unknown(
@@ -456,6 +494,7 @@ def load_settings(path: str | Path) -> Settings:
             "bulletin",
             "handover",
             "spotcheck",
+            "directives",
             "flood",
             "logging",
             "http",
@@ -536,6 +575,7 @@ def load_settings(path: str | Path) -> Settings:
         handover_accept_within=handover.duration("accept_within", _m(15)),
         spotcheck_answer_within=spotcheck.duration("answer_within", _m(5)),
         spotcheck_per_shift=per_shift,
+        directives=_read_directives(root),
         delivery=_read_delivery(root),
         flood=_read_flood(root),
         logging=_read_logging(root),

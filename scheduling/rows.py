@@ -28,10 +28,13 @@ def add(
     sequence: int | None = None,
     parent: Deadline | None = None,
     data: dict[str, object] | None = None,
+    directive_id: int | None = None,
 ) -> Deadline:
-    """Add one pending deadline (a child of ``parent`` when given)."""
+    """Add one pending deadline (a child of ``parent`` when given) of an incident or of a
+    directive (or of neither: a shift change)."""
     row = Deadline(
         incident_id=incident_id,
+        directive_id=directive_id,
         kind=kind,
         due_at=due,
         state=PENDING,

@@ -258,10 +258,12 @@ class Deadline(Base):
     __table_args__ = (
         Index("ix_deadlines_due", "state", "due_at"),
         Index("ix_deadlines_incident", "incident_id", "kind", "state"),
+        Index("ix_deadlines_directive", "directive_id", "kind", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    directive_id: Mapped[int | None] = mapped_column(ForeignKey("directives.id"))
     kind: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(12), default="pending")
@@ -374,3 +376,61 @@ class Follow(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
     since: Mapped[datetime]
+
+
+class DirectiveRow(Base):
+    """A directive (督办, SPEC §3.6): an instruction going down to a lead unit (主办) with
+    assisting units (协办), to be received (签收) and answered within a limit (限时反馈).
+
+    States: ``issued`` → ``received`` → ``completed`` (awaiting the issuer's review) →
+    ``closed`` (办结); a completion sent back returns to ``received`` with a new deadline.
+    Feedback, extensions and decisions are events on its timeline (``directive:<id>``).
+    """
+
+    __tablename__ = "directives"
+    __table_args__ = (
+        Index("ix_directives_lead", "lead_unit_id", "state"),
+        Index("ix_directives_issuer", "issuer_id", "id"),
+        Index("ix_directives_incident", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(String(64))
+    lead_unit_id: Mapped[str] = mapped_column(String(64))
+    assisting: Mapped[list[str]] = mapped_column(JSON, default=list)
+    urgency: Mapped[str] = mapped_column(String(12))  # urgent | pressing | normal | complex | set
+    text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [kind, file id]
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    state: Mapped[str] = mapped_column(String(12), default="issued")
+    issued_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # the current feedback deadline (moved by extension, send back)
+    received_at: Mapped[datetime | None]
+    received_by: Mapped[str | None] = mapped_column(String(64))
+    receive_late: Mapped[bool] = mapped_column(default=False)
+    completed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_on_time: Mapped[bool | None]
+    overdue: Mapped[bool] = mapped_column(default=False)  # a feedback deadline was ever missed
+    extensions: Mapped[int] = mapped_column(default=0)
+    sent_back: Mapped[int] = mapped_column(default=0)
+    reminded_at: Mapped[datetime | None]  # the last reminder to the lead unit
+    feedback_at: Mapped[datetime | None]  # the lead unit's last word (feedback, extension asked)
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class DirectiveRequest(Base):
+    """An extension asked for (``/extend``): pending until the issuer approves or refuses."""
+
+    __tablename__ = "directive_requests"
+    __table_args__ = (Index("ix_directive_requests_directive", "directive_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"))
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]

@@ -2,10 +2,10 @@
 and its escalation, the duty log, spot checks and swaps. Each asks ``bot.access`` at the moment
 of the change and tells people only through ``notify``.
 
-A handover that nobody takes over walks the unit's chain like any missed deadline: the rungs come
-from ``bot.escalation.chain.snapshot_chain`` (the same chain, snapshotted the same way, officer and
-backup skipped as for an unaccepted report). The incident ladder itself (``bot.escalation.service``)
-is not reused: its rows, late marks, Take over button and stop rule all belong to an incident.
+A handover that nobody takes over climbs the unit's chain on the one ladder
+(``bot.escalation.ladder``) that incidents and directives climb: the same chain, snapshotted the
+same way (officer and backup skipped, as for an unaccepted report); only the card differs, and
+the top rung is told once rather than again every ``repeat``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from bot.db.models import Deadline, DutyShift, Event, SpotCheck, SwapRow
 from bot.delivery.notify import notify
 from bot.duty import messaging, service
 from bot.duty.service import OFFICER
+from bot.escalation import ladder
 from bot.escalation.chain import snapshot_chain
 from bot.identity.in_force import roster_in_force
 from bot.runtime import Runtime
-from scheduling.rows import FIRED, add
 
 
 def duty_unit(actor: Actor) -> str:
@@ -95,58 +95,42 @@ async def shift_changed(
 async def handover_late(
     session: AsyncSession, runtime: Runtime, deadline: Deadline, now: datetime
 ) -> None:
-    """Not taken over within ``accept_within``: the leader on duty is told, then the chain."""
+    """Not taken over within ``accept_within``: the ladder starts at the leader on duty (officer
+    and backup had the card) and climbs while nobody takes over."""
     shift = await service.handover_missed(session, deadline, now)
     if shift is None:
         return
     rungs = snapshot_chain(
         runtime.roster, runtime.settings, shift.unit_id, now, skip=(OFFICER, "backup")
     )
-    await _tell_rung(session, runtime, shift, deadline, rungs, 0, now)
+    await session.flush()
+    ladder.begin(
+        session,
+        service.HANDOVER_ESCALATION,
+        deadline,
+        rungs,
+        now,
+        data={"shift": shift.id, "unit": shift.unit_id},
+    )
 
 
 async def handover_up(
     session: AsyncSession, runtime: Runtime, row: Deadline, now: datetime
 ) -> None:
-    """The next rung, while nobody has taken over."""
-    parent = await session.get(Deadline, row.parent_id) if row.parent_id else None
+    """One rung, while nobody has taken over; the top rung is told once."""
     shift = await service.shift_by_id(session, int(row.data.get("shift", 0)))
-    if parent is None or parent.state != FIRED or shift is None or shift.taken_over_at:
+    if await ladder.still_missed(session, row) is None or shift is None or shift.taken_over_at:
         return
-    await _tell_rung(session, runtime, shift, parent, row.data["rungs"], row.sequence or 0, now)
-
-
-async def _tell_rung(
-    session: AsyncSession,
-    runtime: Runtime,
-    shift: DutyShift,
-    missed: Deadline,
-    rungs: list[list[dict[str, str]]],
-    index: int,
-    now: datetime,
-) -> None:
-    if index >= len(rungs):
-        return
+    rung = ladder.rung_of(row)
     roster, tz = runtime.roster, runtime.settings.timezone
     notified = await notify(
         session,
         runtime.audience,
-        [p["person"] for p in rungs[index]],
+        rung.people,
         lambda tr: messaging.handover_late(tr, roster, tz, shift),
         skip_unreachable=True,
     )
-    limits = runtime.settings.escalation
-    if index + 1 < len(rungs):
-        wait = limits.step if notified.told else timedelta(0)
-        add(
-            session,
-            None,
-            service.HANDOVER_ESCALATION,
-            now + wait,
-            sequence=index + 1,
-            parent=missed,
-            data={"shift": shift.id, "unit": shift.unit_id, "rungs": rungs},
-        )
+    ladder.climb(session, runtime.settings, row, rung, notified.told, now, repeat_at_top=False)
 
 
 async def take_over(

@@ -10,11 +10,12 @@ as it stood then; each escalation row is one rung, and firing it schedules the n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, IncidentRow
+from bot.escalation import ladder
 from bot.escalation.chain import Rung, snapshot_chain
 from bot.incidents.deadlines import ACCEPT, ESCALATION
 from bot.incidents.service import subject
@@ -22,7 +23,6 @@ from bot.levels import OPEN_STATES
 from bot.roster import Roster
 from bot.settings import Settings
 from bot.timeline import record_event
-from scheduling.rows import FIRED, add
 
 UNREACHABLE_NOTE = "skipped: no Telegram account or unreachable"
 
@@ -33,9 +33,12 @@ class Step:
 
     incident: IncidentRow
     missed: Deadline
-    index: int
-    last: bool
-    people: list[str]
+    rung: ladder.OnRung
+
+    @property
+    def people(self) -> list[str]:
+        """The rung's people."""
+        return self.rung.people
 
 
 async def open_incident(session: AsyncSession, deadline: Deadline) -> IncidentRow | None:
@@ -70,15 +73,13 @@ async def start(
         record_event(session, at=now, kind="escalation.empty", subject=subject(incident.id))
         return rungs
     await session.flush()
-    add(
+    ladder.begin(
         session,
-        incident.id,
         ESCALATION,
+        deadline,
+        rungs,
         now,
-        sequence=0,
-        parent=deadline,
         data={
-            "rungs": rungs,
             "missed": deadline.kind,
             "due": deadline.due_at.isoformat(),
             "number": deadline.sequence,
@@ -122,20 +123,10 @@ async def next_step(session: AsyncSession, row: Deadline) -> Step | None:
     """The rung an escalation row stands for, or ``None`` when the missed deadline was met,
     cancelled or taken over meanwhile, or the incident is closed."""
     incident = await session.get(IncidentRow, row.incident_id)
-    missed = await session.get(Deadline, row.parent_id) if row.parent_id else None
-    if incident is None or missed is None or missed.state != FIRED:
+    missed = await ladder.still_missed(session, row)
+    if incident is None or missed is None or incident.state not in OPEN_STATES:
         return None
-    if incident.state not in OPEN_STATES:
-        return None
-    rungs: list[Rung] = row.data["rungs"]
-    index = min(row.sequence or 0, len(rungs) - 1)
-    return Step(
-        incident=incident,
-        missed=missed,
-        index=index,
-        last=index >= len(rungs) - 1,
-        people=[p["person"] for p in rungs[index]],
-    )
+    return Step(incident=incident, missed=missed, rung=ladder.rung_of(row))
 
 
 def rung_told(
@@ -154,20 +145,9 @@ def rung_told(
         at=now,
         kind="escalation.rung",
         subject=subject(step.incident.id),
-        rung=step.index,
+        rung=step.rung.index,
         told=told,
         skipped=skipped,
         note=UNREACHABLE_NOTE if skipped else None,
     )
-    limits = settings.escalation
-    # At the top, wait ``repeat`` even if nobody was reachable: do not spin.
-    wait = limits.repeat if step.last else (limits.step if told else timedelta(0))
-    add(
-        session,
-        step.incident.id,
-        ESCALATION,
-        now + wait,
-        sequence=step.index if step.last else step.index + 1,
-        parent=step.missed,
-        data=row.data,
-    )
+    ladder.climb(session, settings, row, step.rung, told, now)
