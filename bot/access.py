@@ -54,6 +54,12 @@ class Action(StrEnum):
     DUTY_LOG = "duty_log"  # /dutylog: a unit in one's scope
     SPOT_CHECK = "spot_check"  # /spotcheck: a supervisor, units below
     APPROVE_SWAP = "approve_swap"  # approve or refuse a swap: the unit's leader, a supervisor
+    DIRECT = "direct"  # /directive (issue), /instruct: a supervisor; a leader for units below
+    VIEW_DIRECTIVE = "view_directive"  # /directives, /directive D#: who it concerns
+    ANSWER_DIRECTIVE = "answer_directive"  # Receive, /feedback, /extend: the lead unit's staff
+    ASSIST_DIRECTIVE = "assist_directive"  # /feedback from an assisting unit's staff
+    REVIEW_DIRECTIVE = "review_directive"  # Accept / Send back, extension Approve / Refuse
+    CHASE_DIRECTIVE = "chase_directive"  # Press and Take over on a directive's escalation card
 
 
 STAFF_ROLES = frozenset({"officer", "leader"})
@@ -88,6 +94,12 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.DUTY_LOG: ONCALL_ROLES,
     Action.SPOT_CHECK: frozenset({"supervisor"}),
     Action.APPROVE_SWAP: SIGNER_ROLES,
+    Action.DIRECT: SIGNER_ROLES,
+    Action.VIEW_DIRECTIVE: ONCALL_ROLES,
+    Action.ANSWER_DIRECTIVE: STAFF_ROLES,
+    Action.ASSIST_DIRECTIVE: STAFF_ROLES,
+    Action.REVIEW_DIRECTIVE: SIGNER_ROLES,
+    Action.CHASE_DIRECTIVE: EVERYONE,
 }
 
 # What each command and each button asks permission for (``None``: anyone in the roster, no
@@ -131,6 +143,12 @@ COMMAND_ACTIONS: dict[str, Action | None] = {
     "swap": Action.DUTY,
     "dutylog": Action.DUTY_LOG,
     "spotcheck": Action.SPOT_CHECK,
+    "directive": Action.VIEW_DIRECTIVE,  # without a number: the form, asked as DIRECT
+    "directives": Action.VIEW_DIRECTIVE,
+    "instruct": Action.DIRECT,
+    "receive": Action.ANSWER_DIRECTIVE,
+    "feedback": Action.ANSWER_DIRECTIVE,  # or ASSIST_DIRECTIVE, by the sender's unit
+    "extend": Action.ANSWER_DIRECTIVE,
 }
 BUTTON_ACTIONS: dict[str, Action | None] = {
     "lang": None,
@@ -165,6 +183,16 @@ BUTTON_ACTIONS: dict[str, Action | None] = {
     "swc": Action.DUTY,
     "swl": Action.APPROVE_SWAP,
     "dlp": Action.DUTY_LOG,
+    "dru": Action.DIRECT,  # the directive form: a choice
+    "drc": Action.ANSWER_DIRECTIVE,  # Receive (签收)
+    "dac": Action.REVIEW_DIRECTIVE,  # Accept (办结)
+    "dsb": Action.REVIEW_DIRECTIVE,  # Send back
+    "dxa": Action.REVIEW_DIRECTIVE,  # approve an extension
+    "dxr": Action.REVIEW_DIRECTIVE,  # refuse an extension
+    "dpr": Action.CHASE_DIRECTIVE,  # Press (催办) on a directive
+    "dtk": Action.CHASE_DIRECTIVE,  # Take over a directive
+    "dnp": Action.VIEW_DIRECTIVE,  # /directives: the next page
+    "ins": Action.DIRECT,  # Instruct (批示) on an incident card
 }
 
 
@@ -188,6 +216,11 @@ PRIVATE_ONLY = frozenset(
         "final",
         "dutylog",
         "swap",
+        "directive",
+        "directives",
+        "instruct",
+        "feedback",
+        "extend",
     }
 )
 
@@ -259,7 +292,18 @@ class UnitSubject:
     unit_id: str
 
 
-Subject = IncidentSubject | UnitSubject | None
+@dataclass(frozen=True)
+class DirectiveSubject:
+    """What the rules need to know of a directive (a draft one has only its units)."""
+
+    lead_unit: str
+    assisting: frozenset[str] = frozenset()
+    issuer_id: str | None = None
+    on_ladder: frozenset[str] = frozenset()  # people its escalation named
+    taken_over_by: str | None = None
+
+
+Subject = IncidentSubject | UnitSubject | DirectiveSubject | None
 
 
 def scope(actor: Actor) -> frozenset[str]:
@@ -290,9 +334,67 @@ def may(actor: Actor, action: Action, subject: Subject = None) -> bool:
         if not actor.has_role(*ONCALL_ROLES):
             return False
         return not isinstance(subject, UnitSubject) or subject.unit_id in scope(actor)
+    if isinstance(subject, DirectiveSubject) or action in DIRECTIVE_ACTIONS:
+        return _may_on_directive(actor, action, subject)
     if not isinstance(subject, IncidentSubject):
         return False
     return _may_on_incident(actor, action, subject)
+
+
+DIRECTIVE_ACTIONS = frozenset(
+    {
+        Action.DIRECT,
+        Action.VIEW_DIRECTIVE,
+        Action.ANSWER_DIRECTIVE,
+        Action.ASSIST_DIRECTIVE,
+        Action.REVIEW_DIRECTIVE,
+        Action.CHASE_DIRECTIVE,
+    }
+)
+
+
+def may_direct_to(actor: Actor, unit: str) -> bool:
+    """Whether the actor may give ``unit`` a directive: a supervisor to their unit and those
+    below, a leader to the units below their own (一级督办一级)."""
+    if actor.has_role("supervisor") and unit in actor.units_below:
+        return True
+    return actor.has_role("leader") and unit in actor.units_below and unit != actor.person.unit
+
+
+def _may_on_directive(actor: Actor, action: Action, subject: Subject) -> bool:
+    """Directives (SPEC §3.6): without a directive, whether the role can ever do it."""
+    if not isinstance(subject, DirectiveSubject):
+        if action is Action.CHASE_DIRECTIVE:
+            return False
+        roles = ROLES_FOR[action]
+        return actor.has_role(*roles) if roles else True
+    me = actor.id
+    named = {subject.lead_unit, *subject.assisting}
+    lead_staff = actor.is_staff_of(subject.lead_unit) or me == subject.taken_over_by
+    above = actor.has_role("supervisor") and bool(named & actor.units_below)
+    if action is Action.DIRECT:
+        return all(may_direct_to(actor, unit) for unit in named)
+    if action is Action.ANSWER_DIRECTIVE:
+        return lead_staff
+    if action is Action.ASSIST_DIRECTIVE:
+        return any(actor.is_staff_of(unit) for unit in subject.assisting)
+    if action is Action.REVIEW_DIRECTIVE:
+        return me == subject.issuer_id
+    if action is Action.CHASE_DIRECTIVE:
+        return (
+            me == subject.issuer_id
+            or me in subject.on_ladder
+            or (actor.has_role("supervisor") and subject.lead_unit in actor.units_below)
+        )
+    # VIEW_DIRECTIVE
+    return (
+        actor.has_role("admin")
+        or me == subject.issuer_id
+        or me in subject.on_ladder
+        or lead_staff
+        or any(actor.is_staff_of(unit) for unit in subject.assisting)
+        or above
+    )
 
 
 def _may_on_duty(actor: Actor, action: Action, subject: Subject) -> bool:

@@ -25,6 +25,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
+from bot.directives.scheduled import firers as directive_firers
 from bot.directory import person_for_chat
 from bot.duty.scheduled import ensure_shifts
 from bot.duty.scheduled import firers as duty_firers
@@ -62,6 +63,7 @@ def firer_registry(runtime: Runtime) -> dict[str, Firer]:
         **report_firers(runtime),
         BULLETIN: bulletin_firer(runtime),
         **duty_firers(runtime),
+        **directive_firers(runtime),
     }
 
 

@@ -49,6 +49,16 @@ ACTIONS: dict[str, int] = {
     "swc": 2,  # swap: the colleague accepts (y) or refuses (n)
     "swl": 2,  # swap: the leader approves (y) or refuses (n)
     "dlp": 3,  # /dutylog: unit, date (YYYYMMDD), page
+    "dru": 1,  # the /directive form: a choice (l.<unit>, a.<unit>, a.done, u.<urgency>, y.send …)
+    "drc": 1,  # Receive (签收) a directive
+    "dac": 1,  # Accept a completed directive as done (办结)
+    "dsb": 1,  # Send a completed directive back: ask for the new limit and the reason
+    "dxa": 1,  # approve an extension request
+    "dxr": 1,  # refuse an extension request
+    "dpr": 1,  # Press (催办) the lead unit of an escalated directive
+    "dtk": 1,  # Take over an escalated directive
+    "dnp": 1,  # /directives: the next page (position)
+    "ins": 1,  # Instruct (批示) on an incident: ask for the instruction
 }
 
 

@@ -174,3 +174,62 @@ MAX_PHOTOS = 20  # photos per incident, the report's own included
 # into one digest message instead of one card each (a flood must not bury a real report)
 ALERT_DIGEST_BACKLOG = 3
 DIGEST_LINES = 40  # incidents listed in one digest message at most
+
+
+# --- directives (SPEC §3.6) ------------------------------------------------------------------
+
+URGENT, PRESSING, NORMAL, COMPLEX, SET = "urgent", "pressing", "normal", "complex", "set"
+URGENCIES: tuple[str, ...] = (URGENT, PRESSING, NORMAL, COMPLEX)
+DIRECTIVE_OPEN = ("issued", "received", "completed")
+MAX_DIRECTIVE_TEXT = 2000
+MAX_DIRECTIVE_FEEDBACK = 2000
+MAX_DIRECTIVE_LIMIT = timedelta(days=366)  # an explicit due time or extension, at most this far
+
+
+def directive_due(settings: Settings, urgency: str, issued_at: datetime) -> datetime:
+    """The feedback deadline an urgency sets (``[directives.urgency]``)."""
+    return issued_at + settings.directives.urgency[urgency]
+
+
+def directive_receive_due(settings: Settings, issued_at: datetime) -> datetime:
+    """When the lead unit must have pressed Receive (签收)."""
+    return issued_at + settings.directives.receive_within
+
+
+def directive_warning_at(settings: Settings, due: datetime) -> datetime:
+    """When the lead unit is reminded of a feedback deadline."""
+    return due - settings.directives.warn_before
+
+
+def directive_priority(urgency: str) -> int:
+    """The outbox priority of a directive's messages: urgent ones like a level II incident."""
+    return LEVEL_PRIORITY[Level.II] if urgency == URGENT else LEVEL_PRIORITY[Level.IV]
+
+
+def directive_colour(
+    settings: Settings,
+    *,
+    state: str,
+    issued_at: datetime,
+    due_at: datetime,
+    reminded_at: datetime | None,
+    feedback_at: datetime | None,
+    now: datetime,
+) -> str:
+    """🔵 when 20 % of the time or less is left, 🟡 overdue, 🔴 overdue and a reminder ignored
+    (the lead unit was reminded and has said nothing since: a reminder before the deadline, or
+    the one at the deadline once ``escalation.step`` has passed); "" otherwise or once done."""
+    if state not in ("issued", "received"):
+        return ""
+    if now >= due_at:
+        ignored = reminded_at is not None and (feedback_at is None or feedback_at < reminded_at)
+        if (
+            ignored
+            and reminded_at is not None
+            and (reminded_at < due_at or now - reminded_at >= settings.escalation.step)
+        ):
+            return "🔴"
+        return "🟡"
+    if (due_at - now) * 5 <= due_at - issued_at:
+        return "🔵"
+    return ""

@@ -27,6 +27,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         approvals,
         bulletin,
         call_form,
+        directive_buttons,
+        directive_commands,
+        directive_form,
+        directive_replies,
         duty_roster,
         dutylog,
         exports,
@@ -60,6 +64,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(reasons.conversation())
     application.add_handler(official_form.conversation())
     application.add_handler(signoff.conversation())
+    application.add_handler(directive_form.conversation())
+    application.add_handler(directive_replies.conversation())
     commands = {
         "start": onboarding.start,
         "invite": onboarding.invite,
@@ -93,6 +99,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         "here": spotcheck.here_command,
         "spotcheck": spotcheck.spotcheck_command,
         "swap": swap.swap_command,
+        "directives": directive_commands.directives_command,
+        "receive": directive_commands.receive_command,
+        "feedback": directive_commands.feedback_command,
+        "extend": directive_commands.extend_command,
+        "instruct": directive_commands.instruct_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
@@ -110,6 +121,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(bulletin.overdue_button, pattern=pattern("ovp")))
     application.add_handler(CallbackQueryHandler(my_incidents.mine_button, pattern=pattern("mnp")))
     application.add_handler(CallbackQueryHandler(onboarding.move_button, pattern=pattern("mov")))
+    application.add_handler(directive_buttons.handler())
+    application.add_handler(directive_commands.page_handler())
+    application.add_handler(directive_commands.media_handler())
     application.add_handler(MessageHandler(filters.PHOTO, my_incidents.captioned_photo))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_handler(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
-from bot.delivery.outbox import ROUTINE, enqueue, enqueue_photo
+from bot.delivery.outbox import ROUTINE, enqueue, enqueue_document, enqueue_photo
 from bot.directory import languages, reachability, telegram_ids
 from bot.i18n import Translator, translator
 from bot.roster import Roster
@@ -58,9 +58,11 @@ async def notify(
     markup: Markup | None = None,
     photos: Iterable[str] = (),
     photo_caption: str = "",
+    documents: Iterable[str] = (),
     skip_unreachable: bool = False,
 ) -> Notified:
-    """Queue ``render`` (and ``markup``, and ``photos``) for each person, in their language.
+    """Queue ``render`` (and ``markup``, ``photos`` and ``documents`` by Telegram file id) for
+    each person, in their language.
 
     Each person is told at most once, in the order given. With ``skip_unreachable``, people the
     bot could not message lately are skipped (an escalation must not wait on them).
@@ -76,7 +78,7 @@ async def notify(
         if skip_unreachable
         else frozenset()
     )
-    pictures = list(photos)
+    pictures, files = list(photos), list(documents)
     for person in wanted:
         chat = accounts.get(person)
         if chat is None:
@@ -96,6 +98,10 @@ async def notify(
         )
         for photo in pictures:
             enqueue_photo(session, chat, photo, photo_caption, person_id=person, priority=priority)
+        for document in files:
+            enqueue_document(
+                session, chat, document, "", photo_caption, person_id=person, priority=priority
+            )
         out.told.append(person)
         out.cards[person] = card
         out.chats[person] = chat

@@ -128,15 +128,16 @@ class DocumentTooLarge(ValueError):
 def enqueue_document(
     session: AsyncSession,
     chat_id: int,
-    data: bytes,
+    data: bytes | str,
     filename: str,
     caption: str = "",
     *,
     person_id: str | None = None,
     priority: int = ROUTINE,
 ) -> OutboxMessage:
-    """Queue a file to upload (``sendDocument``) under ``filename``, with a caption of at most
-    1024 characters; refuses one over Telegram's 50 MB limit (``DocumentTooLarge``)."""
+    """Queue a file (``sendDocument``): bytes to upload under ``filename``, or a Telegram file
+    id to send again; with a caption of at most 1024 characters. Refuses bytes over Telegram's
+    50 MB limit (``DocumentTooLarge``)."""
     if len(data) > MAX_DOCUMENT:
         raise DocumentTooLarge(f"{filename} is {len(data)} bytes, over Telegram's 50 MB limit")
     now = utcnow()
@@ -148,7 +149,8 @@ def enqueue_document(
         method=DOCUMENT,
         priority=priority,
         text=caption,
-        photo_data=data,
+        photo=data if isinstance(data, str) else None,
+        photo_data=data if isinstance(data, bytes) else None,
         filename=filename,
         state=PENDING,
         attempts=0,

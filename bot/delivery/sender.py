@@ -204,10 +204,12 @@ class Sender:
             return await self.bot.send_photo(
                 item.chat_id, photo, caption=item.text or None, reply_markup=markup
             )
-        if item.method == DOCUMENT and isinstance(item.photo, bytes):
+        if item.method == DOCUMENT and item.photo is not None:
             return await self.bot.send_document(
                 item.chat_id,
-                InputFile(item.photo, filename=item.filename or "document"),
+                InputFile(item.photo, filename=item.filename or "document")
+                if isinstance(item.photo, bytes)
+                else item.photo,
                 caption=item.text or None,
                 reply_markup=markup,
             )

@@ -156,6 +156,28 @@ COMMANDS: tuple[CommandInfo, ...] = (
         usage=N_("<unit>"),
     ),
     CommandInfo(
+        "directive",
+        N_("Issue a directive (督办), or show one with its history"),
+        usage=N_("[D<number>]"),
+    ),
+    CommandInfo("directives", N_("Open directives you issued or your unit must answer")),
+    CommandInfo(
+        "instruct",
+        N_("Instruct (批示) on an incident: an urgent directive to its unit"),
+        usage=N_("<number> <instruction>"),
+    ),
+    CommandInfo("receive", N_("Receive (签收) a directive"), usage=N_("D<number>")),
+    CommandInfo(
+        "feedback",
+        N_("Answer a directive: progress, or done"),
+        usage=N_("D<number> [done] <text>"),
+    ),
+    CommandInfo(
+        "extend",
+        N_("Ask the issuer for more time on a directive"),
+        usage=N_("D<number> <duration> <reason>"),
+    ),
+    CommandInfo(
         "invite",
         N_("Make a one-time link that connects a person's Telegram account"),
         usage=N_("<person-id>"),
