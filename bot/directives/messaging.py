@@ -30,7 +30,7 @@ STATE_NAMES = {
     "issued": N_("not yet received"),
     "received": N_("in progress"),
     "completed": N_("completed, awaiting acceptance"),
-    "closed": N_("closed"),
+    "closed": N_("accepted as done"),
 }
 PREVIEW = 60
 
@@ -468,7 +468,7 @@ def next_page_button(tr: Translator, after: int) -> dict[str, Any]:
         "inline_keyboard": [
             [
                 {
-                    "text": tr._("Next page"),
+                    "text": tr._("Next page ▶"),
                     "callback_data": callback_data.encode("dnp", str(after)),
                 }
             ]

@@ -14,10 +14,9 @@ from bot.directives import flows, form_messaging, messaging
 from bot.directives.service import Order, parse_limit
 from bot.levels import MAX_DIRECTIVE_LIMIT, MAX_DIRECTIVE_TEXT, URGENCIES, directive_due
 from bot.parsing import clean_text
-from handlers.common.answer import Answer
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.forms import answers, forget, markup, pressed, typed
-from handlers.common.respond import reply
+from handlers.common.respond import reply, reply_in
 
 FORM = "directive"
 LEAD, ASSISTING, URGENCY, TEXT, CONFIRM = "lead", "assisting", "urgency", "text", "confirm"
@@ -144,15 +143,14 @@ async def confirmed(update: Update, context: DutyContext) -> str | int:
         text=form["text"],
         attachments=tuple((k, f) for k, f in form.get("attachments") or ()),
     )
-    answer = Answer(update, context)
     async with runtime.database.transaction() as session:
         attempt = await flows.issue(session, runtime, actor_of(context), order)
         if attempt.directive is not None:
             text = messaging.issued_answer(tr, runtime.roster, attempt.directive, attempt.told)
         else:
             text = form_messaging.refused(tr, attempt.refusal)
-        answer.say(session, text)
-    await answer.finish()
+        reply_in(session, update, context, text)
+    runtime.outbox_committed()
     return ConversationHandler.END
 
 
