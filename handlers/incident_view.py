@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.directives import messaging as directive_messaging
 from bot.parsing import parse_number
 from bot.supervision import flows, messaging
 from handlers.common.context import DutyContext, actor_of
+from handlers.common.forms import markup
 from handlers.common.respond import reply
 
 
@@ -19,6 +21,7 @@ async def incident_command(update: Update, context: DutyContext) -> None:
     if number is None:
         await reply(update, context, messaging.incident_usage(tr))
         return
+    buttons = None
     async with runtime.database.sessions() as session:
         view = await flows.incident_view(session, runtime, actor_of(context), number)
     if view is flows.Unseen.MISSING:
@@ -27,6 +30,8 @@ async def incident_command(update: Update, context: DutyContext) -> None:
         text = messaging.incident_hidden(tr, number)
     else:
         text = messaging.incident_card(
-            tr, runtime, view.incident, view.deadlines, view.reports, view.events
+            tr, runtime, view.incident, view.deadlines, view.reports, view.events, view.directives
         )
-    await reply(update, context, text)
+        if view.may_instruct:
+            buttons = markup(directive_messaging.instruct_button(tr, number))
+    await reply(update, context, text, reply_markup=buttons)

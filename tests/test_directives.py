@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.db.models import DirectiveRow
 from tests.botapi import Sent, User
-from tests.harness import CHEN, GAO, LI, QIAN, SUN, WANG, WU, XU, ZHOU, BotHarness, says
+from tests.harness import CHEN, GAO, LI, QIAN, SUN, WANG, WU, XU, ZHOU, BotHarness
 
 
 async def read_until(user: User, start: str) -> Sent:
@@ -89,3 +89,198 @@ async def test_issue_receive_feedback_complete_accept_on_time(harness: BotHarnes
     history = (await zhou.next_message()).text
     for line in ("issued", "received (签收)", "feedback", "reported done", "closed (办结)"):
         assert line in history, history
+
+
+async def test_not_received_climbs_the_lead_units_chain_with_press_and_take_over(
+    harness: BotHarness,
+) -> None:
+    harness.open_chats(ZHOU, WANG, LI, QIAN, CHEN, SUN)
+    zhou, wang, qian, sun = (
+        harness.user(ZHOU, "Zhou"),
+        harness.user(WANG, "Wang", language="zh"),
+        harness.user(QIAN, "Qian"),
+        harness.user(SUN, "Sun"),
+    )
+    number = await issue_by_form(harness, zhou, "Water Authority", [], "routine", "Survey wells")
+    await read_until(wang, "📌")
+    await harness.advance(timedelta(minutes=29))
+    await harness.quiet()
+    assert not [m for m in qian.inbox() if "DIRECTIVE" in m.text]
+
+    await harness.advance(timedelta(minutes=2))  # receive_within (30 min) passed
+    await harness.quiet()
+    card = await read_until(qian, "🔺")
+    assert f"DIRECTIVE D{number}: receiving it (签收) is late by 1 min" in card.text
+    assert [t for t, _ in card.buttons()] == ["‼️ Press", "🙋 Take over"]
+    await qian.press(card, "Press")
+    await harness.quiet()
+    pressed = await read_until(wang, "‼️")
+    assert "催办" in pressed.text and f"D{number}" in pressed.text
+
+    await harness.advance(timedelta(minutes=5))  # the next rung: the city duty office
+    await harness.quiet()
+    top = await read_until(sun, "🔺")
+    await sun.press(top, "Take over")
+    await harness.quiet()
+    assert "Taken over from above" in (await read_until(zhou, "✍️")).text
+    [row] = await harness.rows(DirectiveRow)
+    assert row.received_by == "sun.li" and row.receive_late is True and row.state == "received"
+
+    before = len(qian.inbox()) + len(sun.inbox())
+    await harness.advance(timedelta(minutes=30))  # the ladder stopped
+    await harness.quiet()
+    assert len(qian.inbox()) + len(sun.inbox()) == before
+
+
+async def test_extension_approved_then_refused_and_not_after_the_deadline(
+    harness: BotHarness,
+) -> None:
+    harness.open_chats(ZHOU, WANG, LI)
+    zhou, wang = harness.user(ZHOU, "Zhou"), harness.user(LI, "Li")
+    number = await issue_by_form(harness, zhou, "Water Authority", [], "pressing", "Repair gate 3")
+    card = await read_until(wang, "📌")
+    await wang.press(card, "Receive")
+    await harness.quiet()
+    [row] = await harness.rows(DirectiveRow)
+    first_due = row.due_at
+
+    await wang.send(f"/extend D{number} 2d parts arrive on Monday")
+    await harness.quiet()
+    assert "went to the issuer" in (await read_until(wang, f"D{number}: your request")).text
+    request = await read_until(zhou, "⏳")
+    assert (
+        "asks to extend the deadline" in request.text and "parts arrive on Monday" in request.text
+    )
+    await zhou.press(request, "Approve")
+    await harness.quiet()
+    assert "extension approved" in (await read_until(wang, "⏳")).text
+    [row] = await harness.rows(DirectiveRow)
+    assert row.due_at == first_due + timedelta(days=2) and row.extensions == 1
+
+    await wang.send(f"/extend D{number} 1d still waiting")
+    await harness.quiet()
+    second = await read_until(zhou, "⏳")
+    await zhou.press(second, "Refuse")
+    await harness.quiet()
+    assert "extension refused" in (await read_until(wang, "⏳")).text
+    [row] = await harness.rows(DirectiveRow)
+    assert row.due_at == first_due + timedelta(days=2) and row.extensions == 1
+
+    await zhou.press(second, "Approve")  # pressed again after the decision: nothing changes
+    await harness.quiet()
+    [row] = await harness.rows(DirectiveRow)
+    assert row.extensions == 1
+
+    await harness.advance(timedelta(days=8))  # past the deadline
+    await harness.quiet()
+    await wang.send(f"/extend D{number} 1d too late")
+    await harness.quiet()
+    assert (
+        "must be asked before the deadline" in (await read_until(wang, f"D{number}: an ext")).text
+    )
+
+
+async def test_sent_back_with_a_new_deadline_then_missed_after_an_ignored_reminder(
+    harness: BotHarness,
+) -> None:
+    harness.open_chats(ZHOU, WANG, LI, QIAN)
+    zhou, wang, qian = (
+        harness.user(ZHOU, "Zhou"),
+        harness.user(LI, "Li"),
+        harness.user(QIAN, "Qian"),
+    )
+    number = await issue_by_form(harness, zhou, "Water Authority", [], "+6h", "Count sandbags")
+    card = await read_until(wang, "📌")
+    await wang.press(card, "Receive")
+    await wang.send(f"/feedback D{number} done 4000 sandbags counted")
+    await harness.quiet()
+    review = await read_until(zhou, "🏁")
+    await zhou.press(review, "Send back")
+    await harness.quiet()
+    assert "reply with the new time limit" in (await zhou.next_message()).text
+    await zhou.send("nonsense")
+    await harness.quiet()
+    assert "Reply with the new time limit" in (await zhou.next_message()).text
+    await zhou.send("3h split them by depot")
+    await harness.quiet()
+    back = await read_until(wang, "↩️")
+    assert "was sent back" in back.text and "split them by depot" in back.text
+    [row] = await harness.rows(DirectiveRow)
+    assert row.state == "received" and row.sent_back == 1
+
+    await harness.advance(timedelta(hours=1, minutes=1))  # warn_before (2 h) the new deadline
+    await harness.quiet()
+    assert "Reminder" in (await read_until(wang, "⏰")).text
+    await harness.advance(timedelta(hours=2))  # the new deadline passes, the reminder ignored
+    await harness.quiet()
+    assert "feedback was due now" in (await read_until(wang, "⏰")).text
+    late = await read_until(qian, "🔺")
+    assert f"DIRECTIVE D{number}: its feedback is late by" in late.text
+    await zhou.send("/directives")
+    listing = (await read_until(zhou, "Open directives")).text
+    assert f"🔴 D{number}" in listing, listing
+    [row] = await harness.rows(DirectiveRow)
+    assert row.overdue is True
+
+
+async def test_an_instruction_on_an_incident_is_a_tracked_directive_on_its_card(
+    harness: BotHarness,
+) -> None:
+    harness.open_chats(ZHOU, WANG, LI, XU, SUN)
+    zhou, wang, xu = harness.user(ZHOU, "Zhou"), harness.user(LI, "Li"), harness.user(XU, "Xu")
+    await xu.send("/report Water main burst on Nanjing Road")
+    await harness.quiet()
+    await zhou.send("/incident 1")
+    view = await zhou.next_message()
+    assert any("Instruct" in t for t, _ in view.buttons())
+    await zhou.press(view, "Instruct")
+    await harness.quiet()
+    assert "Your instruction (批示) on #1" in (await zhou.next_message()).text
+    await zhou.send("Close the road and open the shelters")
+    await harness.quiet()
+    assert "issued" in (await zhou.next_message()).text
+    card = await read_until(wang, "📌")
+    assert "Instruction on incident #1" in card.text and "urgent" in card.text
+    [row] = await harness.rows(DirectiveRow)
+    assert row.incident_id == 1 and row.urgency == "urgent" and row.lead_unit_id == "water"
+    assert row.due_at == row.issued_at + timedelta(hours=24)
+
+    sun = harness.user(SUN, "Sun")  # a leader may instruct on a unit below his own
+    await sun.send("/instruct 1 Report casualties every hour")
+    await harness.quiet()
+    assert "issued" in (await sun.next_message()).text
+    await zhou.send("/incident 1")
+    text = (await zhou.next_message()).text
+    assert "Instructions (批示):" in text and "D1" in text and "D2" in text
+    assert "instruction (批示) by Zhou Hua: D1" in text
+
+
+async def test_an_outsider_can_neither_see_nor_act_on_a_directive(harness: BotHarness) -> None:
+    harness.open_chats(ZHOU, WANG, LI, WU, XU, GAO, QIAN)
+    zhou, wu, xu, gao, qian = (
+        harness.user(ZHOU, "Zhou"),
+        harness.user(WU, "Wu"),
+        harness.user(XU, "Xu"),
+        harness.user(GAO, "Gao"),
+        harness.user(QIAN, "Qian"),
+    )
+    number = await issue_by_form(harness, zhou, "Water Authority", [], "urgent", "Secret plan")
+    card = await read_until(harness.user(WANG, "Wang"), "📌")
+    unknown = "No directive with that number that concerns you."
+    for outsider in (wu, xu):
+        await outsider.send(f"/directive D{number}")
+        assert (await outsider.next_message()).text == unknown
+        await outsider.send(f"/directive D{number + 7}")
+        assert (await outsider.next_message()).text == unknown  # the same answer: no mapping
+        await outsider.send(f"/feedback D{number} done it is done")
+        assert (await outsider.next_message()).text in (unknown, "This command is not for you.")
+        query = await outsider.press(card)
+        assert unknown in str((await outsider.answer_to(query)).get("text"))
+    await wu.send("/directives")
+    assert "No open directives" in (await wu.next_message()).text
+    await gao.send(f"/directive D{number}")  # the water supervisor sees it
+    assert "Secret plan" in (await gao.next_message()).text
+    await qian.send("/directive")  # the water leader has no unit below his own
+    assert "only to the units below you" in (await qian.next_message()).text
+    [row] = await harness.rows(DirectiveRow)
+    assert row.state == "issued" and row.received_at is None

@@ -387,8 +387,14 @@ async def owner_of(session: AsyncSession, row: Deadline) -> DirectiveRow | None:
 def reminded(
     session: AsyncSession, directive: DirectiveRow, now: datetime, *, at_due: bool
 ) -> None:
-    """The lead unit was reminded (before the deadline, or at it)."""
-    directive.reminded_at = now
+    """The lead unit was reminded (before the deadline, or at it). An earlier reminder still
+    unanswered stays the one that counts (it was ignored: 🔴)."""
+    earlier = directive.reminded_at
+    unanswered = earlier is not None and (
+        directive.feedback_at is None or directive.feedback_at < earlier
+    )
+    if not unanswered:
+        directive.reminded_at = now
     record_event(
         session,
         at=now,

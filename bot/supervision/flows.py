@@ -7,22 +7,24 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.access import Action, Actor, may, scope
-from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
+from bot.access import Action, Actor, DirectiveSubject, may, scope
+from bot.db.models import Deadline, DirectiveRow, Event, IncidentRow, OfficialReport
 from bot.delivery.notify import notify
 from bot.delivery.outbox import enqueue_photo
+from bot.directives import service as directives
 from bot.directory import languages
 from bot.duty import flows as duty_flows
 from bot.i18n import Translator, translator
 from bot.identity.flows import scope_units
 from bot.incidents import service as incidents
+from bot.levels import OPEN_STATES
 from bot.runtime import Runtime
 from bot.supervision import documents, messaging, periods
 from bot.supervision import service as supervision
@@ -115,6 +117,8 @@ class IncidentView:
     deadlines: list[Deadline]
     reports: list[OfficialReport]
     events: list[Event]
+    directives: list[DirectiveRow] = field(default_factory=list)  # instructions (批示) on it
+    may_instruct: bool = False
 
 
 async def incident_view(
@@ -131,6 +135,9 @@ async def incident_view(
         await supervision.incident_deadlines(session, incident.id),
         await supervision.filed_reports(session, incident.id),
         await supervision.timeline(session, incident.id),
+        await directives.linked_to(session, incident.id),
+        may(actor, Action.DIRECT, DirectiveSubject(lead_unit=incident.unit_id))
+        and incident.state in OPEN_STATES,
     )
 
 

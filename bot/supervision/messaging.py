@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bot import callback_data
-from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
+from bot.db.models import Deadline, DirectiveRow, Event, IncidentRow, OfficialReport
+from bot.directives.messaging import line as directive_line
 from bot.escalation.messaging import lateness, what
 from bot.i18n import N_, Translator, translator
 from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name
@@ -54,6 +55,7 @@ EVENT_TEXT = {
     "incident.change_refused": N_("request refused by {actor}"),
     "incident.casualties_rose": N_("casualties rose (added by {actor}): a follow-up falls due"),
     "escalation.pressed": N_("pressed (催办) by {actor}: told {told}"),
+    "incident.instructed": N_("instruction (批示) by {actor}: {directive}"),
 }
 CHANGE_WHAT = {
     "dismiss": N_("dismiss"),
@@ -138,6 +140,7 @@ def event_line(tr: Translator, runtime: Runtime, event: Event) -> str:
         "old": _value(tr, runtime, data.get("old", "")),
         "new": _value(tr, runtime, data.get("new", "")),
         "into": data.get("into", ""),
+        "directive": f"D{data['directive']}" if data.get("directive") else "",
         "duplicate": data.get("duplicate", ""),
         "rung": int(data.get("rung", 0)) + 1,
         "what": _what(tr, event.kind, data.get("what")),
@@ -346,8 +349,10 @@ def incident_card(
     deadlines: Sequence[Deadline],
     reports: Sequence[OfficialReport],
     events: Sequence[Event],
+    directives: Sequence[DirectiveRow] = (),
 ) -> str:
-    """The full card of an incident with deadlines, reports filed and the timeline."""
+    """The full card of an incident with deadlines, reports filed, the instructions given on it
+    and the timeline."""
     tz = runtime.settings.timezone
     lines = [
         alert_text(tr, incident, runtime.roster, runtime.settings),
@@ -368,6 +373,12 @@ def incident_card(
             filed = local_time(report.filed_at, tz) if report.filed_at else "?"
             status = tr._("LATE") if report.late else tr._("on time")
             lines.append(f"• {title(tr, report.kind, report.number)}: {filed} ({status})")
+    if directives:
+        lines += ["", tr._("Instructions (批示):")]
+        now = runtime.now()
+        lines += [
+            "• " + directive_line(tr, runtime.settings, runtime.roster, d, now) for d in directives
+        ]
     lines += ["", tr._("Timeline:")] + [event_line(tr, runtime, e) for e in events]
     return "\n".join(lines)
 
