@@ -14,6 +14,7 @@ from bot.supervision import flows, messaging, periods
 from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply, reply_in
+from handlers.common.scope_directives import directives_part
 
 
 async def _overdue_page(update: Update, context: DutyContext, page: int, after: int | None) -> None:
@@ -30,6 +31,8 @@ async def _overdue_page(update: Update, context: DutyContext, page: int, after: 
     )
     keyboard = InlineKeyboardMarkup.de_json(markup, context.bot) if markup else None
     await reply(update, context, text, reply_markup=keyboard)
+    if after is None:
+        await directives_part(update, context, overdue=True)
 
 
 async def overdue_command(update: Update, context: DutyContext) -> None:

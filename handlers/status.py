@@ -14,6 +14,7 @@ from bot.supervision.service import StatusKey
 from handlers.common.buttons import answer_button
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
+from handlers.common.scope_directives import directives_part
 
 
 async def _send_page(
@@ -33,6 +34,8 @@ async def _send_page(
     )
     keyboard = InlineKeyboardMarkup.de_json(markup, context.bot) if markup else None
     await reply(update, context, text, reply_markup=keyboard)
+    if after is None:
+        await directives_part(update, context, overdue=False)
 
 
 async def status(update: Update, context: DutyContext) -> None:

@@ -20,7 +20,7 @@ from bot.cli import main as dutybot
 from bot.configuration import Configuration, load_configuration
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
-from bot.db.models import DutyShift, SpotCheck
+from bot.db.models import Deadline, DirectiveRequest, DirectiveRow, DutyShift, SpotCheck
 from bot.i18n import translator
 from bot.identity.service import sync_roster
 from bot.runtime import Runtime, runtime_from
@@ -293,7 +293,7 @@ def test_the_command_line_writes_both_exports(seeded: Runtime, tmp_path: Path) -
         == 0
     )
     book = load_workbook(out)
-    assert book.sheetnames == ["Incidents", "Reports", "Duty discipline"]
+    assert book.sheetnames == ["Incidents", "Reports", "Duty discipline", "Directives"]
     dossier = tmp_path / "incident-3.docx"
     assert (
         dutybot(
@@ -417,3 +417,100 @@ async def test_handovers_and_spot_checks_are_counted_for_their_unit_and_duty_day
     for unit, figures_of_unit in expected.items():
         for key, value in figures_of_unit.items():
             assert bulletin.value(key, unit) == value, (unit, key)
+
+
+async def test_directive_figures_match_a_hand_computed_fixture(seeded: Runtime) -> None:
+    """Duty day 26 Nov [26 00:00, 27 00:00) UTC. Water: D1 received in time and closed on time,
+    D2 received late, its deadline missed, then extended; D3 received the day before (not
+    counted), closed late today (not on time). Emergency: D4 received late today, its extension
+    asked but refused; D5 closed on time the next day (not counted)."""
+    day = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+
+    def directive(unit: str, **values: object) -> DirectiveRow:
+        fields: dict[str, object] = {
+            "issuer_id": "zhou.hua",
+            "lead_unit_id": unit,
+            "assisting": [],
+            "urgency": "urgent",
+            "text": "t",
+            "attachments": [],
+            "state": "received",
+            "issued_at": day - timedelta(hours=2),
+            "due_at": day + timedelta(hours=20),
+            "receive_late": False,
+            "overdue": False,
+            "extensions": 0,
+            "sent_back": 0,
+            "version": 1,
+        }
+        fields.update(values)
+        return DirectiveRow(**fields)
+
+    async with seeded.database.transaction() as session:
+        rows = [
+            directive(
+                "water",
+                received_at=day + timedelta(hours=1),
+                state="closed",
+                closed_at=day + timedelta(hours=9),
+                closed_on_time=True,
+            ),
+            directive("water", received_at=day + timedelta(hours=2), receive_late=True),
+            directive(
+                "water",
+                received_at=day - timedelta(hours=1),
+                state="closed",
+                closed_at=day + timedelta(hours=5),
+                closed_on_time=False,
+            ),
+            directive("emergency", received_at=day + timedelta(hours=3), receive_late=True),
+            directive(
+                "emergency",
+                received_at=day + timedelta(hours=4),
+                state="closed",
+                closed_at=day + timedelta(hours=30),
+                closed_on_time=True,
+            ),
+        ]
+        session.add_all(rows)
+        await session.flush()
+        d2, d4 = rows[1], rows[3]
+        session.add(
+            Deadline(
+                directive_id=d2.id,
+                kind="dir_due",
+                due_at=day + timedelta(hours=6),
+                state="fired",
+                fired_at=day + timedelta(hours=6),
+                late=True,
+                data={},
+            )
+        )
+        for directive_row, state in ((d2, "approved"), (d4, "refused")):
+            session.add(
+                DirectiveRequest(
+                    directive_id=directive_row.id,
+                    until=day + timedelta(days=3),
+                    reason="r",
+                    requested_by="wang.fang",
+                    requested_at=day + timedelta(hours=7),
+                    state=state,
+                    decided_at=day + timedelta(hours=8),
+                )
+            )
+    bulletin = await numbers(seeded.database, "day")
+    expected = {
+        "water": (2, 1, 1, 1, 1),
+        "emergency": (2, 1, 0, 0, 0),
+        "city": (0, 0, 0, 0, 0),
+    }
+    keys = (
+        "directives_received",
+        "directives_received_late",
+        "directives_closed_on_time",
+        "directives_overdue",
+        "directives_extended",
+    )
+    for unit, values in expected.items():
+        got = tuple(bulletin.value(key, unit) for key in keys)
+        assert got == values, (unit, dict(zip(keys, got, strict=True)))

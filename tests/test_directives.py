@@ -219,6 +219,12 @@ async def test_sent_back_with_a_new_deadline_then_missed_after_an_ignored_remind
     await zhou.send("/directives")
     listing = (await read_until(zhou, "Open directives")).text
     assert f"🔴 D{number}" in listing, listing
+    await zhou.send("/overdue")
+    late_part = (await read_until(zhou, "Directives overdue")).text
+    assert "Directives overdue (督办): 1" in late_part and f"🔴 D{number}" in late_part
+    gao = harness.user(GAO, "Gao")  # the water supervisor watches it too
+    await gao.send("/status")
+    assert f"D{number}" in (await read_until(gao, "Open directives (督办)")).text
     [row] = await harness.rows(DirectiveRow)
     assert row.overdue is True
 

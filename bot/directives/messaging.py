@@ -642,3 +642,31 @@ def instruct_button(tr: Translator, number: int) -> dict[str, Any]:
             ]
         ]
     }
+
+
+SCOPE_LINES = 15
+
+
+def scope_directives(
+    tr: Translator,
+    settings: Settings,
+    roster: Roster,
+    directives: list[DirectiveRow],
+    now: datetime,
+    *,
+    overdue: bool,
+) -> str:
+    """The directives part of ``/status`` (open ones) and ``/overdue`` (late ones) in scope."""
+    head = (
+        tr._("Directives overdue (督办): {count}")
+        if overdue
+        else tr._("Open directives (督办): {count}")
+    ).format(count=len(directives))
+    lines = [head] + [line(tr, settings, roster, d, now) for d in directives[:SCOPE_LINES]]
+    if len(directives) > SCOPE_LINES:
+        lines.append(
+            tr._("… and {count} more: /directive D<number> shows one.").format(
+                count=len(directives) - SCOPE_LINES
+            )
+        )
+    return "\n".join(lines)

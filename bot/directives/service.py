@@ -12,7 +12,7 @@ of the one ladder, ``bot.escalation.ladder``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
@@ -515,3 +515,83 @@ def split_limit(text: str) -> tuple[str, str]:
         return match.group(1), (match.group(2) or "").strip()
     limit, _, rest = text.strip().partition(" ")
     return limit, rest.strip()
+
+
+def is_overdue(directive: DirectiveRow, now: datetime) -> bool:
+    """Late now: its feedback deadline passed unanswered, or it is still not received after
+    its receive deadline was missed."""
+    if directive.state not in (ISSUED, RECEIVED):
+        return False
+    return directive.due_at <= now or (directive.received_at is None and directive.receive_late)
+
+
+async def in_scope(
+    session: AsyncSession, units: Collection[str], now: datetime, *, overdue_only: bool = False
+) -> list[DirectiveRow]:
+    """Open directives led by one of ``units`` (a watcher's scope), most pressing first; only
+    the overdue ones when asked."""
+    wanted = set(units)
+    return [
+        d
+        for d in await open_directives(session)
+        if d.lead_unit_id in wanted and (not overdue_only or is_overdue(d, now))
+    ]
+
+
+# --- the bulletin (SPEC §3.6): per lead unit ------------------------------------------------
+
+
+@dataclass
+class DirectiveFigures:
+    """One lead unit's directive figures over a period."""
+
+    received: int = 0  # received (签收) in the period
+    received_late: int = 0  # of those, after the receive deadline
+    closed_on_time: int = 0  # accepted as done (办结) in the period, on time
+    overdue: int = 0  # feedback deadlines missed in the period
+    extended: int = 0  # extensions approved in the period
+
+
+async def bulletin_figures(
+    session: AsyncSession, start: datetime, end: datetime
+) -> dict[str, DirectiveFigures]:
+    """Each lead unit's directive figures over ``[start, end)``."""
+    out: dict[str, DirectiveFigures] = {}
+
+    def of(unit: str) -> DirectiveFigures:
+        return out.setdefault(unit, DirectiveFigures())
+
+    for d in await session.scalars(
+        select(DirectiveRow).where(
+            DirectiveRow.received_at >= start, DirectiveRow.received_at < end
+        )
+    ):
+        of(d.lead_unit_id).received += 1
+        of(d.lead_unit_id).received_late += int(d.receive_late)
+    for d in await session.scalars(
+        select(DirectiveRow).where(
+            DirectiveRow.closed_at >= start,
+            DirectiveRow.closed_at < end,
+            DirectiveRow.closed_on_time.is_(True),
+        )
+    ):
+        of(d.lead_unit_id).closed_on_time += 1
+    missed = await session.scalars(
+        select(DirectiveRow.lead_unit_id)
+        .join(Deadline, Deadline.directive_id == DirectiveRow.id)
+        .where(Deadline.kind == DUE, Deadline.fired_at >= start, Deadline.fired_at < end)
+    )
+    for unit in missed:
+        of(unit).overdue += 1
+    extended = await session.scalars(
+        select(DirectiveRow.lead_unit_id)
+        .join(DirectiveRequest, DirectiveRequest.directive_id == DirectiveRow.id)
+        .where(
+            DirectiveRequest.state == APPROVED,
+            DirectiveRequest.decided_at >= start,
+            DirectiveRequest.decided_at < end,
+        )
+    )
+    for unit in extended:
+        of(unit).extended += 1
+    return out

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, Event, IncidentRow
+from bot.directives.service import DirectiveFigures, bulletin_figures
 from bot.duty.service import DisciplineFigures, discipline_figures
 from bot.i18n import N_
 from bot.incidents.deadlines import FLASH, FOLLOWUP, INITIAL
@@ -38,11 +39,12 @@ Value = float | int | None
 Compute = Callable[[AsyncSession, "Window"], Awaitable[dict[str, Value]]]
 
 # The bulletin's tables: one sheet each in the XLSX export, one block each in the chat text.
-INCIDENTS, REPORTS, DUTY = "incidents", "reports", "duty"
+INCIDENTS, REPORTS, DUTY, DIRECTIVES = "incidents", "reports", "duty", "directives"
 TABLES: dict[str, str] = {
     INCIDENTS: N_("Incidents"),
     REPORTS: N_("Reports"),
     DUTY: N_("Duty discipline"),
+    DIRECTIVES: N_("Directives"),
 }
 COUNT, MINUTES = "count", "minutes"
 
@@ -405,3 +407,29 @@ discipline_figure("handovers", N_("handovers"), "handovers")
 discipline_figure("handovers_late", N_("handovers taken over late"), "handovers_late")
 discipline_figure("spotchecks_answered", N_("spot checks answered"), "checks_answered")
 discipline_figure("spotchecks_missed", N_("spot checks missed"), "checks_missed")
+
+
+# --- directives (SPEC §3.6), by lead unit ------------------------------------------------------
+
+
+async def _directives(session: AsyncSession, window: Window) -> dict[str, DirectiveFigures]:
+    if "directives" not in window.memo:
+        window.memo["directives"] = await bulletin_figures(session, window.start, window.end)
+    found: dict[str, DirectiveFigures] = window.memo["directives"]
+    return found
+
+
+def directive_figure(key: str, heading: str, attribute: str) -> None:
+    """Register one directive count (a field of ``DirectiveFigures``)."""
+
+    async def compute(session: AsyncSession, window: Window) -> dict[str, Value]:
+        return {u: getattr(f, attribute) for u, f in (await _directives(session, window)).items()}
+
+    figure(key, heading, table=DIRECTIVES)(compute)
+
+
+directive_figure("directives_received", N_("directives received"), "received")
+directive_figure("directives_received_late", N_("received late"), "received_late")
+directive_figure("directives_closed_on_time", N_("closed on time"), "closed_on_time")
+directive_figure("directives_overdue", N_("deadlines missed"), "overdue")
+directive_figure("directives_extended", N_("extended"), "extended")

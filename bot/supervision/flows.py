@@ -102,6 +102,17 @@ async def overdue_page(
     return OverduePage(rows, count, page, rows[-1][1].id if more and rows else None)
 
 
+async def directives_in_scope(
+    session: AsyncSession, runtime: Runtime, actor: Actor, *, overdue_only: bool
+) -> list[DirectiveRow] | None:
+    """The open (or only the overdue) directives led by units in the actor's scope, for
+    ``/status`` and ``/overdue``; ``None`` when the actor may not watch."""
+    if not may(actor, Action.WATCH):
+        return None
+    units = scope_units(runtime.roster, actor)
+    return await directives.in_scope(session, units, runtime.now(), overdue_only=overdue_only)
+
+
 class Unseen(Enum):
     """Why ``/incident`` shows nothing."""
 
