@@ -1,14 +1,30 @@
 """Scenarios: directives (督办, SPEC §3.6) — issued by the form, received, answered, extended,
 reviewed, escalated when not received, instructions on an incident — through the stand-in Bot
-API with a fake clock, in English and Chinese."""
+API with a fake clock, in English and Chinese; and a kill -9 with a reminder due."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from datetime import timedelta
+from pathlib import Path
 
 from bot.db.models import DirectiveRow
-from tests.botapi import Sent, User
-from tests.harness import CHEN, GAO, LI, QIAN, SUN, WANG, WU, XU, ZHOU, BotHarness
+from tests.botapi import Sent, StandInBotApi, User
+from tests.harness import (
+    CHEN,
+    GAO,
+    LI,
+    QIAN,
+    SUN,
+    WANG,
+    WU,
+    XU,
+    ZHOU,
+    BotHarness,
+    start_bot,
+    write_config,
+)
 
 
 async def read_until(user: User, start: str) -> Sent:
@@ -290,3 +306,68 @@ async def test_an_outsider_can_neither_see_nor_act_on_a_directive(harness: BotHa
     assert "only to the units below you" in (await qian.next_message()).text
     [row] = await harness.rows(DirectiveRow)
     assert row.state == "issued" and row.received_at is None
+
+
+async def test_the_handover_card_and_the_duty_log_carry_the_units_directives(
+    harness: BotHarness,
+) -> None:
+    harness.open_chats(ZHOU, WANG, LI, QIAN)
+    zhou, li = harness.user(ZHOU, "Zhou"), harness.user(LI, "Li")
+    number = await issue_by_form(harness, zhou, "Water Authority", [], "routine", "Audit pumps")
+    card = await read_until(li, "📌")
+    await li.press(card, "Receive")
+    await harness.quiet()
+    await harness.advance(timedelta(hours=18))  # 28 Nov 08:00 local: Li takes over from Wang
+    await harness.quiet()
+    handover = await read_until(li, "🔁")
+    assert "Open directives:" in handover.text and f"D{number}" in handover.text
+    await li.send("/dutylog water 2026-11-27")
+    log = (await read_until(li, "")).text
+    while "Directive" not in log:
+        log = (await li.next_message()).text
+    assert f"Directive D{number} arrived" in log and f"Directive D{number} received" in log
+
+
+async def test_a_kill_with_a_reminder_due_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str
+) -> None:
+    config = write_config(
+        tmp_path,
+        base_url=botapi.base_url,
+        database_url=database_url,
+        extra=(
+            '\n[directives]\nwarn_before = "3s"\n\n[directives.urgency]\nurgent = "5s"\n'
+            '\n[escalation]\nstep = "1m"\nrepeat = "30m"\n'
+        ),
+    )
+    botapi.started_chats.update({WANG, LI, QIAN, CHEN, SUN, ZHOU, XU})
+    xu, zhou = botapi.user(XU, "Xu"), botapi.user(ZHOU, "Zhou")
+    li, qian = botapi.user(LI, "Li"), botapi.user(QIAN, "Qian")
+    first = await start_bot(config)
+    try:
+        await xu.send("/report Dyke breach at Hexi")
+        await xu.next_message(timeout=30)
+        await zhou.send("/instruct 1 Evacuate the village now")
+        await botapi.wait_until(lambda: any("issued" in m.text for m in zhou.inbox()), 30)
+        await botapi.wait_until(lambda: any(m.text.startswith("📌") for m in li.inbox()), 30)
+        await asyncio.sleep(0.5)  # the card's delivery is recorded: the kill comes after it
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    await asyncio.sleep(6)  # the reminder and the deadline pass while the bot is down
+    second = await start_bot(config)
+    try:
+        await botapi.wait_until(
+            lambda: any("DIRECTIVE D1" in m.text for m in qian.inbox()), timeout=30
+        )
+        await botapi.wait_until(
+            lambda: sum(m.text.startswith("⏰") for m in li.inbox()) >= 2, timeout=30
+        )
+        await asyncio.sleep(2)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), timeout=30)
+    assert sum(m.text.startswith("📌") for m in li.inbox()) == 1  # the card, once
+    assert sum("Reminder: D1" in m.text for m in li.inbox()) == 1
+    assert sum("feedback was due now" in m.text for m in li.inbox()) == 1
+    assert sum("DIRECTIVE D1" in m.text for m in qian.inbox()) == 1

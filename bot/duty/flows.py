@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Action, Actor, UnitSubject, may
 from bot.db.models import Deadline, DutyShift, Event, SpotCheck, SwapRow
 from bot.delivery.notify import notify
+from bot.directives import service as directive_service
 from bot.duty import messaging, service
 from bot.duty.service import OFFICER
 from bot.escalation import ladder
@@ -73,13 +74,14 @@ async def shift_changed(
     before = roster.shift_bounds(shift.unit_id, OFFICER, shift.starts_at - timedelta(seconds=1))
     log = await service.log_entries(session, shift.unit_id, before[0], shift.starts_at)
     incidents = await service.open_incidents(session, shift.unit_id)
+    directives = await directive_service.in_scope(session, [shift.unit_id], now)
     tz = settings.timezone
     notified = await notify(
         session,
         runtime.audience,
         shift.incoming,
         lambda tr: messaging.handover_card(
-            tr, roster, tz, shift, incidents, log, settings.handover_accept_within
+            tr, roster, tz, shift, incidents, log, settings.handover_accept_within, directives
         ),
         markup=lambda tr: messaging.take_over_button(tr, shift.id),
     )

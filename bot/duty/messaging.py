@@ -5,14 +5,23 @@ with I'm here, the swap questions, the duty log and every answer. Functions of a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callback_data
-from bot.db.models import Deadline, DutyShift, Event, IncidentRow, SpotCheck, SwapRow
+from bot.db.models import (
+    Deadline,
+    DirectiveRow,
+    DutyShift,
+    Event,
+    IncidentRow,
+    SpotCheck,
+    SwapRow,
+)
 from bot.i18n import N_, Translator
-from bot.render import local_time, position_name
+from bot.render import inline_quoted, local_time, position_name
 from bot.roster import Roster
 
 LOG_KIND_NAMES = {
@@ -42,6 +51,13 @@ EVENT_LINES = {
     "duty.spotcheck.missed": N_("Spot check missed by {officers}"),
     "duty.swap.approved": N_("Swap approved: {colleague} takes {requester}'s shift"),
     "duty.swap.refused": N_("Swap refused: {requester} keeps the shift"),
+    "directive.delivered": N_("Directive {code} arrived (督办)"),
+    "directive.received": N_("Directive {code} received (签收) by {who}"),
+    "directive.feedback": N_("Feedback on directive {code} by {who}"),
+    "directive.completed": N_("Directive {code} reported done by {who}"),
+    "directive.closed": N_("Directive {code} closed (办结)"),
+    "directive.missed": N_("A deadline of directive {code} was missed"),
+    "directive.pressed": N_("Directive {code} pressed (催办) by {who}"),
 }
 PAGE_SIZE = 15
 
@@ -74,8 +90,10 @@ def handover_card(
     incidents: list[tuple[IncidentRow, Deadline | None]],
     log: list[Event],
     accept_within: timedelta,
+    directives: Sequence[DirectiveRow] = (),
 ) -> str:
-    """To the incoming officer: what they take over."""
+    """To the incoming officer: what they take over (open incidents and directives, notes,
+    the outgoing shift's log)."""
     unit = roster.units[shift.unit_id].name
     lines = [
         "🔁 "
@@ -105,6 +123,16 @@ def handover_card(
             lines.append(f"• #{incident.id} {incident.summary} — {when}")
     else:
         lines.append(tr._("No open incidents."))
+    if directives:
+        lines.append(tr._("Open directives:"))
+        lines += [
+            "• D{number} {text} — {due}".format(
+                number=d.id,
+                text=inline_quoted(d.text[:60]),
+                due=tr._("feedback due {time}").format(time=local_time(d.due_at, tz)),
+            )
+            for d in directives
+        ]
     notes = [e for e in log if e.kind == "duty.note"]
     entries = [e for e in log if e.kind != "duty.note"]
     lines.append("")
@@ -211,6 +239,7 @@ def event_line(tr: Translator, roster: Roster, tz: ZoneInfo, event: Event) -> st
     number = (event.subject or "").removeprefix("incident:")
     text = tr._(template).format(
         number=number,
+        code="D" + (event.subject or "").removeprefix("directive:"),
         who=names(roster, [event.actor_id]) if event.actor_id else "—",
         note=event.note or "",
         incoming=names(roster, list(data.get("incoming", []))),

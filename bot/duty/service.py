@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     Deadline,
+    DirectiveRow,
     DutyShift,
     Event,
     IncidentRow,
@@ -260,16 +261,24 @@ async def log_entries(
     session: AsyncSession, unit_id: str, start: datetime, end: datetime
 ) -> list[Event]:
     """What happened in the unit's shift ``[start, end)``, oldest first: the unit's duty events
-    and the timeline of its incidents (read from the timeline, not written twice)."""
+    and the timelines of its incidents and of the directives it leads (read from the timeline,
+    not written twice)."""
     incident_ids = select(literal("incident:") + cast(IncidentRow.id, String)).where(
         IncidentRow.unit_id == unit_id
+    )
+    directive_ids = select(literal("directive:") + cast(DirectiveRow.id, String)).where(
+        DirectiveRow.lead_unit_id == unit_id
     )
     rows = await session.scalars(
         select(Event)
         .where(
             Event.at >= start,
             Event.at < end,
-            or_(Event.subject == unit_subject(unit_id), Event.subject.in_(incident_ids)),
+            or_(
+                Event.subject == unit_subject(unit_id),
+                Event.subject.in_(incident_ids),
+                Event.subject.in_(directive_ids),
+            ),
         )
         .order_by(Event.at, Event.id)
     )
