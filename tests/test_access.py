@@ -13,11 +13,14 @@ from bot import callback_data
 from bot.access import (
     BUTTON_ACTIONS,
     COMMAND_ACTIONS,
+    DIRECTIVE_ACTIONS,
     Action,
     Actor,
+    DirectiveSubject,
     IncidentSubject,
     UnitSubject,
     may,
+    may_direct_to,
     menu_roles,
     scope,
 )
@@ -110,7 +113,19 @@ ALLOWED: dict[Action | None, set[str]] = {
     Action.DUTY_LOG: EVERYBODY - {"field, the reporter", "field of another unit"},
     Action.SPOT_CHECK: {"supervisor above", "supervisor of another branch"},
     Action.APPROVE_SWAP: {"leader of the unit", "supervisor above", "supervisor of another branch"},
+    # directives, asked of DIRECTIVE (the water authority leads, the emergency bureau assists)
+    Action.DIRECT: {"supervisor above"},
+    Action.VIEW_DIRECTIVE: STAFF
+    | {"officer of another unit", "supervisor above", "supervisor of another branch", "admin"},
+    Action.ANSWER_DIRECTIVE: STAFF,
+    Action.ASSIST_DIRECTIVE: {"officer of another unit"},
+    Action.REVIEW_DIRECTIVE: {"supervisor above"},
+    Action.CHASE_DIRECTIVE: {"supervisor above"},
 }
+# A directive the city supervisor issued to the water authority, the emergency bureau assisting.
+DIRECTIVE = DirectiveSubject(
+    lead_unit="water", assisting=frozenset({"emergency"}), issuer_id="city.sup"
+)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +139,9 @@ def actor(roster: Roster, label: str) -> Actor:
     return Actor.at(roster, roster.people[ACTORS[label]], NOW)
 
 
-def subject_for(action: Action | None) -> IncidentSubject | None:
+def subject_for(action: Action | None) -> IncidentSubject | DirectiveSubject | None:
+    if action in DIRECTIVE_ACTIONS:
+        return DIRECTIVE
     return WATER if action in _INCIDENT_ACTIONS else None
 
 
@@ -241,3 +258,22 @@ def test_duty_discipline_is_asked_per_unit(roster: Roster) -> None:
     assert not may(actor(roster, "officer of the unit"), Action.APPROVE_SWAP, water)
     assert may(actor(roster, "leader of the unit"), Action.DUTY_LOG, water)
     assert not may(actor(roster, "officer of another unit"), Action.DUTY_LOG, water)
+
+
+def test_directives_go_one_level_down_and_only_to_those_they_concern(roster: Roster) -> None:
+    sun = Actor.at(roster, roster.people["sun.li"], NOW)  # the city's leader
+    qian = actor(roster, "leader of the unit")  # the water leader: no unit below his own
+    em_sup = actor(roster, "supervisor of another branch")
+    assert may_direct_to(sun, "water") and may_direct_to(sun, "emergency")
+    assert not may_direct_to(sun, "city")  # a leader directs the units below, not his own
+    assert not may_direct_to(qian, "water")
+    assert may_direct_to(em_sup, "emergency") and not may_direct_to(em_sup, "water")
+    reached = DirectiveSubject(
+        lead_unit="water", issuer_id="city.sup", on_ladder=frozenset({"sun.li"})
+    )
+    assert may(sun, Action.CHASE_DIRECTIVE, reached)
+    assert not may(sun, Action.CHASE_DIRECTIVE, DIRECTIVE)
+    taker = DirectiveSubject(lead_unit="water", taken_over_by="sun.li")
+    assert may(sun, Action.ANSWER_DIRECTIVE, taker)  # who took it over answers for it
+    field = actor(roster, "field, the reporter")
+    assert not may(field, Action.VIEW_DIRECTIVE, DIRECTIVE)
