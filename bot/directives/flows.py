@@ -219,7 +219,7 @@ async def feedback(
     lead = may(actor, Action.ANSWER_DIRECTIVE, subject)
     if not lead and not may(actor, Action.ASSIST_DIRECTIVE, subject):
         return Attempt(False, directive, "refused")
-    if directive.state not in ("issued", "received"):
+    if not service.is_answerable(directive):
         return Attempt(False, directive, "closed")
     completed = completed and lead
     now, roster = runtime.now(), runtime.roster
@@ -270,7 +270,7 @@ async def extend(
     directive, subject = found
     if not may(actor, Action.ANSWER_DIRECTIVE, subject):
         return Attempt(False, directive, "refused")
-    if directive.state not in ("issued", "received"):
+    if not service.is_answerable(directive):
         return Attempt(False, directive, "closed")
     now = runtime.now()
     pending = await service.pending_request(session, directive.id)
@@ -392,10 +392,7 @@ async def press(session: AsyncSession, runtime: Runtime, actor: Actor, number: i
     if found is None:
         return Attempt(False)
     directive, subject = found
-    if not may(actor, Action.CHASE_DIRECTIVE, subject) or directive.state not in (
-        "issued",
-        "received",
-    ):
+    if not may(actor, Action.CHASE_DIRECTIVE, subject) or not service.is_answerable(directive):
         return Attempt(False, directive, "refused")
     now, tz = runtime.now(), runtime.settings.timezone
     name = actor.person.name
@@ -424,10 +421,7 @@ async def take_over(session: AsyncSession, runtime: Runtime, actor: Actor, numbe
     if found is None:
         return Attempt(False)
     directive, subject = found
-    if not may(actor, Action.CHASE_DIRECTIVE, subject) or directive.state not in (
-        "issued",
-        "received",
-    ):
+    if not may(actor, Action.CHASE_DIRECTIVE, subject) or not service.is_answerable(directive):
         return Attempt(False, directive, "refused")
     now = runtime.now()
     missed = await service.missed_deadline(session, directive.id)
@@ -454,7 +448,7 @@ async def take_over(session: AsyncSession, runtime: Runtime, actor: Actor, numbe
 async def remind(session: AsyncSession, runtime: Runtime, row: Deadline, now: datetime) -> None:
     """``warn_before`` the feedback deadline: remind the lead unit."""
     directive = await service.owner_of(session, row)
-    if directive is None or directive.state not in ("issued", "received"):
+    if directive is None or not service.is_answerable(directive):
         return
     await _remind(session, runtime, directive, now, at_due=False)
 
@@ -477,7 +471,7 @@ async def missed(session: AsyncSession, runtime: Runtime, row: Deadline, now: da
     """A receive or feedback deadline passed unmet: late for good; at the feedback deadline the
     lead unit is reminded; and the lead unit's chain is told, rung by rung (逐级催报)."""
     directive = await service.owner_of(session, row)
-    if directive is None or directive.state not in ("issued", "received"):
+    if directive is None or not service.is_answerable(directive):
         return
     service.missed(session, directive, row, now)
     if row.kind == service.DUE:
@@ -497,7 +491,7 @@ async def escalate(session: AsyncSession, runtime: Runtime, row: Deadline, now: 
     schedule the next."""
     directive = await service.owner_of(session, row)
     missed_row = await ladder.still_missed(session, row)
-    if directive is None or missed_row is None or directive.state not in ("issued", "received"):
+    if directive is None or missed_row is None or not service.is_answerable(directive):
         return
     rung = ladder.rung_of(row)
     roster, tz = runtime.roster, runtime.settings.timezone

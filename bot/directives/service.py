@@ -70,6 +70,11 @@ def is_open(directive: DirectiveRow) -> bool:
     return directive.state in DIRECTIVE_OPEN
 
 
+def is_answerable(directive: DirectiveRow) -> bool:
+    """Still with the lead unit: to be received or answered (not awaiting review, not closed)."""
+    return directive.state in (ISSUED, RECEIVED)
+
+
 def _add_due(
     session: AsyncSession, settings: Settings, directive: DirectiveRow, now: datetime
 ) -> None:
@@ -520,7 +525,7 @@ def split_limit(text: str) -> tuple[str, str]:
 def is_overdue(directive: DirectiveRow, now: datetime) -> bool:
     """Late now: its feedback deadline passed unanswered, or it is still not received after
     its receive deadline was missed."""
-    if directive.state not in (ISSUED, RECEIVED):
+    if not is_answerable(directive):
         return False
     return directive.due_at <= now or (directive.received_at is None and directive.receive_late)
 
