@@ -28,6 +28,7 @@ from bot.delivery.sender import Sender
 from bot.directory import person_for_chat
 from bot.duty.scheduled import ensure_shifts
 from bot.duty.scheduled import firers as duty_firers
+from bot.escalation.scheduled import URGENCY
 from bot.escalation.scheduled import firers as escalation_firers
 from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
@@ -170,7 +171,7 @@ class DutyBot:
                 app.bot,
                 runtime.database,
                 ready=lambda: self.leading,
-                on_stored=self.dispatcher.wake,
+                on_stored=self.dispatcher.offer,
             )
             await self.webhook.start()
         if runtime.database.is_postgresql:
@@ -219,7 +220,7 @@ class DutyBot:
         self.metrics.set_leader(True)
         await ensure_daily_bulletin(runtime)
         await ensure_shifts(runtime)
-        engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
+        engine = Engine(runtime.database, runtime.clock, firer_registry(runtime), URGENCY)
         engine.on_fired = sender.wake
         if app.job_queue is not None:
             engine.arm(app.job_queue)
@@ -254,7 +255,7 @@ class DutyBot:
                 self.runtime.database,
                 timeout=settings.poll_timeout,
                 allowed_updates=Update.ALL_TYPES,
-                on_stored=self.dispatcher.wake,
+                on_stored=self.dispatcher.offer,
                 on_fatal=self._fail,
             )
             self.poller.start()
