@@ -29,7 +29,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, StandInBotApi
 from tests.conftest import START
-from tests.harness import LI, WANG, XU, BotHarness, write_config
+from tests.harness import LI, QIAN, WANG, XU, BotHarness, write_config
 
 SAMPLES = 100
 WARMUP = 10
@@ -82,11 +82,11 @@ async def bare(latency: float = 0.0) -> list[float]:
 
 
 async def dutybot(latency: float = 0.0) -> list[float]:
-    """dutybot itself, SQLite database, officers Wang Fang and Li Lei on duty."""
+    """dutybot itself, SQLite database, officers Wang Fang and Li Lei on duty, Qian their leader."""
     server = StandInBotApi()
     server.latency = latency
     await server.start()
-    server.started_chats.update({WANG, LI})
+    server.started_chats.update({WANG, LI, QIAN})  # the leader on duty is told too
     with tempfile.TemporaryDirectory() as directory:
         config = write_config(
             Path(directory),

@@ -25,10 +25,12 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
+from bot.directives.scheduled import URGENCY_RANKS as DIRECTIVE_URGENCY
 from bot.directives.scheduled import firers as directive_firers
 from bot.directory import person_for_chat
 from bot.duty.scheduled import ensure_shifts
 from bot.duty.scheduled import firers as duty_firers
+from bot.escalation.scheduled import URGENCY
 from bot.escalation.scheduled import firers as escalation_firers
 from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
@@ -42,7 +44,7 @@ from bot.supervision.scheduled import BULLETIN, bulletin_firer, ensure_daily_bul
 from handlers import register
 from handlers.common.context import DutyContext
 from handlers.common.menus import publish_all_commands
-from scheduling.engine import Engine, Firer
+from scheduling.engine import Engine, Firer, Urgency
 from scheduling.leader import AdvisoryLockLeadership, FileLock, Leadership, SoleProcess
 
 if TYPE_CHECKING:
@@ -172,7 +174,7 @@ class DutyBot:
                 app.bot,
                 runtime.database,
                 ready=lambda: self.leading,
-                on_stored=self.dispatcher.wake,
+                on_stored=self.dispatcher.offer,
             )
             await self.webhook.start()
         if runtime.database.is_postgresql:
@@ -221,7 +223,8 @@ class DutyBot:
         self.metrics.set_leader(True)
         await ensure_daily_bulletin(runtime)
         await ensure_shifts(runtime)
-        engine = Engine(runtime.database, runtime.clock, firer_registry(runtime))
+        urgency = Urgency({**URGENCY.kinds, **DIRECTIVE_URGENCY}, URGENCY.levels)
+        engine = Engine(runtime.database, runtime.clock, firer_registry(runtime), urgency)
         engine.on_fired = sender.wake
         if app.job_queue is not None:
             engine.arm(app.job_queue)
@@ -256,7 +259,7 @@ class DutyBot:
                 self.runtime.database,
                 timeout=settings.poll_timeout,
                 allowed_updates=Update.ALL_TYPES,
-                on_stored=self.dispatcher.wake,
+                on_stored=self.dispatcher.offer,
                 on_fatal=self._fail,
             )
             self.poller.start()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.appends import append
 from bot.db.models import Event
 
 
@@ -20,11 +21,11 @@ def record_event(
     subject: str | None = None,
     note: str | None = None,
     **data: Any,
-) -> Event:
-    """Add an event to the session; it commits (or not) together with the change it records."""
-    event = Event(at=at, kind=kind, actor_id=actor, subject=subject, note=note, data=data)
-    session.add(event)
-    return event
+) -> None:
+    """Add an event to the transaction; it commits (or not) together with the change it records
+    (inserted with the transaction's other events, in one statement)."""
+    row = {"at": at, "kind": kind, "actor_id": actor, "subject": subject, "note": note}
+    append(session, Event, {**row, "data": data})
 
 
 async def events_about(session: AsyncSession, subject: str) -> list[Event]:

@@ -1,9 +1,14 @@
 """The deadline engine: claims what has fallen due and fires it, exactly once.
 
-Claim and fire are one transaction per deadline: a conditional update ``pending → fired``
+Claim and fire are one transaction per batch of deadlines: a conditional update ``pending → fired``
 (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL when picking rows), then the firing's effects
 (timeline events, outbox messages, the next deadlines) — so two engines, a retry or a restart
 never fire a deadline twice, and a crash mid-way leaves it pending to fire again.
+
+Most urgent first: what is due is claimed in the order of ``Urgency`` (the kind's rank, then the
+rank of the subject incident's level, then when it fell due), so that after an outage the
+missed accepts and flash reports of level I go out before follow-up reminders. Only when
+something is due does a claim write: a look that finds nothing takes no write lock.
 
 The JobQueue (APScheduler) is only the alarm clock: a timer for the next due deadline plus a
 periodic sweep, re-armed from the database on start and whenever deadlines change; deadlines
@@ -15,16 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
-from sqlalchemy import func, select, true, update
+from sqlalchemy import Select, bindparam, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
-from bot.db.models import Deadline
+from bot.db.models import Deadline, IncidentRow
 from scheduling.clock import Clock
 from scheduling.rows import FIRED, PENDING
 
@@ -32,20 +38,61 @@ log = logging.getLogger(__name__)
 
 Firer = Callable[[AsyncSession, Deadline, datetime], Awaitable[None]]
 SWEEP_SECONDS = 1.0
-BATCH = 200
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """The order in which due deadlines are claimed: by the rank of their kind, then by the rank
+    of their incident's level (lower first; unknown kinds and levels last), then by due time."""
+
+    kinds: Mapping[str, int] = field(default_factory=dict)
+    levels: Mapping[str, int] = field(default_factory=dict)
+
+    def due_query(self, lock: bool) -> Select[Any]:
+        """The ids of up to ``limit`` deadlines due at ``now``, most urgent first (locked, and
+        skipping rows another engine holds, with ``lock``)."""
+        order: list[Any] = []
+        if self.kinds:
+            order.append(case(self.kinds, value=Deadline.kind, else_=len(self.kinds)))
+        query = select(Deadline.id).where(
+            Deadline.state == PENDING, Deadline.due_at <= bindparam("now")
+        )
+        if self.levels:
+            level = (
+                select(IncidentRow.level)
+                .where(IncidentRow.id == Deadline.incident_id)
+                .scalar_subquery()
+            )
+            order.append(case(self.levels, value=level, else_=literal(len(self.levels))))
+        query = query.order_by(*order, Deadline.due_at, Deadline.id).limit(bindparam("limit"))
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        return query
 
 
 class _BatchFailed(Exception):
-    """A firing failed in a batch fired without savepoints: redo the batch with them."""
+    """A firing failed in a batch: fire the batch's deadlines again one at a time."""
+
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(f"a firing failed in a batch of {len(ids)}")
+        self.ids = ids
 
 
 class Engine:
     """Fires due deadlines through the firer registered for their kind."""
 
-    def __init__(self, database: Database, clock: Clock, firers: dict[str, Firer]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        firers: dict[str, Firer],
+        urgency: Urgency | None = None,
+    ) -> None:
         self.database = database
         self.clock = clock
         self.firers = firers
+        self._due = (urgency or Urgency()).due_query(database.is_postgresql)
         self._lock = asyncio.Lock()
         self._job_queue: Any = None
         self._timer: Any = None
@@ -67,62 +114,57 @@ class Engine:
 
     async def _fire_batch(self, now: datetime, failed: set[int]) -> tuple[int, int]:
         """Claim up to ``BATCH`` due deadlines with one conditional update and fire them in the
-        same transaction. If a firing fails, the batch is rolled back and fired again with a
-        savepoint per deadline, so that only the failing one is put back (to fire again at
-        the next tick). Returns (fired, claimed)."""
+        same transaction. If a firing fails, the batch is rolled back and its deadlines fired
+        again one transaction each, so that only the failing one is put back (to fire again
+        at the next tick). Returns (fired, claimed)."""
         try:
-            return await self._claim_and_fire(now, failed, isolate=False)
-        except _BatchFailed:
-            return await self._claim_and_fire(now, failed, isolate=True)
+            return await self._claim_and_fire(now, failed)
+        except _BatchFailed as error:
+            fired = 0
+            for deadline_id in error.ids:
+                fired += await self._fire_alone(now, deadline_id, failed)
+            return fired, len(error.ids)
 
-    async def _claim_and_fire(
-        self, now: datetime, failed: set[int], *, isolate: bool
-    ) -> tuple[int, int]:
-        due = (
-            select(Deadline.id)
-            .where(
-                Deadline.state == PENDING,
-                Deadline.due_at <= now,
-                Deadline.id.not_in(failed) if failed else true(),
-            )
-            .order_by(Deadline.due_at, Deadline.id)
-            .limit(BATCH)
-        )
-        if self.database.is_postgresql:
-            due = due.with_for_update(skip_locked=True)
-        fired = 0
+    async def _claim_and_fire(self, now: datetime, failed: set[int]) -> tuple[int, int]:
         async with self.database.transaction() as session:
-            claimed = list(
-                await session.scalars(
-                    update(Deadline)
-                    .where(Deadline.id.in_(due.scalar_subquery()), Deadline.state == PENDING)
-                    .values(state=FIRED, fired_at=now)
-                    .returning(Deadline),
-                    execution_options={"synchronize_session": False},
-                )
-            )
-            for deadline in sorted(claimed, key=lambda d: (d.due_at, d.id)):
-                if not isolate:
-                    try:
-                        await self._fire(session, deadline, now)
-                    except Exception as error:
-                        raise _BatchFailed from error
-                    fired += 1
-                    continue
+            limit = BATCH + len(failed)
+            found = await session.scalars(self._due, {"now": now, "limit": limit})
+            due = [i for i in found if i not in failed][:BATCH]
+            if not due:  # nothing due: no write, so no write lock taken
+                return 0, 0
+            rank = {deadline_id: n for n, deadline_id in enumerate(due)}
+            claimed = await self._claim(session, due, now)
+            for deadline in sorted(claimed, key=lambda d: rank[d.id]):
                 try:
-                    async with session.begin_nested():
-                        await self._fire(session, deadline, now)
-                    fired += 1
-                except Exception:
-                    log.exception("firing deadline %s failed; it will fire again", deadline.id)
-                    failed.add(deadline.id)
-                    await session.execute(
-                        update(Deadline)
-                        .where(Deadline.id == deadline.id)
-                        .values(state=PENDING, fired_at=None),
-                        execution_options={"synchronize_session": False},
-                    )
-        return fired, len(claimed)
+                    await self._fire(session, deadline, now)
+                except Exception as error:
+                    raise _BatchFailed(due) from error
+        return len(claimed), len(due)
+
+    async def _fire_alone(self, now: datetime, deadline_id: int, failed: set[int]) -> int:
+        """Claim and fire one deadline in its own transaction; a failure puts it back."""
+        try:
+            async with self.database.transaction() as session:
+                claimed = await self._claim(session, [deadline_id], now)
+                for deadline in claimed:
+                    await self._fire(session, deadline, now)
+            return len(claimed)
+        except Exception:
+            log.exception("firing deadline %s failed; it will fire again", deadline_id)
+            failed.add(deadline_id)
+            return 0
+
+    @staticmethod
+    async def _claim(session: AsyncSession, ids: list[int], now: datetime) -> list[Deadline]:
+        """pending → fired for those of ``ids`` still pending (another engine may have won)."""
+        result = await session.scalars(
+            update(Deadline)
+            .where(Deadline.id.in_(ids), Deadline.state == PENDING)
+            .values(state=FIRED, fired_at=now)
+            .returning(Deadline),
+            execution_options={"synchronize_session": False},
+        )
+        return list(result)
 
     async def _fire(self, session: AsyncSession, deadline: Deadline, now: datetime) -> None:
         firer = self.firers.get(deadline.kind)

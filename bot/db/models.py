@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel
 
 from bot.db.types import UTCDateTime
 
@@ -104,6 +104,7 @@ class Event(Base):
     __table_args__ = (Index("ix_events_subject", "subject", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # one INSERT for many rows
     at: Mapped[datetime]
     actor_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(64))
@@ -123,6 +124,7 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # one INSERT for many rows
     chat_id: Mapped[int]
     person_id: Mapped[str | None] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(32))  # sendMessage | sendPhoto | editMessageText
@@ -224,6 +226,7 @@ class IncidentAlert(Base):
     __table_args__ = (Index("ix_incident_alerts_incident", "incident_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # one INSERT for many rows
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
     chat_id: Mapped[int]
@@ -262,6 +265,7 @@ class Deadline(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # one INSERT for many rows
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     directive_id: Mapped[int | None] = mapped_column(ForeignKey("directives.id"))
     kind: Mapped[str] = mapped_column(String(20))

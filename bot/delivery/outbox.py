@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage
 
@@ -225,8 +225,8 @@ async def release_expired_claims(session: AsyncSession, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _due_heads_query(lock: bool) -> Select[Any]:
-    """Built once per flavour: composing a statement costs more than running it."""
+def _order_conditions() -> tuple[Any, Any]:
+    """(another undelivered row of the chat comes first, the message edited is undelivered)."""
     other = aliased(OutboxMessage)
     original = aliased(OutboxMessage)
     ahead = exists().where(
@@ -240,6 +240,12 @@ def _due_heads_query(lock: bool) -> Select[Any]:
     original_unsent = exists().where(
         original.id == OutboxMessage.edit_of, original.state.in_((PENDING, SENDING))
     )
+    return ahead, original_unsent
+
+
+def _due_heads_query(lock: bool) -> Select[Any]:
+    """Built once per flavour: composing a statement costs more than running it."""
+    ahead, original_unsent = _order_conditions()
     query = (
         select(OutboxMessage)
         .where(
@@ -309,6 +315,67 @@ async def claim(
             )
         )
     return claimed
+
+
+_AHEAD, _ORIGINAL_UNSENT = _order_conditions()
+_CLAIM_AT_BIRTH = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+        OutboxMessage.state == PENDING,
+        ~_AHEAD,
+        ~_ORIGINAL_UNSENT,
+    )
+    .values(state=SENDING, claimed_until=bindparam("until"), attempts=OutboxMessage.attempts + 1)
+    .returning(
+        OutboxMessage.id,
+        OutboxMessage.chat_id,
+        OutboxMessage.person_id,
+        OutboxMessage.method,
+        OutboxMessage.priority,
+        OutboxMessage.text,
+        OutboxMessage.reply_markup,
+        OutboxMessage.edit_message_id,
+        OutboxMessage.photo,
+        OutboxMessage.photo_data,
+        OutboxMessage.attempts,
+        OutboxMessage.created_at,
+        OutboxMessage.filename,
+    )
+)
+
+
+def claim_at_birth(
+    session: Session, ids: Sequence[int], now: datetime, lease: timedelta
+) -> list[Claimed]:
+    """In the transaction that queued the rows ``ids`` (flushed, not committed), claim those
+    that are their chat's next message (as ``due_heads`` would find them after the commit);
+    the sender gets them after the commit without reading them back. Synchronous: called from
+    the session's ``before_commit``."""
+    if not ids:
+        return []
+    result = session.execute(
+        _CLAIM_AT_BIRTH,
+        {"ids": list(ids), "until": now + lease},
+        execution_options={"synchronize_session": False},
+    )
+    return [
+        Claimed(
+            id=row.id,
+            chat_id=row.chat_id,
+            person_id=row.person_id,
+            method=row.method,
+            priority=row.priority,
+            text=row.text,
+            reply_markup=row.reply_markup,
+            edit_message_id=row.edit_message_id,
+            photo=row.photo if row.photo is not None else row.photo_data,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            filename=row.filename,
+        )
+        for row in result
+    ]
 
 
 async def mark_sent(

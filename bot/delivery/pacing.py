@@ -88,6 +88,15 @@ class Pacer:
         else:
             self._groups.setdefault(chat_id, deque()).append(now)
 
+    def release(self, chat_id: int) -> None:
+        """A reserved message did not go out after all (its transaction rolled back)."""
+        left = self._in_flight.get(chat_id, 0) - 1
+        if left > 0:
+            self._in_flight[chat_id] = left
+        else:
+            self._in_flight.pop(chat_id, None)
+        self._in_flight_total = max(0, self._in_flight_total - 1)
+
     def block(self, chat_id: int, until: float) -> None:
         """Telegram asked us to wait (``retry_after``) before writing to this chat again."""
         self._blocked_until[chat_id] = max(self._blocked_until.get(chat_id, 0.0), until)

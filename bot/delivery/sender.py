@@ -30,7 +30,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.db.engine import Database
-from bot.delivery import outbox
+from bot.delivery import birth, outbox
 from bot.delivery.outbox import DOCUMENT, EDIT, PHOTO, Claimed, utcnow
 from bot.delivery.pacing import Pacer
 
@@ -100,13 +100,28 @@ class Sender:
         self._wake.set()
 
     def start(self) -> None:
-        """Start the delivery loop."""
+        """Start the delivery loop, and claim rows at birth (``bot.delivery.birth``)."""
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="dutybot-sender")
+        birth.attach(
+            self.database, birth.Midwife(self.pacer, self.lease, self.take, time.monotonic)
+        )
+
+    def take(self, items: list[Claimed]) -> None:
+        """Rows claimed at birth, committed just now: send them (their chats are reserved)."""
+        for item in items:
+            task = asyncio.create_task(self._deliver_born(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _deliver_born(self, item: Claimed) -> None:
+        await self._slots.acquire()
+        await self._deliver(item)
 
     async def stop(self) -> None:
         """Stop claiming; let sends in flight finish (their rows are recorded)."""
         self._stopping = True
+        birth.detach(self.database)
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):

@@ -15,6 +15,11 @@ from bot.directives import flows, service
 from bot.runtime import Runtime
 from scheduling.engine import Firer
 
+# The order of catch-up after an outage (with the incident kinds' ranks of
+# ``bot.escalation.scheduled.URGENCY``): a missed receipt and the rungs climbing for it like an
+# escalation, then the feedback deadline, then its reminder.
+URGENCY_RANKS = {service.RECEIVE: 1, service.ESCALATION: 1, service.DUE: 2, service.WARNING: 3}
+
 
 def firers(runtime: Runtime) -> dict[str, Firer]:
     """The firer of each directive deadline kind, bound to the runtime."""

@@ -23,10 +23,25 @@ from bot.incidents.deadlines import (
     INITIAL,
     WARNING,
 )
+from bot.levels import ASSESSED_LEVELS
 from bot.runtime import Runtime
-from scheduling.engine import Firer
+from scheduling.engine import Firer, Urgency
 
-__all__ = ["firers", "lateness", "what"]  # lateness, what: until every caller imports messaging
+__all__ = [
+    "URGENCY",
+    "firers",
+    "lateness",
+    "what",
+]  # lateness, what: until every caller imports messaging
+
+
+# After an outage the engine catches up most urgent first: missed accepts and flash reports,
+# then escalation rungs, then warnings and the first written report, then the later reports;
+# within each, level I first. Deadlines of other domains (duty, bulletin) come after.
+URGENCY = Urgency(
+    kinds={ACCEPT: 0, FLASH: 0, ESCALATION: 1, WARNING: 2, INITIAL: 2, FOLLOWUP: 3, FINAL: 3},
+    levels={level.value: rank for rank, level in enumerate(ASSESSED_LEVELS)},
+)
 
 
 def firers(runtime: Runtime) -> dict[str, Firer]:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import directory
 from bot.db.models import InviteCode, PersonRow, TelegramAccount, UnitRow
 from bot.roster import Person, Roster
 from bot.timeline import record_event
@@ -62,25 +63,17 @@ class Identity:
     unreachable: bool = False
 
 
-_PERSON_STATE = select(PersonRow.chosen_language, PersonRow.unreachable_since).where(
-    PersonRow.id == bindparam("person_id")
-)
-
-
 async def identify(session: AsyncSession, roster: Roster, telegram_id: int) -> Identity | None:
-    """The roster person using this Telegram account: the roster's id first, else a linked one."""
+    """The roster person using this Telegram account: the roster's id first, else a linked one
+    (accounts and language choices from ``bot.directory``'s memory)."""
+    known = await directory.people(session)
     person = next((p for p in roster.people.values() if p.telegram_id == telegram_id), None)
     if person is None:
-        linked = await session.scalar(
-            select(TelegramAccount.person_id).where(TelegramAccount.telegram_id == telegram_id)
-        )
+        linked = next((p for p, t in known.linked.items() if t == telegram_id), None)
         person = roster.people.get(linked) if linked else None
     if person is None:
         return None
-    row = (await session.execute(_PERSON_STATE, {"person_id": person.id})).first()
-    if row is None:
-        return Identity(person, None)
-    return Identity(person, row[0], row[1] is not None)
+    return Identity(person, known.chosen.get(person.id), person.id in known.unreachable)
 
 
 async def set_language(session: AsyncSession, person_id: str, language: str, at: datetime) -> None:

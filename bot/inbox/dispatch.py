@@ -1,9 +1,12 @@
 """Handling the inbox: updates of one chat one after another, different chats side by side.
 
 The loader takes the oldest unhandled rows from the table; each chat has a queue and at most one
-worker; at most ``concurrency`` updates are handled at once. A row is marked done only after its
-handling returned, so a crash leaves it to be handled again at the next start (the
-``processed_updates`` record makes a replay of an already committed update change nothing).
+worker; at most ``concurrency`` updates are handled at once. Rows just stored by this process are
+handed over directly (``offer``) once the table has been read up to them, rather than found
+again by a query. A row is marked done only after its handling returned — in batches, a moment
+later, off the path of the messages it queued — so a crash leaves it to be handled again at the
+next start (the ``processed_updates`` record makes a replay of an already committed update
+change nothing).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +29,7 @@ Handle = Callable[[dict[str, Any]], Awaitable[None]]
 ATTEMPTS = 3  # an update whose handling itself crashes is tried this often, then set aside
 QUEUED_MAX = 1000  # rows loaded into memory at most
 GRACE = 15.0  # seconds the updates being handled get to finish at a stop
+DONE_DELAY = 0.05  # handled rows are marked done together, this long after the first one
 
 
 class Dispatcher:
@@ -44,15 +48,34 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._caught_up = False  # the last load read every unhandled row of the table
+        self._done: list[int] = []  # handled, not yet marked done
+        self._done_wake = asyncio.Event()
+        self._marker: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """New rows were stored: look now."""
         self._wake.set()
 
+    def offer(self, items: Sequence[Received]) -> None:
+        """Rows this process just stored (committed): handle them without reading them back —
+        once the loader has read the table up to them, so that each chat keeps its order."""
+        if (
+            self._task is None
+            or self._stopping
+            or not self._caught_up
+            or len(self._scheduled) + len(items) > QUEUED_MAX
+        ):
+            self._wake.set()
+            return
+        self._schedule(items)
+
     def start(self) -> None:
         """Start loading and handling."""
         self._stopping = False
+        self._caught_up = False
         self._task = asyncio.create_task(self._load_loop(), name="dutybot-inbox")
+        self._marker = asyncio.create_task(self._mark_loop(), name="dutybot-inbox-done")
 
     async def stop(self) -> None:
         """Stop taking rows; let the updates being handled finish (up to ``GRACE`` seconds)."""
@@ -69,6 +92,12 @@ class Dispatcher:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        marker, self._marker = self._marker, None
+        if marker is not None:
+            marker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await marker
+        await self._mark_handled()
         self._queues.clear()
         self._workers.clear()
         self._scheduled.clear()
@@ -86,8 +115,16 @@ class Dispatcher:
     async def _load(self) -> None:
         room = QUEUED_MAX - len(self._scheduled)
         if room <= 0:
+            self._caught_up = False
             return
-        for item in await pending(self.database, self._scheduled, room):
+        found = await pending(self.database, self._scheduled, room)
+        self._schedule(found)
+        self._caught_up = len(found) < room
+
+    def _schedule(self, items: Sequence[Received]) -> None:
+        for item in items:
+            if item.update_id in self._scheduled:
+                continue
             key = item.chat_id if item.chat_id is not None else -item.update_id - 2**62
             self._scheduled.add(item.update_id)
             self._queues.setdefault(key, deque()).append(item)
@@ -103,9 +140,9 @@ class Dispatcher:
                 item = queue[0]
                 async with self._slots:
                     await self._handle(item)
-                await self._mark_done(item.update_id)
                 queue.popleft()
-                self._scheduled.discard(item.update_id)
+                self._done.append(item.update_id)  # stays scheduled until marked
+                self._done_wake.set()
         finally:
             if self._workers.get(key) is asyncio.current_task():
                 del self._workers[key]
@@ -127,15 +164,33 @@ class Dispatcher:
                     await asyncio.sleep(attempt)
         log.error("update %s set aside after %d failed attempts", item.update_id, ATTEMPTS)
 
-    async def _mark_done(self, update_id: int) -> None:
+    async def _mark_loop(self) -> None:
+        """Mark handled rows done, a batch at a time, a moment after the first is handled (the
+        messages it queued go out first)."""
         delay = 0.5
         while True:
+            await self._done_wake.wait()
+            await asyncio.sleep(DONE_DELAY)
+            self._done_wake.clear()
             try:
-                await mark_done(self.database, update_id)
-                return
+                await self._mark_handled()
+                delay = 0.5
             except (SQLAlchemyError, OSError) as error:
-                if self._stopping:
-                    return  # handled again at the next start; the replay changes nothing
-                log.warning("cannot mark update %s handled: %s", update_id, error)
+                log.warning("cannot mark handled updates done: %s", error)
+                self._done_wake.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    async def _mark_handled(self) -> None:
+        done, self._done = self._done, []
+        if not done:
+            return
+        try:
+            await mark_done(self.database, done)
+        except (SQLAlchemyError, OSError):
+            if self._stopping:  # handled again at the next start; the replay changes nothing
+                self._scheduled.difference_update(done)
+                return
+            self._done[:0] = done
+            raise
+        self._scheduled.difference_update(done)

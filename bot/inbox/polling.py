@@ -39,7 +39,7 @@ class Poller:
         *,
         timeout: int,
         allowed_updates: Sequence[str],
-        on_stored: Callable[[], None],
+        on_stored: Callable[[Sequence[Received]], None],
         on_fatal: Callable[[BaseException], None],
     ) -> None:
         self.bot = bot
@@ -85,9 +85,10 @@ class Poller:
             allowed_updates=self.allowed_updates,
         )
         if updates:
-            await store(self.database, [received(u) for u in updates])
+            batch = [received(u) for u in updates]
+            await store(self.database, batch)
             self.offset = max(u.update_id for u in updates) + 1
-            self.on_stored()
+            self.on_stored(batch)
         now = time.monotonic()
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now

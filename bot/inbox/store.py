@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,11 +65,13 @@ async def pending(database: Database, skip: set[int], limit: int) -> list[Receiv
     return found[:limit]
 
 
-async def mark_done(database: Database, update_id: int) -> None:
-    """Record that an update was handled (its effects are committed already)."""
+async def mark_done(database: Database, update_ids: Collection[int]) -> None:
+    """Record that updates were handled (their effects are committed already)."""
     async with database.transaction() as session:
         await session.execute(
-            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(done_at=utcnow())
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(list(update_ids)))
+            .values(done_at=utcnow())
         )
 
 

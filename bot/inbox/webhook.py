@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +34,7 @@ class WebhookServer:
         database: Database,
         *,
         ready: Callable[[], bool],
-        on_stored: Callable[[], None],
+        on_stored: Callable[[Sequence[Received]], None],
     ) -> None:
         self.settings = settings
         self.bot = bot
@@ -82,10 +82,11 @@ class WebhookServer:
         if update is None:
             return web.Response(status=400, text="not an update")
         item = received(update)
+        batch = [Received(item.update_id, item.chat_id, payload)]
         try:
-            await store(self.database, [Received(item.update_id, item.chat_id, payload)])
+            await store(self.database, batch)
         except (SQLAlchemyError, OSError) as error:
             log.warning("cannot store a webhook update: %s: %s", type(error).__name__, error)
             return web.Response(status=500, text="try again")
-        self.on_stored()
+        self.on_stored(batch)
         return web.Response(status=200, text="ok")

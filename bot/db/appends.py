@@ -1,0 +1,55 @@
+"""Rows appended in bulk: an append-only row (a timeline event) is kept with the session and
+inserted together with the others of its transaction — one statement, no key read back —
+just before the session's next statement or its commit, so that the transaction still reads
+what it wrote and commits it with the rest. Dropped with the transaction if it rolls back.
+
+Inside a savepoint (``begin_nested``) a row is added to the session at once instead (a
+savepoint that rolls back must take its rows with it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+
+from bot.db.models import Base
+
+KEY = "dutybot.appends"
+
+
+def append(session: AsyncSession, model: type[Base], row: dict[str, Any]) -> None:
+    """Queue ``row`` (column values) for insertion into ``model``'s table in this transaction."""
+    sync = session.sync_session
+    if sync.in_nested_transaction():
+        session.add(model(**row))
+        return
+    pending: dict[type[Base], list[dict[str, Any]]] = sync.info.setdefault(KEY, {})
+    pending.setdefault(model, []).append(row)
+
+
+def write_appended(session: Session) -> None:
+    """Insert what is queued (one statement per table)."""
+    pending = session.info.pop(KEY, None)
+    for model, rows in (pending or {}).items():
+        session.execute(insert(model), rows)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    if KEY in state.session.info:
+        write_appended(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if KEY in session.info:
+        write_appended(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (written already) or rolled back: forget
+        session.info.pop(KEY, None)
