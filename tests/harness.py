@@ -651,3 +651,18 @@ def last_with_button(user: User, label_part: str) -> Sent:
         if any(label_part in text for text, _ in message.buttons()):
             return message
     raise AssertionError(f"no message with a {label_part!r} button")
+
+
+# What must never reach a Chinese reader: an internal value. ASCII words standing next to Chinese
+# characters have no \b between them (both are \w): the patterns look for non-letters around.
+INTERNAL = [
+    re.compile(r"(?<![A-Za-z])[a-z]+_[a-z_]+(?![A-Za-z])"),
+    re.compile(r"(?<![A-Za-z])(True|False)(?![A-Za-z])"),
+    re.compile(r"(?<![A-Za-z])(city|water|emergency)(?![A-Za-z])"),
+    re.compile(r"\d+h\d+m"),
+]
+
+
+def internal_values(texts: list[str]) -> list[tuple[str, str]]:
+    """Every (pattern, text) where a text shows an internal value."""
+    return [(p.pattern, t) for t in texts for p in INTERNAL if p.search(t)]

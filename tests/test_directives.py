@@ -22,6 +22,7 @@ from tests.harness import (
     XU,
     ZHOU,
     BotHarness,
+    internal_values,
     start_bot,
     write_config,
 )
@@ -371,3 +372,83 @@ async def test_a_kill_with_a_reminder_due_loses_nothing_and_sends_nothing_twice(
     assert sum("Reminder: D1" in m.text for m in li.inbox()) == 1
     assert sum("feedback was due now" in m.text for m in li.inbox()) == 1
     assert sum("DIRECTIVE D1" in m.text for m in qian.inbox()) == 1
+
+
+async def test_a_whole_directive_in_chinese_shows_no_internal_value(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    people = (ZHOU, WANG, LI, WU, QIAN, CHEN, SUN, XU)
+    harness.open_chats(*people)
+    users = {uid: harness.user(uid, "User", "zh") for uid in people}
+    for uid in people:
+        if uid != WANG:
+            await users[uid].send("/lang zh")
+            await users[uid].next_message()
+    zhou, wang, wu, qian, sun, xu = (users[u] for u in (ZHOU, WANG, WU, QIAN, SUN, XU))
+
+    await zhou.send("/directive")
+    ask = await zhou.next_message()
+    assert "主办单位" in ask.text
+    await zhou.press(ask, "Water Authority")
+    ask = await zhou.next_message()
+    await zhou.press(ask, "Emergency Bureau")
+    ask = await zhou.next_message()
+    await zhou.press(ask, "完成")
+    ask = await zhou.next_message()
+    assert [t for t, _ in ask.buttons()][:2] == ["特急 (1天)", "加急 (5天)"]
+    await zhou.press(ask, "加急")
+    await zhou.next_message()
+    await zhou.send("全面排查河堤隐患")
+    preview = await zhou.next_message()
+    assert "确认下发" in preview.text
+    await zhou.press(preview, "下发")
+    await harness.quiet()
+    card = await read_until(wang, "📌")
+    await wang.press(card)
+    await wu.send("/feedback D1 已调派两台抽水泵")
+    await wang.send("/extend D1 2d 等待勘察结果")
+    await harness.quiet()
+    request = await read_until(zhou, "⏳")
+    await zhou.press(request, "同意")
+    await wang.send("/feedback D1 办结 已全部排查完毕")
+    await harness.quiet()
+    review = await read_until(zhou, "🏁")
+    await zhou.press(review, "退回")
+    await harness.quiet()
+    await zhou.send("1d 请补充照片")
+    await harness.quiet()
+    await wang.send("/feedback D1 完成 照片已补充")
+    await harness.quiet()
+    review = await read_until(zhou, "🏁")
+    await zhou.press(review, "确认办结")
+    await xu.send("/report 河口村堤坝渗水")
+    await harness.quiet()
+    await zhou.send("/instruct 1 立即组织群众转移")
+    await harness.quiet()
+    await harness.advance(timedelta(minutes=31))  # D2 (the instruction) not received: 逐级催报
+    await harness.quiet()
+    escalated = await read_until(qian, "🔺 督办事项 D2")
+    await qian.press(escalated, "催办")
+    await harness.advance(timedelta(minutes=5))
+    await harness.quiet()
+    top = await read_until(sun, "🔺 督办事项 D2")
+    taken = await sun.answer_to(await sun.press(top, "接手"))
+    assert "已由您接手" in str(taken.get("text")), taken
+    for command in ("/directives", "/directive D1", "/directive D2", "/overdue", "/status"):
+        await harness.quiet()
+        await zhou.send(command)
+    await zhou.send("/incident 1")
+    await harness.quiet()
+    await wang.send("/dutylog")
+    await harness.quiet()
+    texts = [m.text for uid in people for m in users[uid].inbox()]
+    texts += [str(a.get("text", "")) for a in botapi.callback_answers.values()]
+    texts += [t for uid in people for m in users[uid].inbox() for t, _ in m.buttons()]
+    assert len(texts) > 40
+    assert not internal_values(texts)
+    history = next(m.text for m in zhou.inbox() if m.text.startswith("📌 督办事项 D1"))
+    for word in ("签收", "反馈进展", "申请延期", "同意延期", "报告办结", "退回", "确认办结"):
+        assert word in history, (word, history)
+    [first, second] = await harness.rows(DirectiveRow)
+    assert first.state == "closed" and first.extensions == 1 and first.sent_back == 1
+    assert second.received_by == "sun.li" and second.receive_late
