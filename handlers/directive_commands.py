@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import callback_data
-from bot.directives import flows, messaging
+from bot.directives import flows, listing, messaging
 from bot.directives.service import parse_code, parse_limit, split_limit
 from bot.levels import MAX_DIRECTIVE_FEEDBACK, MAX_DIRECTIVE_TEXT
 from bot.parsing import clean_text, parse_number
@@ -50,10 +50,10 @@ async def _page(update: Update, context: DutyContext, after: int) -> None:
     tr, runtime = context.tr, context.runtime
     async with runtime.database.sessions() as session:
         page, more = await flows.mine(session, actor_of(context), after)
-    text = messaging.directives_list(
+    text = listing.directives_list(
         tr, runtime.settings, runtime.roster, page, runtime.now(), more=more
     )
-    buttons = markup(messaging.next_page_button(tr, after + len(page))) if more else None
+    buttons = markup(listing.next_page_button(tr, after + len(page))) if more else None
     await reply(update, context, text, reply_markup=buttons)
 
 

@@ -10,11 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callback_data
-from bot.db.models import DirectiveRow, Event
+from bot.db.models import DirectiveRow
 from bot.duty_table import with_phone
 from bot.escalation.messaging import lateness
 from bot.i18n import N_, Translator
-from bot.levels import URGENCIES, directive_colour
 from bot.render import inline_quoted, local_time, quoted
 from bot.roster import Roster
 from bot.settings import Settings
@@ -32,7 +31,6 @@ STATE_NAMES = {
     "completed": N_("completed, awaiting acceptance"),
     "closed": N_("accepted as done"),
 }
-PREVIEW = 60
 
 
 def code(directive: DirectiveRow | int) -> str:
@@ -45,31 +43,34 @@ def urgency_name(tr: Translator, urgency: str) -> str:
     return tr._(URGENCY_NAMES[urgency])
 
 
-def _unit(roster: Roster, unit: str) -> str:
+def unit_name(roster: Roster, unit: str) -> str:
+    """A unit's name (its id if the roster lost it)."""
     found = roster.units.get(unit)
     return found.name if found else unit
 
 
-def _person(roster: Roster, person: str | None) -> str:
+def person_name(roster: Roster, person: str | None) -> str:
+    """A person's name (their id if the roster lost them)."""
     found = roster.people.get(person or "")
     return found.name if found else (person or "?")
 
 
 def units_line(tr: Translator, roster: Roster, directive: DirectiveRow) -> str:
     """Lead unit (主办) and assisting units (协办)."""
-    line = tr._("Lead unit: {unit}").format(unit=_unit(roster, directive.lead_unit_id))
+    line = tr._("Lead unit: {unit}").format(unit=unit_name(roster, directive.lead_unit_id))
     if directive.assisting:
         line += " · " + tr._("Assisting: {units}").format(
-            units=tr._(", ").join(_unit(roster, u) for u in directive.assisting)
+            units=tr._(", ").join(unit_name(roster, u) for u in directive.assisting)
         )
     return line
 
 
-def _head(tr: Translator, roster: Roster, tz: ZoneInfo, directive: DirectiveRow) -> list[str]:
+def head_lines(tr: Translator, roster: Roster, tz: ZoneInfo, directive: DirectiveRow) -> list[str]:
+    """The top of every card: number and issuer, units, urgency and deadline, the text."""
     lines = [
         "📌 "
         + tr._("Directive {code} from {issuer}").format(
-            code=code(directive), issuer=_person(roster, directive.issuer_id)
+            code=code(directive), issuer=person_name(roster, directive.issuer_id)
         ),
         units_line(tr, roster, directive),
         tr._("Urgency: {urgency} · feedback due {due}").format(
@@ -85,7 +86,7 @@ def _head(tr: Translator, roster: Roster, tz: ZoneInfo, directive: DirectiveRow)
 def lead_card(tr: Translator, roster: Roster, settings: Settings, directive: DirectiveRow) -> str:
     """To the lead unit's officers on duty, with Receive."""
     tz = settings.timezone
-    lines = _head(tr, roster, tz, directive)
+    lines = head_lines(tr, roster, tz, directive)
     lines.append(
         tr._(
             "Press Receive (签收) by {time}. Answer with /feedback {code} <text>; when it is "
@@ -102,7 +103,7 @@ def assisting_card(
     tr: Translator, roster: Roster, settings: Settings, directive: DirectiveRow
 ) -> str:
     """To the assisting units' officers on duty, for information."""
-    lines = _head(tr, roster, settings.timezone, directive)
+    lines = head_lines(tr, roster, settings.timezone, directive)
     lines.append(
         tr._(
             "Your unit assists. Send your input with /feedback {code} <text>: it reaches the "
@@ -131,7 +132,7 @@ def issued_answer(tr: Translator, roster: Roster, directive: DirectiveRow, told:
     return "✅ " + tr._(
         "Directive {code} issued to {unit}: {count} officers on duty told. You will be told "
         "when it is received and answered."
-    ).format(code=code(directive), unit=_unit(roster, directive.lead_unit_id), count=told)
+    ).format(code=code(directive), unit=unit_name(roster, directive.lead_unit_id), count=told)
 
 
 def received_notice(
@@ -140,8 +141,8 @@ def received_notice(
     """To the issuer: the lead unit received it (签收)."""
     text = tr._("{code} received by {name} ({unit}) at {time}.").format(
         code=code(directive),
-        name=_person(roster, directive.received_by),
-        unit=_unit(roster, directive.lead_unit_id),
+        name=person_name(roster, directive.received_by),
+        unit=unit_name(roster, directive.lead_unit_id),
         time=local_time(directive.received_at or directive.issued_at, tz),
     )
     if how == "take_over":
@@ -176,18 +177,18 @@ def feedback_notice(
     completed: bool,
 ) -> str:
     """To the issuer (and, for an assisting unit's input, to the lead unit)."""
-    name, unit_name = _person(roster, person), _unit(roster, unit)
+    name, unit_label = person_name(roster, person), unit_name(roster, unit)
     if completed:
         head = "🏁 " + tr._("{code}: {name} ({unit}) reports it done.").format(
-            code=code(directive), name=name, unit=unit_name
+            code=code(directive), name=name, unit=unit_label
         )
     elif lead:
         head = "📝 " + tr._("{code}: progress from {name} ({unit}).").format(
-            code=code(directive), name=name, unit=unit_name
+            code=code(directive), name=name, unit=unit_label
         )
     else:
         head = "📝 " + tr._("{code}: input from the assisting unit {unit} ({name}).").format(
-            code=code(directive), name=name, unit=unit_name
+            code=code(directive), name=name, unit=unit_label
         )
     lines = [head, quoted(text)]
     if completed:
@@ -240,7 +241,7 @@ def extension_request(
         "{code}: {name} asks to extend the deadline from {due} to {until}. Reason: {reason}"
     ).format(
         code=code(directive),
-        name=_person(roster, person),
+        name=person_name(roster, person),
         due=local_time(directive.due_at, tz),
         until=local_time(until, tz),
         reason=inline_quoted(reason),
@@ -361,7 +362,7 @@ def escalation_card(
             due=local_time(due, tz),
         ),
         units_line(tr, roster, directive),
-        tr._("Issued by {name}").format(name=_person(roster, directive.issuer_id)),
+        tr._("Issued by {name}").format(name=person_name(roster, directive.issuer_id)),
         quoted(directive.text),
     ]
     if on_duty:
@@ -417,123 +418,6 @@ def taken_over_answer(tr: Translator, done: bool, directive: DirectiveRow | None
     )
 
 
-# --- lists and the history --------------------------------------------------------------
-
-
-def line(tr: Translator, settings: Settings, roster: Roster, d: DirectiveRow, now: datetime) -> str:
-    """One directive in a list: colour, number, lead unit, due time, state, the text's start."""
-    colour = directive_colour(
-        settings,
-        state=d.state,
-        issued_at=d.issued_at,
-        due_at=d.due_at,
-        reminded_at=d.reminded_at,
-        feedback_at=d.feedback_at,
-        now=now,
-    )
-    text = " ".join(d.text.split())
-    preview = text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
-    return "{colour}{code} · {unit} · {due} · {state} · {text}".format(
-        colour=(colour + " ") if colour else "▫️ ",
-        code=code(d),
-        unit=_unit(roster, d.lead_unit_id),
-        due=tr._("due {time}").format(time=local_time(d.due_at, settings.timezone)),
-        state=tr._(STATE_NAMES[d.state]),
-        text=inline_quoted(preview),
-    )
-
-
-def directives_list(
-    tr: Translator,
-    settings: Settings,
-    roster: Roster,
-    directives: list[DirectiveRow],
-    now: datetime,
-    *,
-    more: bool,
-) -> str:
-    """``/directives``: the open directives I issued or my unit must answer."""
-    if not directives:
-        return tr._("No open directives for you.")
-    lines = [tr._("Open directives (🔵 little time left, 🟡 overdue, 🔴 overdue and reminded):")]
-    lines += [line(tr, settings, roster, d, now) for d in directives]
-    if more:
-        lines.append(tr._("More below: press Next page."))
-    return "\n".join(lines)
-
-
-def next_page_button(tr: Translator, after: int) -> dict[str, Any]:
-    """``/directives``: the next page (after the list's position ``after``)."""
-    return {
-        "inline_keyboard": [
-            [
-                {
-                    "text": tr._("Next page ▶"),
-                    "callback_data": callback_data.encode("dnp", str(after)),
-                }
-            ]
-        ]
-    }
-
-
-HISTORY = {
-    "directive.issued": N_("issued"),
-    "directive.received": N_("received (签收)"),
-    "directive.feedback": N_("feedback"),
-    "directive.completed": N_("reported done"),
-    "directive.extension_asked": N_("extension asked, to {until}"),
-    "directive.extended": N_("extension approved, due {until}"),
-    "directive.extension_refused": N_("extension refused"),
-    "directive.closed": N_("closed (办结)"),
-    "directive.sent_back": N_("sent back, due {due}"),
-    "directive.reminded": N_("reminder sent"),
-    "directive.missed": N_("{what} missed its deadline"),
-    "directive.rung": N_("escalated (逐级催报) to {names}"),
-    "directive.pressed": N_("pressed (催办)"),
-    "directive.taken_over": N_("taken over"),
-}
-
-
-def history_line(tr: Translator, roster: Roster, tz: ZoneInfo, event: Event) -> str:
-    """One line of a directive's history."""
-    data = event.data
-    template = HISTORY.get(event.kind)
-    if template is None:
-        return ""
-    text = tr._(template).format(
-        until=local_time(datetime.fromisoformat(data["until"]), tz) if "until" in data else "",
-        due=local_time(datetime.fromisoformat(data["due"]), tz) if "due" in data else "",
-        what=tr._(WHAT.get(str(data.get("what")), N_("a deadline"))),
-        names=", ".join(_person(roster, p) for p in data.get("told", [])) or "—",
-    )
-    who = f" — {_person(roster, event.actor_id)}" if event.actor_id else ""
-    out = f"{local_time(event.at, tz)} {text}{who}"
-    words = data.get("text") or data.get("reason")
-    if words:
-        out += "\n" + quoted(str(words))
-    return out
-
-
-def directive_view(
-    tr: Translator,
-    settings: Settings,
-    roster: Roster,
-    directive: DirectiveRow,
-    history: list[Event],
-    now: datetime,
-) -> str:
-    """``/directive D#``: the directive and its whole history."""
-    tz = settings.timezone
-    lines = _head(tr, roster, tz, directive)
-    lines.append(
-        tr._("State: {state}").format(state=tr._(STATE_NAMES[directive.state]))
-        + (" · " + line(tr, settings, roster, directive, now).split(" ")[0])
-    )
-    lines.append(tr._("History:"))
-    lines += [text for e in history if (text := history_line(tr, roster, tz, e))]
-    return "\n".join(lines)
-
-
 def no_directive(tr: Translator) -> str:
     """Unknown, or not one the reader may see: the same answer (numbers map to nothing)."""
     return tr._("No directive with that number that concerns you.")
@@ -575,11 +459,6 @@ def extend_too_late(tr: Translator, directive: DirectiveRow) -> str:
 def instruct_usage(tr: Translator) -> str:
     """How to use ``/instruct``."""
     return tr._("Usage: /instruct <incident number> <instruction>")
-
-
-def urgencies() -> tuple[str, ...]:
-    """The urgencies offered in the form, most urgent first."""
-    return URGENCIES
 
 
 def instruct_refused(tr: Translator, number: int) -> str:
@@ -642,31 +521,3 @@ def instruct_button(tr: Translator, number: int) -> dict[str, Any]:
             ]
         ]
     }
-
-
-SCOPE_LINES = 15
-
-
-def scope_directives(
-    tr: Translator,
-    settings: Settings,
-    roster: Roster,
-    directives: list[DirectiveRow],
-    now: datetime,
-    *,
-    overdue: bool,
-) -> str:
-    """The directives part of ``/status`` (open ones) and ``/overdue`` (late ones) in scope."""
-    head = (
-        tr._("Directives overdue (督办): {count}")
-        if overdue
-        else tr._("Open directives (督办): {count}")
-    ).format(count=len(directives))
-    lines = [head] + [line(tr, settings, roster, d, now) for d in directives[:SCOPE_LINES]]
-    if len(directives) > SCOPE_LINES:
-        lines.append(
-            tr._("… and {count} more: /directive D<number> shows one.").format(
-                count=len(directives) - SCOPE_LINES
-            )
-        )
-    return "\n".join(lines)

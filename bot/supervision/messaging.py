@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import callback_data
 from bot.db.models import Deadline, DirectiveRow, Event, IncidentRow, OfficialReport
-from bot.directives.messaging import line as directive_line
+from bot.directives.listing import line as directive_line
 from bot.escalation.messaging import lateness, what
 from bot.i18n import N_, Translator, translator
 from bot.incidents.messaging import LEVEL_NAMES, alert_text, state_name

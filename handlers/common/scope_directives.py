@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.directives import messaging
+from bot.directives import listing
 from bot.supervision import flows
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
@@ -19,7 +19,7 @@ async def directives_part(update: Update, context: DutyContext, *, overdue: bool
             session, runtime, actor_of(context), overdue_only=overdue
         )
     if found:
-        text = messaging.scope_directives(
+        text = listing.scope_directives(
             context.tr, runtime.settings, runtime.roster, found, runtime.now(), overdue=overdue
         )
         await reply(update, context, text)

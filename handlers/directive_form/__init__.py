@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot import callback_data
-from bot.directives import flows, form_messaging, messaging
+from bot.directives import flows, form_messaging, listing, messaging
 from bot.directives.service import parse_code
 from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.forms import answers, forget, markup
@@ -79,7 +79,7 @@ async def show(update: Update, context: DutyContext, code: str) -> None:
         await reply(update, context, messaging.no_directive(tr))
         return
     directive, history = view
-    text = messaging.directive_view(
+    text = listing.directive_view(
         tr, runtime.settings, runtime.roster, directive, history, runtime.now()
     )
     await reply(update, context, text)
