@@ -7,16 +7,16 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from telegram.ext import Application
 
 from bot.app import DutyBot
 from bot.configuration import load_configuration
-from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
+from bot.db.models import Deadline, Event, IncidentRow, OutboxMessage, ProcessedUpdate
 from bot.delivery.outbox import PENDING, SENDING
 from bot.i18n import translator
 from bot.reports.service import FIELDS
@@ -522,9 +522,59 @@ require_signoff = false
 
 def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> Any:
     """A moment of 2026 in UTC (local Asia/Shanghai is 8 hours ahead)."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+async def seed_watched(
+    session: Any,
+    unit: str,
+    count: int,
+    kind: str,
+    state: str,
+    due: datetime,
+    *,
+    warned_at: datetime | None = None,
+) -> None:
+    """``count`` open incidents of ``unit`` (level III) straight into the database, each with
+    one deadline of ``kind`` in ``state`` due at ``due`` (warned at ``warned_at``)."""
+    ids = list(
+        await session.scalars(
+            insert(IncidentRow).returning(IncidentRow.id),
+            [
+                {
+                    "unit_id": unit,
+                    "level": "III",
+                    "sensitive": False,
+                    "summary": f"Seeded {kind} {state} {n}",
+                    "description": "",
+                    "reported_at": due,
+                    "reporter_id": "xu.tao",
+                    "attachments": [],
+                    "drill": False,
+                    "state": "reported",
+                    "version": 1,
+                }
+                for n in range(count)
+            ],
+        )
+    )
+    await session.execute(
+        insert(Deadline),
+        [
+            {
+                "incident_id": number,
+                "kind": kind,
+                "due_at": due,
+                "state": state,
+                "late": False,
+                "warned_at": warned_at,
+                "data": {},
+            }
+            for number in ids
+        ],
+    )
 
 
 async def seed_bulletin_fixture(session: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -33,6 +34,7 @@ from tests.harness import (
     said,
     says,
     seed_bulletin_fixture,
+    seed_watched,
     write_config,
 )
 
@@ -99,6 +101,87 @@ async def test_status_and_overdue_show_exactly_the_scope_with_the_right_colours(
     xu = harness.user(XU, "Xu")
     await xu.send("/status")
     assert "for supervisors" in (await xu.next_message()).text
+
+
+def heading_counts(text: str) -> tuple[str, str, str, str]:
+    """The total and the 🔴 🟡 🔵 counts heading a first /status page, as shown."""
+    match = re.match(r"Open incidents: (\S+) — 🔴 (\S+) · 🟡 (\S+) · 🔵 (\S+)", text)
+    assert match is not None, text[:200]
+    total, red, yellow, blue = match.groups()
+    return total, red, yellow, blue
+
+
+def line_colours(text: str) -> tuple[str, str, str, str]:
+    """The same four numbers tallied from the page's own lines."""
+    colours = [line.split()[0] for line in text.splitlines() if " #" in line]
+    red, yellow, blue = (str(colours.count(c)) for c in ("🔴", "🟡", "🔵"))
+    return str(len(colours)), red, yellow, blue
+
+
+async def test_the_status_counts_agree_with_the_colours_of_the_lines_as_time_passes(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """The counts are read from indexes, not from the lines: at every moment of the
+    afternoon — a deadline near (🔵), its warning fired (🟡), late by less than a step (🟡),
+    by more (🔴) — they still say what the lines say."""
+    await seed_the_afternoon(harness, botapi)
+    zhou = harness.user(ZHOU, "Zhou")
+    first = []
+    for minutes in (0, 10, 17, 5, 5, 5, 5, 10, 30):  # 14:25 → 15:52
+        await harness.advance(timedelta(minutes=minutes))
+        await harness.quiet()
+        catch_up(zhou)
+        await zhou.send("/status")
+        text = (await zhou.next_message()).text
+        assert heading_counts(text) == line_colours(text), text
+        first.append(line_of(text, 1).split()[0])
+    # #1, its initial report due 15:00: nothing near, its warning fired at 14:52 (not late
+    # yet), late by less than a step, then by more
+    assert first[:3] == ["▫️", "▫️", "🟡"] and first[-1] == "🔴"
+    async with harness.runtime.database.sessions() as session:  # type: ignore[union-attr]
+        warned = await session.scalar(
+            select(Deadline.warned_at).where(
+                Deadline.incident_id == 1, Deadline.kind == "initial_report"
+            )
+        )
+    assert warned == datetime(2026, 11, 27, 6, 52, tzinfo=UTC)  # 14:52: when its warning fired
+
+
+async def test_status_counts_are_exact_below_a_thousand_and_capped_from_there(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """Each /status count reads at most 1,000 rows, so the first page costs the same over any
+    number of open incidents: below that it is exact, from there it says "1000+"."""
+    assert harness.runtime is not None
+    now = harness.clock.now()  # the escalation step is 5 minutes, the warning time 10
+    gao = harness.user(GAO, "Gao")
+
+    async def heading() -> tuple[str, str, str, str]:
+        catch_up(gao)
+        await gao.send("/status")
+        return heading_counts((await gao.next_message(timeout=30)).text)
+
+    async with harness.runtime.database.transaction() as session:
+        await seed_watched(session, "water", 999, "accept", "fired", now - timedelta(minutes=30))
+        await seed_watched(session, "water", 1, "accept", "fired", now - timedelta(minutes=2))
+        await seed_watched(
+            session,
+            "water",
+            1,
+            "initial_report",
+            "pending",
+            now + timedelta(minutes=5),
+            warned_at=now,
+        )
+        await seed_watched(session, "water", 999, "accept", "pending", now + timedelta(minutes=3))
+        await seed_watched(session, "water", 7, "accept", "pending", now + timedelta(hours=1))
+        await seed_watched(session, "emergency", 5, "accept", "fired", now - timedelta(hours=1))
+    # 2,007 open in the water authority (the emergency bureau's five are not Gao's to see)
+    assert await heading() == ("1000+", "999", "2", "999")
+    async with harness.runtime.database.transaction() as session:
+        await seed_watched(session, "water", 1, "accept", "fired", now - timedelta(minutes=30))
+        await seed_watched(session, "water", 1, "accept", "pending", now + timedelta(minutes=3))
+    assert await heading() == ("1000+", "1000+", "2", "1000+")
 
 
 async def test_incident_shows_the_whole_timeline_in_order(
