@@ -5,6 +5,11 @@ Claim and fire are one transaction per deadline: a conditional update ``pending 
 (timeline events, outbox messages, the next deadlines) — so two engines, a retry or a restart
 never fire a deadline twice, and a crash mid-way leaves it pending to fire again.
 
+A firer with a slow part (drawing a chart) is ``Prepared``: its part that needs no database
+runs first, outside any transaction, on the row as read; then the row is claimed and the rest
+fires in the claim's transaction. A crash or a failure before the claim leaves the row pending
+(it is prepared again); two engines may both prepare it, only one claims it.
+
 The JobQueue (APScheduler) is only the alarm clock: a timer for the next due deadline plus a
 periodic sweep, re-armed from the database on start and whenever deadlines change; deadlines
 that fell due while the bot was down fire at the first tick.
@@ -15,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from apscheduler.jobstores.base import JobLookupError
 from sqlalchemy import func, select, true, update
@@ -33,6 +39,17 @@ log = logging.getLogger(__name__)
 Firer = Callable[[AsyncSession, Deadline, datetime], Awaitable[None]]
 SWEEP_SECONDS = 1.0
 BATCH = 200
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Prepared(Generic[T]):
+    """A firer in two parts: ``prepare`` gets the due row (read in a session already closed)
+    and the moment, holds no transaction and may take its time; ``fire`` then runs in the
+    claim's transaction with what ``prepare`` returned."""
+
+    prepare: Callable[[Deadline, datetime], Awaitable[T]]
+    fire: Callable[[AsyncSession, Deadline, datetime, T], Awaitable[None]]
 
 
 class _BatchFailed(Exception):
@@ -42,10 +59,13 @@ class _BatchFailed(Exception):
 class Engine:
     """Fires due deadlines through the firer registered for their kind."""
 
-    def __init__(self, database: Database, clock: Clock, firers: dict[str, Firer]) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, firers: Mapping[str, Firer | Prepared[Any]]
+    ) -> None:
         self.database = database
         self.clock = clock
-        self.firers = firers
+        self.firers = {k: f for k, f in firers.items() if not isinstance(f, Prepared)}
+        self.prepared = {k: f for k, f in firers.items() if isinstance(f, Prepared)}
         self._lock = asyncio.Lock()
         self._job_queue: Any = None
         self._timer: Any = None
@@ -59,7 +79,13 @@ class Engine:
                 now = self.clock.now()
                 done, batch = await self._fire_batch(now, failed)
                 fired += done
-                if batch < BATCH:
+                if batch >= BATCH:
+                    continue
+                # one prepared row at a time, then the plain ones again: what falls due while
+                # a chart is drawn waits for one chart, not for all of them
+                done, found = await self._fire_prepared(self.clock.now(), failed)
+                fired += done
+                if not found:
                     break
             if fired:
                 self.on_fired()
@@ -84,6 +110,7 @@ class Engine:
                 Deadline.state == PENDING,
                 Deadline.due_at <= now,
                 Deadline.id.not_in(failed) if failed else true(),
+                Deadline.kind.not_in(self.prepared) if self.prepared else true(),
             )
             .order_by(Deadline.due_at, Deadline.id)
             .limit(BATCH)
@@ -123,6 +150,45 @@ class Engine:
                         execution_options={"synchronize_session": False},
                     )
         return fired, len(claimed)
+
+    async def _fire_prepared(self, now: datetime, failed: set[int]) -> tuple[int, bool]:
+        """Prepare the first due row of a prepared kind with no session open, then claim it
+        and fire it in one short transaction. Returns (fired, whether a row was found)."""
+        if not self.prepared:
+            return 0, False
+        async with self.database.sessions() as session:
+            row = await session.scalar(
+                select(Deadline)
+                .where(
+                    Deadline.state == PENDING,
+                    Deadline.due_at <= now,
+                    Deadline.kind.in_(self.prepared),
+                    Deadline.id.not_in(failed) if failed else true(),
+                )
+                .order_by(Deadline.due_at, Deadline.id)
+                .limit(1)
+            )
+        if row is None:
+            return 0, False
+        firer = self.prepared[row.kind]
+        try:
+            made = await firer.prepare(row, now)
+            async with self.database.transaction() as session:
+                claimed = await session.scalar(
+                    update(Deadline)
+                    .where(Deadline.id == row.id, Deadline.state == PENDING)
+                    .values(state=FIRED, fired_at=now)
+                    .returning(Deadline),
+                    execution_options={"synchronize_session": False},
+                )
+                if claimed is None:  # another engine fired it meanwhile
+                    return 0, True
+                await firer.fire(session, claimed, now, made)
+        except Exception:
+            log.exception("firing deadline %s failed; it will fire again", row.id)
+            failed.add(row.id)
+            return 0, True
+        return 1, True
 
     async def _fire(self, session: AsyncSession, deadline: Deadline, now: datetime) -> None:
         firer = self.firers.get(deadline.kind)

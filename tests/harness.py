@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from telegram.ext import Application
 
 from bot.app import DutyBot
@@ -241,6 +241,27 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.02)
+
+
+class ConnectionHolders:
+    """Which asyncio tasks hold one of ``database``'s connections right now: a session holds
+    one exactly while a transaction is open, so a task not listed has no transaction open."""
+
+    def __init__(self, database: Any) -> None:
+        self.holders: dict[int, asyncio.Task[Any] | None] = {}
+        pool = database.engine.sync_engine.pool
+        event.listen(pool, "checkout", self._checked_out)
+        event.listen(pool, "checkin", self._checked_in)
+
+    def _checked_out(self, _connection: Any, record: Any, _proxy: Any) -> None:
+        self.holders[id(record)] = asyncio.current_task()
+
+    def _checked_in(self, _connection: Any, record: Any) -> None:
+        self.holders.pop(id(record), None)
+
+    def held_by(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether ``task`` holds a connection (has a transaction open)."""
+        return task in self.holders.values()
 
 
 class BotHarness:

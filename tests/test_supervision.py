@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from bot.db.models import Deadline, IncidentRow
+from bot.db.models import Deadline, IncidentRow, OutboxMessage
+from bot.supervision import messaging
 from tests.botapi import StandInBotApi
 from tests.harness import (
     CHEN,
@@ -28,6 +32,7 @@ from tests.harness import (
     ZHENG,
     ZHOU,
     BotHarness,
+    ConnectionHolders,
     alert_for,
     catch_up,
     quick_report,
@@ -342,6 +347,87 @@ async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
             )
         )
     assert dues == [datetime(2026, 11, 29, 0, 0, tzinfo=UTC)]  # 29 Nov 08:00 local
+
+
+async def test_bulletin_charts_are_drawn_after_the_texts_committed_and_holding_no_transaction(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawing a chart takes a while: it happens in a worker thread, after the daily firing
+    committed its texts, while the task that asked holds no database connection — for the
+    daily bulletin and for /bulletin."""
+    assert harness.runtime is not None
+    harness.open_chats(GAO, ZHOU, QIAN, SUN)
+    database = harness.runtime.database
+    holders = ConnectionHolders(database)
+    drawn: list[tuple[bool, int]] = []
+    thread = asyncio.to_thread
+
+    async def committed_texts() -> int:
+        async with database.sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.text.like("%Duty bulletin%"))
+            )
+        return int(count or 0)
+
+    async def watched(work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if work is messaging.bulletin_chart:
+            held = holders.held_by(asyncio.current_task())  # before reading, which opens one
+            drawn.append((held, await committed_texts()))
+        return await thread(work, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", watched)
+    await harness.advance(timedelta(hours=18))  # 28 Nov 08:00: the daily bulletin
+    gao, zhou = harness.user(GAO), harness.user(ZHOU)
+    await botapi.wait_until(
+        lambda: all(any(m.method == "sendPhoto" for m in u.inbox()) for u in (gao, zhou))
+    )
+    texts = await committed_texts()
+    assert texts >= 4 and drawn  # Gao, Zhou, and the two units' leaders on duty
+    assert drawn == [(False, texts)] * len(drawn)  # every text was committed before any chart
+    drawn.clear()
+    catch_up(zhou)
+    await zhou.send("/bulletin")
+    assert "Duty bulletin" in (await zhou.next_message()).text
+    assert (await zhou.next_message()).method == "sendPhoto"
+    assert [held for held, _ in drawn] == [False]
+
+
+async def test_a_restart_before_the_chart_is_drawn_still_posts_it_once(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The firing commits the texts and books the charts; the process dies before drawing
+    them (here: drawing fails until the restart). After the restart every reader gets the
+    chart, once — and no second bulletin."""
+    harness.open_chats(GAO, ZHOU, QIAN, SUN)
+    chart, dead = messaging.bulletin_chart, [True]
+
+    def dying(*args: Any) -> bytes:
+        if dead[0]:
+            raise RuntimeError("the process died while drawing")
+        return chart(*args)
+
+    monkeypatch.setattr(messaging, "bulletin_chart", dying)
+    users = [harness.user(u) for u in (GAO, ZHOU, QIAN, SUN)]
+
+    def sent(user: Any, method: str = "sendPhoto") -> int:
+        return sum(
+            m.method == method and (method != "sendMessage" or "Duty bulletin" in m.text)
+            for m in user.inbox()
+        )
+
+    await harness.advance(timedelta(hours=18))  # 08:00
+    await botapi.wait_until(lambda: all(sent(u, "sendMessage") == 1 for u in users))
+    await harness.quiet()
+    assert [sent(u) for u in users] == [0, 0, 0, 0]
+    dead[0] = False
+    await harness.restart()
+    await botapi.wait_until(lambda: all(sent(u) == 1 for u in users))
+    await harness.restart()
+    await harness.advance(timedelta(hours=1))
+    await harness.quiet()
+    assert [(sent(u, "sendMessage"), sent(u)) for u in users] == [(1, 1)] * 4
 
 
 QIAN_COVERS_EMERGENCY = """

@@ -442,7 +442,8 @@ def bulletin_chart(tr: Translator, runtime: Runtime, bulletin: Bulletin) -> byte
         return [int(bulletin.value(key, u) or 0) for u in bulletin.units]
 
     def label(unit: str) -> str:
-        name = runtime.roster.units[unit].name
+        known = runtime.roster.units.get(unit)  # drawn after the fact: the roster may have moved
+        name = known.name if known is not None else unit
         return name if not latin_only or name.isascii() else unit
 
     latin_only = cjk_font() is None

@@ -39,6 +39,7 @@ from scheduling.rows import FIRED, PENDING, add
 RED, YELLOW, BLUE, NONE = "🔴", "🟡", "🔵", "▫️"
 LEVEL_ORDER = ("I", "II", "III", "IV", "unassessed")
 BULLETIN = "bulletin"  # the deadline kind of the daily bulletin
+BULLETIN_CHART = "bulletin_chart"  # its chart, drawn after the bulletin committed
 _BULLETIN_BOOKING_LOCK = 7301001  # PostgreSQL advisory lock key: one booking at a time
 
 
@@ -380,3 +381,9 @@ async def book_bulletin(session: AsyncSession, due: datetime, *, postgresql: boo
 def book_next_bulletin(session: AsyncSession, due: datetime) -> None:
     """Add the next daily bulletin's deadline (from its firer, which holds the claimed row)."""
     add(session, None, BULLETIN, due)
+
+
+def book_bulletin_chart(session: AsyncSession, due: datetime, job: dict[str, object]) -> None:
+    """Book the drawing of a bulletin's chart (its numbers and readers in ``job``): the engine
+    draws it outside any transaction, then queues it in a short one of its own, once."""
+    add(session, None, BULLETIN_CHART, due, data=job)
