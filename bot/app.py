@@ -40,11 +40,17 @@ from bot.observability import Metrics, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
 from bot.reports.scheduled import firers as report_firers
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.supervision.scheduled import BULLETIN, bulletin_firer, ensure_daily_bulletin
+from bot.supervision.scheduled import (
+    BULLETIN,
+    BULLETIN_CHART,
+    bulletin_chart_firer,
+    bulletin_firer,
+    ensure_daily_bulletin,
+)
 from handlers import register
 from handlers.common.context import DutyContext
 from handlers.common.menus import publish_all_commands
-from scheduling.engine import Engine, Firer, Urgency
+from scheduling.engine import Engine, Firer, Prepared, Urgency
 from scheduling.leader import AdvisoryLockLeadership, FileLock, Leadership, SoleProcess
 
 if TYPE_CHECKING:
@@ -58,12 +64,13 @@ HANDLING_AT_ONCE = 16  # updates of different chats handled side by side
 __all__ = ["DutyBot", "build_application", "prepare_database", "serve"]
 
 
-def firer_registry(runtime: Runtime) -> dict[str, Firer]:
+def firer_registry(runtime: Runtime) -> dict[str, Firer | Prepared[Any]]:
     """Every deadline kind and the domain firer that handles it."""
     return {
         **escalation_firers(runtime),
         **report_firers(runtime),
         BULLETIN: bulletin_firer(runtime),
+        BULLETIN_CHART: bulletin_chart_firer(runtime),
         **duty_firers(runtime),
         **directive_firers(runtime),
     }

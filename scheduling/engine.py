@@ -10,6 +10,11 @@ rank of the subject incident's level, then when it fell due), so that after an o
 missed accepts and flash reports of level I go out before follow-up reminders. Only when
 something is due does a claim write: a look that finds nothing takes no write lock.
 
+A firer with a slow part (drawing a chart) is ``Prepared``: its part that needs no database
+runs first, outside any transaction, on the row as read; then the row is claimed and the rest
+fires in the claim's transaction. A crash or a failure before the claim leaves the row pending
+(it is prepared again); two engines may both prepare it, only one claims it.
+
 The JobQueue (APScheduler) is only the alarm clock: a timer for the next due deadline plus a
 periodic sweep, re-armed from the database on start and whenever deadlines change; deadlines
 that fell due while the bot was down fire at the first tick.
@@ -20,13 +25,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from apscheduler.jobstores.base import JobLookupError
-from sqlalchemy import Select, bindparam, case, func, literal, select, update
+from sqlalchemy import Select, bindparam, case, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
@@ -49,14 +54,16 @@ class Urgency:
     kinds: Mapping[str, int] = field(default_factory=dict)
     levels: Mapping[str, int] = field(default_factory=dict)
 
-    def due_query(self, lock: bool) -> Select[Any]:
+    def due_query(self, lock: bool, excluded: Collection[str] = ()) -> Select[Any]:
         """The ids of up to ``limit`` deadlines due at ``now``, most urgent first (locked, and
-        skipping rows another engine holds, with ``lock``)."""
+        skipping rows another engine holds, with ``lock``), leaving out ``excluded`` kinds."""
         order: list[Any] = []
         if self.kinds:
             order.append(case(self.kinds, value=Deadline.kind, else_=len(self.kinds)))
         query = select(Deadline.id).where(
-            Deadline.state == PENDING, Deadline.due_at <= bindparam("now")
+            Deadline.state == PENDING,
+            Deadline.due_at <= bindparam("now"),
+            Deadline.kind.not_in(excluded) if excluded else true(),
         )
         if self.levels:
             level = (
@@ -69,6 +76,19 @@ class Urgency:
         if lock:
             query = query.with_for_update(skip_locked=True)
         return query
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Prepared(Generic[T]):
+    """A firer in two parts: ``prepare`` gets the due row (read in a session already closed)
+    and the moment, holds no transaction and may take its time; ``fire`` then runs in the
+    claim's transaction with what ``prepare`` returned."""
+
+    prepare: Callable[[Deadline, datetime], Awaitable[T]]
+    fire: Callable[[AsyncSession, Deadline, datetime, T], Awaitable[None]]
 
 
 class _BatchFailed(Exception):
@@ -86,13 +106,14 @@ class Engine:
         self,
         database: Database,
         clock: Clock,
-        firers: dict[str, Firer],
+        firers: Mapping[str, Firer | Prepared[Any]],
         urgency: Urgency | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
-        self.firers = firers
-        self._due = (urgency or Urgency()).due_query(database.is_postgresql)
+        self.firers = {k: f for k, f in firers.items() if not isinstance(f, Prepared)}
+        self.prepared = {k: f for k, f in firers.items() if isinstance(f, Prepared)}
+        self._due = (urgency or Urgency()).due_query(database.is_postgresql, list(self.prepared))
         self._lock = asyncio.Lock()
         self._job_queue: Any = None
         self._timer: Any = None
@@ -106,7 +127,13 @@ class Engine:
                 now = self.clock.now()
                 done, batch = await self._fire_batch(now, failed)
                 fired += done
-                if batch < BATCH:
+                if batch >= BATCH:
+                    continue
+                # one prepared row at a time, then the plain ones again: what falls due while
+                # a chart is drawn waits for one chart, not for all of them
+                done, found = await self._fire_prepared(self.clock.now(), failed)
+                fired += done
+                if not found:
                     break
             if fired:
                 self.on_fired()
@@ -165,6 +192,39 @@ class Engine:
             execution_options={"synchronize_session": False},
         )
         return list(result)
+
+    async def _fire_prepared(self, now: datetime, failed: set[int]) -> tuple[int, bool]:
+        """Prepare the first due row of a prepared kind with no session open, then claim it
+        and fire it in one short transaction. Returns (fired, whether a row was found)."""
+        if not self.prepared:
+            return 0, False
+        async with self.database.sessions() as session:
+            row = await session.scalar(
+                select(Deadline)
+                .where(
+                    Deadline.state == PENDING,
+                    Deadline.due_at <= now,
+                    Deadline.kind.in_(self.prepared),
+                    Deadline.id.not_in(failed) if failed else true(),
+                )
+                .order_by(Deadline.due_at, Deadline.id)
+                .limit(1)
+            )
+        if row is None:
+            return 0, False
+        firer = self.prepared[row.kind]
+        try:
+            made = await firer.prepare(row, now)
+            async with self.database.transaction() as session:
+                claimed = await self._claim(session, [row.id], now)
+                if not claimed:  # another engine fired it meanwhile
+                    return 0, True
+                await firer.fire(session, claimed[0], now, made)
+        except Exception:
+            log.exception("firing deadline %s failed; it will fire again", row.id)
+            failed.add(row.id)
+            return 0, True
+        return 1, True
 
     async def _fire(self, session: AsyncSession, deadline: Deadline, now: datetime) -> None:
         firer = self.firers.get(deadline.kind)

@@ -7,16 +7,16 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from telegram.ext import Application
 
 from bot.app import DutyBot
 from bot.configuration import load_configuration
-from bot.db.models import Event, IncidentRow, OutboxMessage, ProcessedUpdate
+from bot.db.models import Deadline, Event, IncidentRow, OutboxMessage, ProcessedUpdate
 from bot.delivery.outbox import PENDING, SENDING
 from bot.i18n import translator
 from bot.reports.service import FIELDS
@@ -241,6 +241,27 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.02)
+
+
+class ConnectionHolders:
+    """Which asyncio tasks hold one of ``database``'s connections right now: a session holds
+    one exactly while a transaction is open, so a task not listed has no transaction open."""
+
+    def __init__(self, database: Any) -> None:
+        self.holders: dict[int, asyncio.Task[Any] | None] = {}
+        pool = database.engine.sync_engine.pool
+        event.listen(pool, "checkout", self._checked_out)
+        event.listen(pool, "checkin", self._checked_in)
+
+    def _checked_out(self, _connection: Any, record: Any, _proxy: Any) -> None:
+        self.holders[id(record)] = asyncio.current_task()
+
+    def _checked_in(self, _connection: Any, record: Any) -> None:
+        self.holders.pop(id(record), None)
+
+    def held_by(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether ``task`` holds a connection (has a transaction open)."""
+        return task in self.holders.values()
 
 
 class BotHarness:
@@ -522,9 +543,59 @@ require_signoff = false
 
 def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> Any:
     """A moment of 2026 in UTC (local Asia/Shanghai is 8 hours ahead)."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+async def seed_watched(
+    session: Any,
+    unit: str,
+    count: int,
+    kind: str,
+    state: str,
+    due: datetime,
+    *,
+    warned_at: datetime | None = None,
+) -> None:
+    """``count`` open incidents of ``unit`` (level III) straight into the database, each with
+    one deadline of ``kind`` in ``state`` due at ``due`` (warned at ``warned_at``)."""
+    ids = list(
+        await session.scalars(
+            insert(IncidentRow).returning(IncidentRow.id),
+            [
+                {
+                    "unit_id": unit,
+                    "level": "III",
+                    "sensitive": False,
+                    "summary": f"Seeded {kind} {state} {n}",
+                    "description": "",
+                    "reported_at": due,
+                    "reporter_id": "xu.tao",
+                    "attachments": [],
+                    "drill": False,
+                    "state": "reported",
+                    "version": 1,
+                }
+                for n in range(count)
+            ],
+        )
+    )
+    await session.execute(
+        insert(Deadline),
+        [
+            {
+                "incident_id": number,
+                "kind": kind,
+                "due_at": due,
+                "state": state,
+                "late": False,
+                "warned_at": warned_at,
+                "data": {},
+            }
+            for number in ids
+        ],
+    )
 
 
 async def seed_bulletin_fixture(session: Any) -> None:

@@ -73,7 +73,7 @@ async def test_status_over_more_open_incidents_than_sqlite_has_variables_pages_b
     gao = harness.user(GAO, "Gao")
     await gao.send("/status")
     first = await gao.next_message(timeout=60)
-    assert first.text.startswith("Open incidents: 33000"), first.text[:200]
+    assert first.text.startswith("Open incidents: 1000+ — "), first.text[:200]  # capped
     [(label, data)] = first.buttons()
     assert label == "Next page ▶"
     shown = numbers(first.text)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import StatementError
 
 from bot.db.engine import Database
 from bot.db.migrate import current_revision, upgrade
-from bot.db.models import Event
+from bot.db.models import Deadline, Event
+from bot.db.types import UTCDateTime
 from bot.timeline import events_about, record_event
 from tests.harness import head_revision
 
@@ -62,3 +63,36 @@ async def test_the_suite_runs_on_the_database_it_was_asked_for(database: Databas
     from tests.conftest import POSTGRES_URL
 
     assert database.is_postgresql == bool(POSTGRES_URL)
+
+
+async def test_an_upgrade_remembers_the_warnings_already_fired(database_url: str) -> None:
+    """Migration 0015: a deadline whose warning fired before the upgrade is warned after it
+    (``/status`` reads "a warning was ignored" from the deadline itself)."""
+    db = Database(database_url)
+    await upgrade(db, "0012")
+    fired = datetime(2026, 11, 27, 6, 50, tzinfo=UTC)
+    at = bindparam("at", fired, type_=UTCDateTime())
+    async with db.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO units (id, name, in_roster) VALUES ('water', 'Water', true)",
+            "INSERT INTO people (id, name, unit_id, roles, in_roster) "
+            "VALUES ('xu.tao', 'Xu', 'water', 'reporter', true)",
+            "INSERT INTO incidents (id, unit_id, level, sensitive, summary, description, "
+            "reported_at, reporter_id, attachments, drill, state, version, source) VALUES "
+            "(1, 'water', 'III', false, 'Leak', '', :at, 'xu.tao', '[]', false, 'accepted', 1, "
+            "'field')",
+            # 1: its warning (2) fired; 3: its warning (4) still pending
+            "INSERT INTO deadlines (id, incident_id, kind, due_at, state, parent_id, late, "
+            "fired_at, data) VALUES "
+            "(1, 1, 'initial_report', :at, 'pending', NULL, false, NULL, '{}'), "
+            "(2, 1, 'warning', :at, 'fired', 1, false, :at, '{}'), "
+            "(3, 1, 'followup', :at, 'pending', NULL, false, NULL, '{}'), "
+            "(4, 1, 'warning', :at, 'pending', 3, false, NULL, '{}')",
+        ):
+            query = text(statement)
+            await connection.execute(query.bindparams(at) if ":at" in statement else query)
+    await upgrade(db)
+    async with db.sessions() as session:
+        warned = dict((await session.execute(select(Deadline.id, Deadline.warned_at))).all())
+    assert warned == {1: fired, 2: None, 3: None, 4: None}
+    await db.close()

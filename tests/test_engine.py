@@ -17,7 +17,7 @@ from bot.db.models import Deadline, Event
 from bot.incidents.deadlines import add
 from bot.timeline import record_event
 from scheduling.clock import SystemClock
-from scheduling.engine import Engine
+from scheduling.engine import Engine, Prepared
 from tests.botapi import StandInBotApi
 from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, start_bot, write_config
 
@@ -133,3 +133,49 @@ async def test_one_failing_firing_does_not_hold_back_the_others(database_url: st
     assert states[broken] == "pending"
     assert sorted(v for k, v in states.items() if k != broken) == ["fired", "fired"]
     await database.close()
+
+
+async def test_a_prepared_firing_prepares_holding_no_connection_and_fires_once(
+    database_url: str,
+) -> None:
+    """A prepared kind (the bulletin's chart) is prepared while the engine holds no database
+    connection, so no transaction; two engines may both prepare a row, one fires it; a
+    preparation that fails leaves it pending, and the plain kinds fire meanwhile."""
+    first, second = Database(database_url), Database(database_url)
+    await upgrade(first)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    async with first.transaction() as session:
+        for n in range(3):
+            add(session, None, "slow", past + timedelta(milliseconds=n), data={"n": n})
+        add(session, None, "probe", past)
+    held: list[int] = []
+    fails = [True]
+
+    def engine_for(database: Database) -> Engine:
+        async def prepare(deadline: Deadline, now: datetime) -> str:
+            held.append(database.engine.sync_engine.pool.checkedout())
+            await asyncio.sleep(0.01)  # the other engine prepares meanwhile
+            if deadline.data["n"] == 2 and fails[0]:
+                raise RuntimeError("drawing failed")
+            return f"drawn {deadline.data['n']}"
+
+        async def fire(session: AsyncSession, deadline: Deadline, now: datetime, made: str) -> None:
+            record_event(session, at=now, kind="slow.fired", subject=made)
+
+        return Engine(database, SystemClock(), {"probe": probe, "slow": Prepared(prepare, fire)})
+
+    engines = [engine_for(db) for db in (first, second)]
+    counts = await asyncio.gather(*(engine.tick() for engine in engines))
+    assert sum(counts) == 3  # the probe, "slow" 0 and 1; 2 failed in both
+    assert held and set(held) == {0}
+    fails[0] = False
+    assert await engines[0].tick() == 1
+    async with first.sessions() as session:
+        fired = Counter(
+            await session.scalars(select(Event.subject).where(Event.kind == "slow.fired"))
+        )
+        states = set(await session.scalars(select(Deadline.state)))
+    assert fired == {"drawn 0": 1, "drawn 1": 1, "drawn 2": 1}
+    assert states == {"fired"}
+    await first.close()
+    await second.close()

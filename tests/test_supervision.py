@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from bot.db.models import Deadline, IncidentRow
+from bot.db.models import Deadline, IncidentRow, OutboxMessage
+from bot.supervision import messaging
 from tests.botapi import StandInBotApi
 from tests.harness import (
     CHEN,
@@ -27,12 +32,14 @@ from tests.harness import (
     ZHENG,
     ZHOU,
     BotHarness,
+    ConnectionHolders,
     alert_for,
     catch_up,
     quick_report,
     said,
     says,
     seed_bulletin_fixture,
+    seed_watched,
     write_config,
 )
 
@@ -99,6 +106,87 @@ async def test_status_and_overdue_show_exactly_the_scope_with_the_right_colours(
     xu = harness.user(XU, "Xu")
     await xu.send("/status")
     assert "for supervisors" in (await xu.next_message()).text
+
+
+def heading_counts(text: str) -> tuple[str, str, str, str]:
+    """The total and the 🔴 🟡 🔵 counts heading a first /status page, as shown."""
+    match = re.match(r"Open incidents: (\S+) — 🔴 (\S+) · 🟡 (\S+) · 🔵 (\S+)", text)
+    assert match is not None, text[:200]
+    total, red, yellow, blue = match.groups()
+    return total, red, yellow, blue
+
+
+def line_colours(text: str) -> tuple[str, str, str, str]:
+    """The same four numbers tallied from the page's own lines."""
+    colours = [line.split()[0] for line in text.splitlines() if " #" in line]
+    red, yellow, blue = (str(colours.count(c)) for c in ("🔴", "🟡", "🔵"))
+    return str(len(colours)), red, yellow, blue
+
+
+async def test_the_status_counts_agree_with_the_colours_of_the_lines_as_time_passes(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """The counts are read from indexes, not from the lines: at every moment of the
+    afternoon — a deadline near (🔵), its warning fired (🟡), late by less than a step (🟡),
+    by more (🔴) — they still say what the lines say."""
+    await seed_the_afternoon(harness, botapi)
+    zhou = harness.user(ZHOU, "Zhou")
+    first = []
+    for minutes in (0, 10, 17, 5, 5, 5, 5, 10, 30):  # 14:25 → 15:52
+        await harness.advance(timedelta(minutes=minutes))
+        await harness.quiet()
+        catch_up(zhou)
+        await zhou.send("/status")
+        text = (await zhou.next_message()).text
+        assert heading_counts(text) == line_colours(text), text
+        first.append(line_of(text, 1).split()[0])
+    # #1, its initial report due 15:00: nothing near, its warning fired at 14:52 (not late
+    # yet), late by less than a step, then by more
+    assert first[:3] == ["▫️", "▫️", "🟡"] and first[-1] == "🔴"
+    async with harness.runtime.database.sessions() as session:  # type: ignore[union-attr]
+        warned = await session.scalar(
+            select(Deadline.warned_at).where(
+                Deadline.incident_id == 1, Deadline.kind == "initial_report"
+            )
+        )
+    assert warned == datetime(2026, 11, 27, 6, 52, tzinfo=UTC)  # 14:52: when its warning fired
+
+
+async def test_status_counts_are_exact_below_a_thousand_and_capped_from_there(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """Each /status count reads at most 1,000 rows, so the first page costs the same over any
+    number of open incidents: below that it is exact, from there it says "1000+"."""
+    assert harness.runtime is not None
+    now = harness.clock.now()  # the escalation step is 5 minutes, the warning time 10
+    gao = harness.user(GAO, "Gao")
+
+    async def heading() -> tuple[str, str, str, str]:
+        catch_up(gao)
+        await gao.send("/status")
+        return heading_counts((await gao.next_message(timeout=30)).text)
+
+    async with harness.runtime.database.transaction() as session:
+        await seed_watched(session, "water", 999, "accept", "fired", now - timedelta(minutes=30))
+        await seed_watched(session, "water", 1, "accept", "fired", now - timedelta(minutes=2))
+        await seed_watched(
+            session,
+            "water",
+            1,
+            "initial_report",
+            "pending",
+            now + timedelta(minutes=5),
+            warned_at=now,
+        )
+        await seed_watched(session, "water", 999, "accept", "pending", now + timedelta(minutes=3))
+        await seed_watched(session, "water", 7, "accept", "pending", now + timedelta(hours=1))
+        await seed_watched(session, "emergency", 5, "accept", "fired", now - timedelta(hours=1))
+    # 2,007 open in the water authority (the emergency bureau's five are not Gao's to see)
+    assert await heading() == ("1000+", "999", "2", "999")
+    async with harness.runtime.database.transaction() as session:
+        await seed_watched(session, "water", 1, "accept", "fired", now - timedelta(minutes=30))
+        await seed_watched(session, "water", 1, "accept", "pending", now + timedelta(minutes=3))
+    assert await heading() == ("1000+", "1000+", "2", "1000+")
 
 
 async def test_incident_shows_the_whole_timeline_in_order(
@@ -259,6 +347,87 @@ async def test_daily_bulletin_is_posted_once_at_its_time_across_a_restart(
             )
         )
     assert dues == [datetime(2026, 11, 29, 0, 0, tzinfo=UTC)]  # 29 Nov 08:00 local
+
+
+async def test_bulletin_charts_are_drawn_after_the_texts_committed_and_holding_no_transaction(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawing a chart takes a while: it happens in a worker thread, after the daily firing
+    committed its texts, while the task that asked holds no database connection — for the
+    daily bulletin and for /bulletin."""
+    assert harness.runtime is not None
+    harness.open_chats(GAO, ZHOU, QIAN, SUN)
+    database = harness.runtime.database
+    holders = ConnectionHolders(database)
+    drawn: list[tuple[bool, int]] = []
+    thread = asyncio.to_thread
+
+    async def committed_texts() -> int:
+        async with database.sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.text.like("%Duty bulletin%"))
+            )
+        return int(count or 0)
+
+    async def watched(work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if work is messaging.bulletin_chart:
+            held = holders.held_by(asyncio.current_task())  # before reading, which opens one
+            drawn.append((held, await committed_texts()))
+        return await thread(work, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", watched)
+    await harness.advance(timedelta(hours=18))  # 28 Nov 08:00: the daily bulletin
+    gao, zhou = harness.user(GAO), harness.user(ZHOU)
+    await botapi.wait_until(
+        lambda: all(any(m.method == "sendPhoto" for m in u.inbox()) for u in (gao, zhou))
+    )
+    texts = await committed_texts()
+    assert texts >= 4 and drawn  # Gao, Zhou, and the two units' leaders on duty
+    assert drawn == [(False, texts)] * len(drawn)  # every text was committed before any chart
+    drawn.clear()
+    catch_up(zhou)
+    await zhou.send("/bulletin")
+    assert "Duty bulletin" in (await zhou.next_message()).text
+    assert (await zhou.next_message()).method == "sendPhoto"
+    assert [held for held, _ in drawn] == [False]
+
+
+async def test_a_restart_before_the_chart_is_drawn_still_posts_it_once(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The firing commits the texts and books the charts; the process dies before drawing
+    them (here: drawing fails until the restart). After the restart every reader gets the
+    chart, once — and no second bulletin."""
+    harness.open_chats(GAO, ZHOU, QIAN, SUN)
+    chart, dead = messaging.bulletin_chart, [True]
+
+    def dying(*args: Any) -> bytes:
+        if dead[0]:
+            raise RuntimeError("the process died while drawing")
+        return chart(*args)
+
+    monkeypatch.setattr(messaging, "bulletin_chart", dying)
+    users = [harness.user(u) for u in (GAO, ZHOU, QIAN, SUN)]
+
+    def sent(user: Any, method: str = "sendPhoto") -> int:
+        return sum(
+            m.method == method and (method != "sendMessage" or "Duty bulletin" in m.text)
+            for m in user.inbox()
+        )
+
+    await harness.advance(timedelta(hours=18))  # 08:00
+    await botapi.wait_until(lambda: all(sent(u, "sendMessage") == 1 for u in users))
+    await harness.quiet()
+    assert [sent(u) for u in users] == [0, 0, 0, 0]
+    dead[0] = False
+    await harness.restart()
+    await botapi.wait_until(lambda: all(sent(u) == 1 for u in users))
+    await harness.restart()
+    await harness.advance(timedelta(hours=1))
+    await harness.quiet()
+    assert [(sent(u, "sendMessage"), sent(u)) for u in users] == [(1, 1)] * 4
 
 
 QIAN_COVERS_EMERGENCY = """

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel
 
@@ -254,14 +255,25 @@ class Deadline(Base):
     engine's own ``warning`` (before a report deadline) and ``escalation`` (one rung of the chain
     after a missed deadline, ``parent_id`` pointing at it). States: ``pending`` → ``met`` or
     ``fired`` (a missed deadline fires and becomes late for good; it may be met later, late) or
-    ``cancelled``.
+    ``cancelled``. ``warned_at``: when a warning about this deadline fired (the assignee was
+    reminded), so "a warning was ignored" is read from the deadline itself.
     """
 
     __tablename__ = "deadlines"
     __table_args__ = (
         Index("ix_deadlines_due", "state", "due_at"),
-        Index("ix_deadlines_incident", "incident_id", "kind", "state"),
+        Index("ix_deadlines_incident", "incident_id", "kind", "state", "due_at"),
         Index("ix_deadlines_directive", "directive_id", "kind", "state"),
+        # the /status counts: what is overdue, or near, by kind (only the rows that count)
+        Index("ix_deadlines_state_kind_due", "state", "kind", "due_at", "incident_id"),
+        # ... and the warned deadlines still pending (a handful, whatever the history)
+        Index(
+            "ix_deadlines_warned",
+            "state",
+            "incident_id",
+            sqlite_where=text("warned_at IS NOT NULL"),
+            postgresql_where=text("warned_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,6 +288,7 @@ class Deadline(Base):
     late: Mapped[bool] = mapped_column(default=False)
     fired_at: Mapped[datetime | None]
     met_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

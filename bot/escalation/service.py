@@ -108,7 +108,9 @@ async def warned_deadline(
 def record_warning(
     session: AsyncSession, incident: IncidentRow, due: Deadline, now: datetime
 ) -> None:
-    """The assignee was reminded."""
+    """The assignee was reminded: the deadline remembers it (``/status`` reads "a warning was
+    ignored" from it) and the timeline says so."""
+    due.warned_at = due.warned_at or now
     record_event(
         session,
         at=now,

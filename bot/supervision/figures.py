@@ -111,6 +111,25 @@ class Bulletin:
         """The tables, each with its figures, in registry order."""
         return [(t, [f for f in FIGURES if f.table == t]) for t in TABLES]
 
+    def to_data(self) -> dict[str, Any]:
+        """The numbers as JSON (kept in a row until the chart is drawn)."""
+        return {
+            "units": self.units,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "values": self.values,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Bulletin:
+        """The numbers ``to_data`` kept."""
+        return cls(
+            list(data["units"]),
+            datetime.fromisoformat(data["start"]),
+            datetime.fromisoformat(data["end"]),
+            {key: dict(by_unit) for key, by_unit in data["values"].items()},
+        )
+
 
 def _figure(key: str) -> Figure:
     return next(f for f in FIGURES if f.key == key)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -203,7 +204,8 @@ def _subset(numbers: Bulletin, units: list[str]) -> Bulletin:
 async def post_daily_bulletin(session: AsyncSession, runtime: Runtime, end: datetime) -> None:
     """The duty day that ends at ``end``: every supervisor gets the bulletin of their scope, and
     each unit's leader on duty (not already told as a supervisor) that unit's own figures, each
-    as text then chart."""
+    as text then chart. Here (in the firing's transaction) the texts are queued and each chart
+    is booked with its numbers and readers; it is drawn after the commit (``draw_charts``)."""
     roster, now = runtime.roster, runtime.now()
     settings = runtime.settings
     day = periods.duty_date(
@@ -235,20 +237,35 @@ async def _send_bulletin(
         people,
         partial(messaging.bulletin_text, runtime=runtime, bulletin=numbers),
     )
+    if not told.told:
+        return
     langs = await languages(session, runtime.roster, told.told, runtime.settings.language)
-    charts: dict[str, bytes] = {}  # drawn once per language: matplotlib is slow
-    for person_id in told.told:
-        language = langs[person_id]
-        tr = translator(language)
-        if language not in charts:  # off the event loop: other chats go on meanwhile
-            charts[language] = await asyncio.to_thread(
-                messaging.bulletin_chart, tr, runtime, numbers
-            )
+    readers = [[person, told.chats[person], langs[person]] for person in told.told]
+    supervision.book_bulletin_chart(
+        session, runtime.now(), {"bulletin": numbers.to_data(), "readers": readers}
+    )
+
+
+async def draw_charts(runtime: Runtime, job: dict[str, Any]) -> dict[str, bytes]:
+    """A booked bulletin chart in each of its readers' languages, drawn in a worker thread
+    (matplotlib takes a while; other chats go on meanwhile) with no session open."""
+    numbers = Bulletin.from_data(job["bulletin"])
+    charts: dict[str, bytes] = {}
+    for language in sorted({language for _, _, language in job["readers"]}):
+        charts[language] = await asyncio.to_thread(
+            messaging.bulletin_chart, translator(language), runtime, numbers
+        )
+    return charts
+
+
+def send_charts(session: AsyncSession, job: dict[str, Any], charts: dict[str, bytes]) -> None:
+    """Queue the drawn chart to each reader of a booked bulletin chart, after its text."""
+    for person_id, chat_id, language in job["readers"]:
         enqueue_photo(
             session,
-            told.chats[person_id],
+            chat_id,
             charts[language],
-            messaging.bulletin_caption(tr),
+            messaging.bulletin_caption(translator(language)),
             person_id=person_id,
         )
 

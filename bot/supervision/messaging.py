@@ -18,7 +18,13 @@ from bot.render import inline_quoted, local_time
 from bot.reports.messaging import title
 from bot.runtime import Runtime
 from bot.supervision.figures import MINUTES, TABLES, Bulletin, Figure, Value
-from bot.supervision.service import LEVEL_ORDER, StatusCounts, StatusKey, Watched
+from bot.supervision.service import (
+    COUNT_CAP,
+    LEVEL_ORDER,
+    StatusCounts,
+    StatusKey,
+    Watched,
+)
 
 PAGE = 3500  # characters per /status page: well under Telegram's 4096
 EVENT_TEXT = {
@@ -187,6 +193,11 @@ def status_line(tr: Translator, runtime: Runtime, row: Watched) -> str:
     )
 
 
+def count_text(count: int) -> str:
+    """A ``/status`` count as shown: exact below ``COUNT_CAP``, "1000+" from there."""
+    return f"{COUNT_CAP}+" if count >= COUNT_CAP else str(count)
+
+
 def _status_lines(
     tr: Translator,
     runtime: Runtime,
@@ -197,7 +208,10 @@ def _status_lines(
     """The page's lines, each with how many incidents are listed up to and including it."""
     if counts is not None:
         head = tr._("Open incidents: {total} — 🔴 {red} · 🟡 {yellow} · 🔵 {blue}").format(
-            total=counts.total, red=counts.red, yellow=counts.yellow, blue=counts.blue
+            total=count_text(counts.total),
+            red=count_text(counts.red),
+            yellow=count_text(counts.yellow),
+            blue=count_text(counts.blue),
         )
     else:
         head = tr._("Open incidents, page {page}").format(page=page)
@@ -439,7 +453,8 @@ def bulletin_chart(tr: Translator, runtime: Runtime, bulletin: Bulletin) -> byte
         return [int(bulletin.value(key, u) or 0) for u in bulletin.units]
 
     def label(unit: str) -> str:
-        name = runtime.roster.units[unit].name
+        known = runtime.roster.units.get(unit)  # drawn after the fact: the roster may have moved
+        name = known.name if known is not None else unit
         return name if not latin_only or name.isascii() else unit
 
     latin_only = cjk_font() is None

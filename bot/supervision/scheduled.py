@@ -1,5 +1,8 @@
 """The daily bulletin (SPEC §3.5) as a deadline row like any other: booked at start, fired by
-the engine at ``bulletin.daily_at``, and booked again for the next day when it fires."""
+the engine at ``bulletin.daily_at``, and booked again for the next day when it fires. Its charts
+are rows of their own (``bulletin_chart``), booked by that firing: the engine draws each after
+the firing committed, outside any transaction, then queues it in a short one (``Prepared``), so
+a restart in between still posts it, once."""
 
 from __future__ import annotations
 
@@ -11,11 +14,18 @@ from bot.db.models import Deadline
 from bot.runtime import Runtime
 from bot.supervision import flows
 from bot.supervision import service as supervision
-from scheduling.engine import Firer
+from scheduling.engine import Firer, Prepared
 
-BULLETIN = supervision.BULLETIN
+BULLETIN, BULLETIN_CHART = supervision.BULLETIN, supervision.BULLETIN_CHART
 
-__all__ = ["BULLETIN", "bulletin_firer", "ensure_daily_bulletin", "next_bulletin_at"]
+__all__ = [
+    "BULLETIN",
+    "BULLETIN_CHART",
+    "bulletin_chart_firer",
+    "bulletin_firer",
+    "ensure_daily_bulletin",
+    "next_bulletin_at",
+]
 
 
 def next_bulletin_at(runtime: Runtime, after: datetime) -> datetime:
@@ -50,3 +60,17 @@ def bulletin_firer(runtime: Runtime) -> Firer:
         )
 
     return fire
+
+
+def bulletin_chart_firer(runtime: Runtime) -> Prepared[dict[str, bytes]]:
+    """Draw a booked bulletin chart with no transaction open, then queue it to its readers."""
+
+    async def draw(deadline: Deadline, now: datetime) -> dict[str, bytes]:
+        return await flows.draw_charts(runtime, deadline.data)
+
+    async def send(
+        session: AsyncSession, deadline: Deadline, now: datetime, charts: dict[str, bytes]
+    ) -> None:
+        flows.send_charts(session, deadline.data, charts)
+
+    return Prepared(draw, send)

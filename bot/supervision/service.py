@@ -5,24 +5,31 @@ numbers are in ``figures``). Read-only but for booking the daily bulletin's dead
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    ScalarSelect,
+    Select,
     and_,
+    bindparam,
     case,
     func,
-    literal,
     or_,
     select,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.models import Deadline, Event, IncidentRow, OfficialReport
 from bot.db.types import UTCDateTime
-from bot.incidents.deadlines import ESCALATION, MEETABLE, WARNING
+from bot.incidents.deadlines import ESCALATION, MEETABLE
 from bot.incidents.service import subject
 from bot.levels import OPEN_STATES, effective_level, policy_for
 from bot.settings import Settings
@@ -32,6 +39,7 @@ from scheduling.rows import FIRED, PENDING, add
 RED, YELLOW, BLUE, NONE = "🔴", "🟡", "🔵", "▫️"
 LEVEL_ORDER = ("I", "II", "III", "IV", "unassessed")
 BULLETIN = "bulletin"  # the deadline kind of the daily bulletin
+BULLETIN_CHART = "bulletin_chart"  # its chart, drawn after the bulletin committed
 _BULLETIN_BOOKING_LOCK = 7301001  # PostgreSQL advisory lock key: one booking at a time
 
 
@@ -69,10 +77,7 @@ def colour_of(
     step = settings.escalation.step
     if overdue and (_escalated_past_unit(incident, escalations) or now - overdue[0].due_at > step):
         return RED, next_due, overdue
-    warned = any(
-        r.kind == WARNING and r.state == FIRED and any(p.id == r.parent_id for p in pending)
-        for r in rows
-    )
+    warned = any(r.warned_at is not None for r in pending)
     if overdue or warned:
         return YELLOW, next_due, overdue
     near = policy_for(settings, incident.level, incident.sensitive).warn_before
@@ -85,6 +90,7 @@ def colour_of(
 
 PAGE_ROWS = 40  # incidents read for one /status page at most (fewer may fit)
 OVERDUE_ROWS = 20  # missed deadlines on one /overdue page: ≤ ~180 characters a line
+COUNT_CAP = 1000  # a /status count reads at most this many rows; at the cap it shows "1000+"
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ class StatusKey:
 
 @dataclass(frozen=True)
 class StatusCounts:
-    """The counts heading the first ``/status`` page."""
+    """The counts heading the first ``/status`` page: each exact below ``COUNT_CAP``, and
+    ``COUNT_CAP`` when there are at least that many (shown "1000+")."""
 
     total: int
     red: int
@@ -163,74 +170,129 @@ def rank_of(incident: IncidentRow) -> int:
     return LEVEL_ORDER.index(incident.level)
 
 
-async def status_counts(
-    session: AsyncSession, settings: Settings, units: list[str], now: datetime
-) -> StatusCounts:
-    """Total and colour counts of the open incidents in scope, computed in the database (one
-    aggregate query; no incident is loaded). 🔴 here is "overdue by more than one escalation
-    step"; the per-line colour also counts an escalation that left the unit earlier."""
-    parent = Deadline.__table__.alias("parent")
-    warned_ids = (
-        select(Deadline.incident_id.label("incident_id"))
-        .join(parent, parent.c.id == Deadline.parent_id)
-        .where(Deadline.kind == WARNING, Deadline.state == FIRED, parent.c.state == PENDING)
-        .distinct()
-        .subquery()
+def _overdue(row: type[Deadline]) -> ColumnElement[bool]:
+    """A deadline people had to meet, missed and still not met (late)."""
+    return and_(row.state == FIRED, row.kind.in_(MEETABLE))
+
+
+def _due(row: type[Deadline]) -> ColumnElement[bool]:
+    """A deadline people have to meet, not yet due."""
+    return and_(row.state == PENDING, row.kind.in_(MEETABLE))
+
+
+def _warned(row: type[Deadline]) -> ColumnElement[bool]:
+    """A deadline not yet due whose warning has fired (read through ``ix_deadlines_warned``)."""
+    return and_(row.state == PENDING, row.warned_at.is_not(None))
+
+
+def _moment(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def _near_key(level: str, sensitive: bool) -> str:
+    return f"near_{LEVEL_ORDER.index(level)}_{int(sensitive)}"
+
+
+@cache
+def _counts_query() -> Select[int, int, int, int, int]:
+    """The five capped counts of ``status_counts`` as one statement, built once (the scope,
+    the moments and each level's warning time are parameters)."""
+    d = aliased(Deadline, name="d")
+    red_before, horizon = _moment("red_before"), _moment("horizon")
+    in_scope = and_(
+        IncidentRow.unit_id.in_(bindparam("units", expanding=True)),
+        IncidentRow.state.in_(OPEN_STATES),
     )
-
-    def at(moment: datetime) -> ColumnElement[datetime]:
-        return literal(moment, UTCDateTime())
-
     near = case(
         *(
             (
                 and_(IncidentRow.level == level, IncidentRow.sensitive.is_(sensitive)),
-                at(now + policy_for(settings, effective_level(level, sensitive)).warn_before),
+                _moment(_near_key(level, sensitive)),
             )
             for level in LEVEL_ORDER
             for sensitive in (False, True)
         ),
-        else_=at(now),
+        else_=_moment("now"),
     )
-    # one pass: each open incident in scope with its meetable deadlines, grouped (no
-    # correlated subqueries: SQLite would run them again for every use of a column)
-    per_incident = (
-        select(
-            IncidentRow.id.label("id"),
-            func.min(case((Deadline.state == FIRED, Deadline.due_at))).label("first_overdue"),
-            func.min(case((Deadline.state == PENDING, Deadline.due_at))).label("next_pending"),
-            func.max(near).label("near"),
-            func.max(case((warned_ids.c.incident_id.is_not(None), 1), else_=0)).label("warned"),
+
+    def open_incident(*also: ColumnElement[bool]) -> ColumnElement[bool]:
+        return (
+            select(IncidentRow.id).where(IncidentRow.id == d.incident_id, in_scope, *also).exists()
         )
-        .select_from(IncidentRow)
-        .outerjoin(
-            Deadline,
-            and_(
-                Deadline.incident_id == IncidentRow.id,
-                Deadline.kind.in_(MEETABLE),
-                Deadline.state.in_((PENDING, FIRED)),
-            ),
-        )
-        .outerjoin(warned_ids, warned_ids.c.incident_id == IncidentRow.id)
-        .where(_open_in(units))
-        .group_by(IncidentRow.id)
-        .subquery()
+
+    def none_of_its(which: Callable[[type[Deadline]], ColumnElement[bool]]) -> ColumnElement[bool]:
+        """No other deadline of d's incident is ``which`` (one anti-join per condition: each
+        probes ``ix_deadlines_incident``)."""
+        e = aliased(Deadline)
+        return ~select(e.id).where(e.incident_id == d.incident_id, which(e)).exists()
+
+    def count(*where: ColumnElement[bool], of: Any = d.id) -> ScalarSelect[int]:
+        capped = select(of).where(*where).limit(COUNT_CAP).subquery()
+        return select(func.count()).select_from(capped).scalar_subquery()
+
+    total = count(in_scope, of=IncidentRow.id)
+    # 🔴: late by more than a step (counted on the first such deadline)
+    red = count(
+        _overdue(d),
+        d.due_at < red_before,
+        none_of_its(lambda e: and_(_overdue(e), e.due_at < red_before, e.id < d.id)),
+        open_incident(),
     )
-    c = per_incident.c
-    red = c.first_overdue < at(now - settings.escalation.step)
-    yellow = and_(~red, or_(c.first_overdue.is_not(None), c.warned == 1))
-    blue = and_(c.first_overdue.is_(None), c.warned == 0, c.next_pending <= c.near)
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.sum(case((red, 1), else_=0)),
-                func.sum(case((yellow, 1), else_=0)),
-                func.sum(case((blue, 1), else_=0)),
-            ).select_from(per_incident)
-        )
-    ).one()
-    return StatusCounts(int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
+    # 🟡: late, none by more than a step (on its first late deadline) ...
+    late = count(
+        _overdue(d),
+        d.due_at >= red_before,
+        none_of_its(lambda e: and_(_overdue(e), e.due_at < red_before)),
+        none_of_its(lambda e: and_(_overdue(e), e.id < d.id)),
+        open_incident(),
+    )
+    # ... or not late but warned (on its first warned deadline)
+    warned = count(
+        _warned(d),
+        none_of_its(_overdue),
+        none_of_its(lambda e: and_(_warned(e), e.id < d.id)),
+        open_incident(),
+    )
+    # 🔵: neither, and its next deadline (d) is within its level's warning time
+    blue = count(
+        _due(d),
+        d.due_at <= horizon,
+        none_of_its(_overdue),
+        none_of_its(_warned),
+        none_of_its(
+            lambda e: and_(_due(e), e.due_at <= d.due_at, or_(e.due_at < d.due_at, e.id < d.id))
+        ),
+        open_incident(d.due_at <= near),
+    )
+    return select(total, red, late, warned, blue)
+
+
+async def status_counts(
+    session: AsyncSession, settings: Settings, units: list[str], now: datetime
+) -> StatusCounts:
+    """Total and colour counts of the open incidents in scope, each exact below ``COUNT_CAP``
+    and ``COUNT_CAP`` (shown "1000+") from there, so the first page costs the same over 100 or
+    100,000 open incidents. No incident is loaded: each count walks an index of what it counts
+    (open incidents by unit; late deadlines; deadlines near; warned deadlines, whatever the
+    history) and counts an incident once, on one of its deadlines (the representative: no
+    other of its deadlines comes before it). 🔴 here is "overdue by more than one escalation
+    step"; the per-line colour also counts an escalation that left the unit earlier."""
+    near = {
+        _near_key(level, sensitive): now
+        + policy_for(settings, effective_level(level, sensitive)).warn_before
+        for level in LEVEL_ORDER
+        for sensitive in (False, True)
+    }
+    params = {
+        "units": units,
+        "now": now,
+        "red_before": now - settings.escalation.step,
+        "horizon": max(near.values()),
+        **near,
+    }
+    row = (await session.execute(_counts_query(), params)).one()
+    total, red, late, warned, blue = (int(n) for n in row)
+    return StatusCounts(total, red, min(late + warned, COUNT_CAP), blue)
 
 
 async def overdue_page(
@@ -319,3 +381,9 @@ async def book_bulletin(session: AsyncSession, due: datetime, *, postgresql: boo
 def book_next_bulletin(session: AsyncSession, due: datetime) -> None:
     """Add the next daily bulletin's deadline (from its firer, which holds the claimed row)."""
     add(session, None, BULLETIN, due)
+
+
+def book_bulletin_chart(session: AsyncSession, due: datetime, job: dict[str, object]) -> None:
+    """Book the drawing of a bulletin's chart (its numbers and readers in ``job``): the engine
+    draws it outside any transaction, then queues it in a short one of its own, once."""
+    add(session, None, BULLETIN_CHART, due, data=job)

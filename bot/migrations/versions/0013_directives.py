@@ -78,17 +78,28 @@ def upgrade() -> None:
     op.create_index(
         "ix_directive_requests_directive", "directive_requests", ["directive_id", "state"]
     )
-    with op.batch_alter_table("deadlines", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("directive_id", BigInt, nullable=True))
-        batch_op.create_foreign_key(
-            op.f("fk_deadlines_directive_id_directives"), "directives", ["directive_id"], ["id"]
+    # Not a batch (SQLite would copy the table, and the copy of rows pointing at their parent
+    # deadline breaks the foreign key): SQLite adds a column with its REFERENCES clause in place.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE deadlines ADD COLUMN directive_id INTEGER "
+            "CONSTRAINT fk_deadlines_directive_id_directives REFERENCES directives (id)"
         )
-        batch_op.create_index("ix_deadlines_directive", ["directive_id", "kind", "state"])
+    else:
+        op.add_column("deadlines", sa.Column("directive_id", BigInt, nullable=True))
+        op.create_foreign_key(
+            op.f("fk_deadlines_directive_id_directives"),
+            "deadlines",
+            "directives",
+            ["directive_id"],
+            ["id"],
+        )
+    op.create_index("ix_deadlines_directive", "deadlines", ["directive_id", "kind", "state"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deadlines_directive", table_name="deadlines")
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
-        batch_op.drop_index("ix_deadlines_directive")
         batch_op.drop_constraint(op.f("fk_deadlines_directive_id_directives"), type_="foreignkey")
         batch_op.drop_column("directive_id")
     op.drop_index("ix_directive_requests_directive", table_name="directive_requests")
