@@ -410,6 +410,7 @@ async def test_a_whole_directive_in_chinese_shows_no_internal_value(
     await harness.quiet()
     request = await read_until(zhou, "⏳")
     await zhou.press(request, "同意")
+    await harness.quiet()
     await wang.send("/feedback D1 办结 已全部排查完毕")
     await harness.quiet()
     review = await read_until(zhou, "🏁")
@@ -452,3 +453,30 @@ async def test_a_whole_directive_in_chinese_shows_no_internal_value(
     [first, second] = await harness.rows(DirectiveRow)
     assert first.state == "closed" and first.extensions == 1 and first.sent_back == 1
     assert second.received_by == "sun.li" and second.receive_late
+
+
+async def test_an_extension_decided_while_the_lead_unit_reports_done_never_fails(
+    harness: BotHarness,
+) -> None:
+    harness.open_chats(ZHOU, WANG, LI)
+    zhou, li = harness.user(ZHOU, "Zhou"), harness.user(LI, "Li")
+    number = await issue_by_form(harness, zhou, "Water Authority", [], "pressing", "Fix gate 9")
+    card = await read_until(li, "📌")
+    await li.press(card, "Receive")
+    await li.send(f"/extend D{number} 1d waiting for a crane")
+    await harness.quiet()
+    request = await read_until(zhou, "⏳")
+    # both at once: the directive's row is locked by whichever comes first, the other waits
+    await asyncio.gather(
+        zhou.press(request, "Approve"), li.send(f"/feedback D{number} done gate fixed")
+    )
+    await harness.quiet()
+    texts = [m.text for m in zhou.inbox() + li.inbox()]
+    assert not [t for t in texts if "went wrong" in t]
+    [row] = await harness.rows(DirectiveRow)
+    assert row.state == "completed"
+    review = await read_until(zhou, "🏁")
+    await zhou.press(review, "Accept as done")
+    await harness.quiet()
+    [row] = await harness.rows(DirectiveRow)
+    assert row.state == "closed"

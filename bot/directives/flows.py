@@ -57,10 +57,11 @@ def access_subject(directive: DirectiveRow, on_ladder: set[str] | None = None) -
 
 
 async def _find(
-    session: AsyncSession, actor: Actor, number: int
+    session: AsyncSession, actor: Actor, number: int, *, lock: bool = True
 ) -> tuple[DirectiveRow, DirectiveSubject] | None:
-    """The directive, if the actor may see it (else ``None``: unknown and hidden look alike)."""
-    directive = await service.get(session, number)
+    """The directive, if the actor may see it (else ``None``: unknown and hidden look alike);
+    locked for the change about to be made unless only read."""
+    directive = await service.get(session, number, lock=lock)
     if directive is None:
         return None
     subject = access_subject(directive, await service.on_ladder(session, directive.id))
@@ -303,7 +304,7 @@ async def decide_extension(
     directive, subject = found
     if not may(actor, Action.REVIEW_DIRECTIVE, subject):
         return Attempt(False, directive, "refused")
-    if request.state != service.PENDING_REQUEST or not service.is_open(directive):
+    if request.state != service.PENDING_REQUEST or not service.is_answerable(directive):
         return Attempt(False, directive, "decided")
     now, tz = runtime.now(), runtime.settings.timezone
     await service.decide_extension(
@@ -338,8 +339,10 @@ async def accept(session: AsyncSession, runtime: Runtime, actor: Actor, number: 
     return Attempt(True, directive)
 
 
-async def _review(session: AsyncSession, actor: Actor, number: int) -> DirectiveRow | Attempt:
-    found = await _find(session, actor, number)
+async def _review(
+    session: AsyncSession, actor: Actor, number: int, *, lock: bool = True
+) -> DirectiveRow | Attempt:
+    found = await _find(session, actor, number, lock=lock)
     if found is None:
         return Attempt(False)
     directive, subject = found
@@ -352,7 +355,7 @@ async def _review(session: AsyncSession, actor: Actor, number: int) -> Directive
 
 async def check_review(session: AsyncSession, actor: Actor, number: int) -> Attempt:
     """Whether the actor may review the directive now (Send back asks before the reason)."""
-    found = await _review(session, actor, number)
+    found = await _review(session, actor, number, lock=False)
     return Attempt(True, found) if isinstance(found, DirectiveRow) else found
 
 
@@ -526,7 +529,7 @@ async def view(
     session: AsyncSession, actor: Actor, number: int
 ) -> tuple[DirectiveRow, list[Event]] | None:
     """``/directive D#``: the directive and its history, if the actor may see it."""
-    found = await _find(session, actor, number)
+    found = await _find(session, actor, number, lock=False)
     if found is None:
         return None
     return found[0], await events_about(session, service.subject(number))

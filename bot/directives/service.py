@@ -60,9 +60,17 @@ class Order:
     incident_id: int | None = None
 
 
-async def get(session: AsyncSession, directive_id: int) -> DirectiveRow | None:
-    """One directive by number."""
-    return await session.get(DirectiveRow, directive_id, populate_existing=True)
+async def get(
+    session: AsyncSession, directive_id: int, *, lock: bool = False
+) -> DirectiveRow | None:
+    """One directive by number; with ``lock``, its row locked until the transaction ends.
+
+    Every change to a directive locks its row first (``SELECT … FOR UPDATE`` on PostgreSQL),
+    before any of its deadlines: two changes at once (an extension approved while the lead unit
+    reports it done) then wait for each other instead of deadlocking."""
+    return await session.get(
+        DirectiveRow, directive_id, populate_existing=True, with_for_update=lock or None
+    )
 
 
 def is_open(directive: DirectiveRow) -> bool:
@@ -385,7 +393,7 @@ async def _cancel_all(session: AsyncSession, directive_id: int) -> None:
 
 async def owner_of(session: AsyncSession, row: Deadline) -> DirectiveRow | None:
     """The directive a deadline row chases, while it is open."""
-    directive = await get(session, row.directive_id) if row.directive_id else None
+    directive = await get(session, row.directive_id, lock=True) if row.directive_id else None
     return directive if directive is not None and is_open(directive) else None
 
 
