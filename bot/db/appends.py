@@ -31,10 +31,11 @@ def append(session: AsyncSession, model: type[Base], row: dict[str, Any]) -> Non
 
 
 def write_appended(session: Session) -> None:
-    """Insert what is queued (one statement per table)."""
+    """Insert what is queued (one statement per table: a Core insert into the table, not the
+    ORM's bulk path, which inspects every row's keys and costs more than the insert)."""
     pending = session.info.pop(KEY, None)
     for model, rows in (pending or {}).items():
-        session.execute(insert(model), rows)
+        session.execute(insert(model.__table__), rows)
 
 
 @event.listens_for(Session, "do_orm_execute")
