@@ -18,11 +18,13 @@ Run: ``.venv/bin/python bench/clock.py`` (or ``make bench``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,8 @@ SPREAD = 20.0
 # the overdue deadlines of a restart, in the order they are seeded (least urgent first)
 KINDS = (FOLLOWUP, FINAL, WARNING, INITIAL, ESCALATION, FLASH, ACCEPT)
 POSTGRES_URL = os.environ.get("DUTYBOT_BENCH_DATABASE_URL")
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+LAST_CPU = [0.0]  # CPU seconds this process spent in the last restart (others' load excluded)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -156,10 +160,11 @@ async def restart(url: str | None, pending: int, overdue: int) -> tuple[float, b
         await seed(database, dues, kinds)
         await database.close()
         database = Database(url)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         engine = Engine(database, SystemClock(), dict.fromkeys(KINDS, ordered), URGENCY)
         await engine.tick()
         elapsed = time.perf_counter() - started
+        LAST_CPU[0] = time.process_time() - cpu
         async with database.sessions() as session:
             left = await session.scalar(
                 select(func.count())
@@ -173,10 +178,67 @@ async def restart(url: str | None, pending: int, overdue: int) -> tuple[float, b
     return elapsed, max(urgent) < min(followups)
 
 
+@contextlib.contextmanager
+def as_before() -> Iterator[None]:
+    """The catch-up as it was before issue 14's second round: deadline ids claimed with an
+    ``IN`` list of a thousand placeholders, timeline events through the ORM's bulk insert."""
+    from sqlalchemy import update
+
+    from bot.db import appends
+    from scheduling import engine as scheduling_engine
+    from scheduling.rows import FIRED, PENDING
+
+    async def claim(_self: Any, session: AsyncSession, ids: list[int], now: datetime) -> Any:
+        result = await session.scalars(
+            update(Deadline)
+            .where(Deadline.id.in_(ids), Deadline.state == PENDING)
+            .values(state=FIRED, fired_at=now)
+            .returning(Deadline),
+            execution_options={"synchronize_session": False},
+        )
+        return list(result)
+
+    def write_appended(session: Any) -> None:
+        for model, rows in (session.info.pop(appends.KEY, None) or {}).items():
+            session.execute(insert(model), rows)
+
+    saved = scheduling_engine.Engine._claim, appends.write_appended
+    scheduling_engine.Engine._claim = claim  # type: ignore[method-assign]
+    appends.write_appended = write_appended
+    try:
+        yield
+    finally:
+        scheduling_engine.Engine._claim, appends.write_appended = saved  # type: ignore[method-assign]
+
+
+async def restart_ab() -> None:
+    """Restart with 10,000 overdue of 100,000, before and after issue 14's second round,
+    interleaved, in the same run (SQLite, and PostgreSQL when configured)."""
+    print("Restart, 100,000 pending, 10,000 overdue: before / after, two rounds")
+    print("database | variant | seconds to fire all | CPU s (bot process) | accepts first")
+    print("--- | --- | --- | --- | ---")
+    databases: list[tuple[str, str | None]] = [("SQLite", None)]
+    if POSTGRES_URL:
+        databases.append(("PostgreSQL", POSTGRES_URL))
+    for database, url in databases:
+        for _ in range(ROUNDS):
+            for name, before in (("before", True), ("after", False)):
+                with as_before() if before else contextlib.nullcontext():
+                    seconds, urgent_first = await restart(url, 100_000, 10_000)
+                print(
+                    f"{database} | {name} | {seconds:.2f} | {LAST_CPU[0]:.2f} | "
+                    f"{'yes' if urgent_first else 'no'}"
+                )
+
+
 async def main() -> None:
-    """Run both measurements and print the tables (``restart``: only the second)."""
+    """Run both measurements and print the tables (``restart``: only the second;
+    ``restart-ab``: before/after issue 14's second round)."""
     if sys.argv[1:] == ["restart"]:
         await restarts()
+        return
+    if sys.argv[1:] == ["restart-ab"]:
+        await restart_ab()
         return
     server = StandInBotApi()
     await server.start()

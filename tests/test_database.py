@@ -59,6 +59,19 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(database: Database) -> 
         assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() >= 1000
 
 
+async def test_sqlite_waits_for_the_disk_at_each_commit_only_when_asked(tmp_path) -> None:
+    for query, expected in (("", 1), ("?synchronous=full", 2)):  # 1 NORMAL, 2 FULL
+        db = Database(f"sqlite+aiosqlite:///{tmp_path}/sync{len(query)}.db{query}")
+        try:
+            async with db.engine.connect() as connection:
+                found = (await connection.execute(text("PRAGMA synchronous"))).scalar()
+                assert found == expected, query
+        finally:
+            await db.close()
+    with pytest.raises(ValueError, match="normal or full"):
+        Database(f"sqlite+aiosqlite:///{tmp_path}/x.db?synchronous=off")
+
+
 async def test_the_suite_runs_on_the_database_it_was_asked_for(database: Database) -> None:
     from tests.conftest import POSTGRES_URL
 

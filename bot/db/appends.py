@@ -9,9 +9,10 @@ savepoint that rolls back must take its rows with it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert
+from sqlalchemy import Executable, Table, bindparam, event, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
@@ -30,11 +31,33 @@ def append(session: AsyncSession, model: type[Base], row: dict[str, Any]) -> Non
     pending.setdefault(model, []).append(row)
 
 
+UNNEST_FROM = 50  # PostgreSQL: this many rows and more go as one INSERT … SELECT unnest(arrays)
+
+
+def _unnest(table: Table, rows: list[dict[str, Any]]) -> Executable:
+    """One statement with one array parameter per column (a catch-up's thousand events would
+    otherwise be a thousand executions, or a statement with thousands of placeholders)."""
+    columns = [table.c[key] for key in rows[0]]
+    arrays = [
+        func.unnest(
+            bindparam(f"{column.key}_values", [row[column.key] for row in rows], ARRAY(column.type))
+        )
+        for column in columns
+    ]
+    return insert(table).from_select([c.key for c in columns], select(*arrays))
+
+
 def write_appended(session: Session) -> None:
-    """Insert what is queued (one statement per table)."""
+    """Insert what is queued (one statement per table: a Core insert into the table, not the
+    ORM's bulk path, which inspects every row's keys and costs more than the insert)."""
     pending = session.info.pop(KEY, None)
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for model, rows in (pending or {}).items():
-        session.execute(insert(model), rows)
+        table = cast(Table, model.__table__)
+        if postgresql and len(rows) >= UNNEST_FROM:
+            session.execute(_unnest(table, rows))
+        else:
+            session.execute(insert(table), rows)
 
 
 @event.listens_for(Session, "do_orm_execute")

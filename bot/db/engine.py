@@ -18,21 +18,37 @@ from sqlalchemy.ext.asyncio import (
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+# WAL with synchronous=NORMAL: a commit writes the WAL without waiting for the disk. A crash
+# of the process loses no committed transaction; an operating-system crash or power loss can
+# lose the last ones. ``?synchronous=full`` in the URL waits for the disk at every commit.
+SQLITE_SYNCHRONOUS = ("normal", "full")
+
+
+def _sqlite_setup(synchronous: str) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.close()
+
+    return on_connect
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    """An async engine; SQLite gets WAL, a busy timeout, foreign keys and ``synchronous``
+    (``normal`` unless the URL says ``?synchronous=full``) on every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        synchronous = str(parsed.query.get("synchronous", "normal")).lower()
+        if synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"synchronous={synchronous!r} in the SQLite URL: normal or full")
+        parsed = parsed.difference_update_query(["synchronous"])
+        engine = create_async_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        event.listen(engine.sync_engine, "connect", _sqlite_setup(synchronous))
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 

@@ -1,0 +1,146 @@
+"""Trace one report's path end to end: the user's ``/report`` entering the stand-in Bot API →
+the first alert card reaching an officer. Prints every Bot API call, transaction and statement
+with its start and end (ms after the message entered the stand-in) for the median report of a
+run, then the time per phase over all of them.
+
+Run: ``.venv/bin/python bench/trace_report.py [sqlite|postgresql+psycopg://…] [samples]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event
+
+from bot.inbox import dispatch, polling
+from scheduling.clock import FakeClock
+from tests.botapi import StandInBotApi
+from tests.conftest import START
+from tests.harness import LI, QIAN, WANG, XU, BotHarness, write_config
+
+Trace = list[tuple[float, str]]
+
+
+class Recorder:
+    """Timestamped lines, one list per report."""
+
+    def __init__(self) -> None:
+        self.t0 = 0.0
+        self.lines: Trace = []
+
+    def mark(self, what: str) -> None:
+        """Record ``what`` now (ms after the report entered the stand-in)."""
+        self.lines.append(((time.perf_counter() - self.t0) * 1000, what))
+
+
+def instrument(recorder: Recorder, server: StandInBotApi) -> None:
+    """Wrap the stand-in's getUpdates/sendMessage, the inbox store and the dispatcher."""
+    for name in ("_m_getupdates", "_m_sendmessage"):
+        original = getattr(server, name)
+
+        async def wrapped(params: dict[str, Any], _o: Any = original, _n: str = name) -> Any:
+            recorder.mark(f"botapi {_n[3:]} in")
+            result = await _o(params)
+            recorder.mark(f"botapi {_n[3:]} out ({len(result) if isinstance(result, list) else 1})")
+            return result
+
+        setattr(server, name, wrapped)
+    store = polling.store
+
+    async def traced_store(database: Any, batch: Any) -> None:
+        recorder.mark("inbox store begin")
+        await store(database, batch)
+        recorder.mark("inbox store end")
+
+    polling.store = traced_store  # type: ignore[assignment]
+    handle = dispatch.Dispatcher._handle
+
+    async def traced_handle(self: Any, item: Any) -> None:
+        recorder.mark("dispatcher handle begin")
+        await handle(self, item)
+        recorder.mark("dispatcher handle end")
+
+    dispatch.Dispatcher._handle = traced_handle  # type: ignore[method-assign]
+
+
+def listen(recorder: Recorder, engine: Any) -> None:
+    """SQLAlchemy events: begin, every statement, commit."""
+
+    @event.listens_for(engine, "begin")
+    def begin(_conn: Any) -> None:
+        recorder.mark("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    def commit(_conn: Any) -> None:
+        recorder.mark("COMMIT")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        recorder.mark("  sql> " + " ".join(statement.split())[:90])
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(*_a: Any) -> None:
+        recorder.mark("  sql<")
+
+
+async def run(url: str | None, samples: int) -> None:
+    """Send ``samples`` spaced reports; print the median one's trace and phase times."""
+    recorder = Recorder()
+    server = StandInBotApi()
+    await server.start()
+    server.started_chats.update({WANG, LI, QIAN})
+    instrument(recorder, server)
+    traces: list[tuple[float, Trace]] = []
+    with tempfile.TemporaryDirectory() as directory:
+        config = write_config(
+            Path(directory),
+            base_url=server.base_url,
+            database_url=url or f"sqlite+aiosqlite:///{directory}/bench.db",
+            private_per_second=1000.0,
+            extra="overall_per_second = 100000\n\n[flood]\nupdates_per_minute = 100000\n"
+            "reports_per_minute = 100000\n",
+        )
+        harness = BotHarness(config, server, FakeClock(START))
+        await harness.start()
+        assert harness.runtime is not None
+        listen(recorder, harness.runtime.database.engine.sync_engine)
+        reporter = server.user(XU, "Xu")
+        for n in range(samples + 5):
+            await asyncio.sleep(0.3)
+            before = len(server.messages_to(WANG))
+            receipts = len(server.messages_to(XU))
+            recorder.lines = []
+            recorder.t0 = time.perf_counter()
+            await reporter.send(f"/report pipe burst number {n} at the pumping station")
+            await server.wait_until(lambda b=before: len(server.messages_to(WANG)) > b, 30)
+            recorder.mark("=== alert reached officer")
+            total = (time.perf_counter() - recorder.t0) * 1000
+            await server.wait_until(lambda r=receipts: len(server.messages_to(XU)) > r, 30)
+            await asyncio.sleep(0.2)  # let the trailing work (marking sent, done) show
+            if n >= 5:
+                traces.append((total, list(recorder.lines)))
+        await harness.stop()
+    await server.stop()
+    traces.sort(key=lambda t: t[0])
+    total, median = traces[len(traces) // 2]
+    print(f"median of {len(traces)}: {total:.1f} ms; p10 {traces[len(traces) // 10][0]:.1f} ms")
+    last = 0.0
+    for at, what in median:
+        print(f"{at:8.2f} (+{at - last:6.2f}) {what}")
+        last = at
+    statements = [sum(1 for _, w in t if w.startswith("  sql>")) for _, t in traces]
+    print(f"statements per report (incl. trailing work): median {statistics.median(statements)}")
+
+
+if __name__ == "__main__":
+    target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    asyncio.run(run(None if target == "sqlite" else target, count))
