@@ -261,11 +261,10 @@ async def extend(
     runtime: Runtime,
     actor: Actor,
     number: int,
-    limit: str,
+    until: datetime,
     reason: str,
 ) -> Attempt:
-    """``/extend``: before the deadline, the lead unit asks the issuer for more time — a
-    duration counted from the current deadline, or a local date and time after it."""
+    """``/extend``: before the deadline, the lead unit asks the issuer for more time."""
     found = await _find(session, actor, number)
     if found is None:
         return Attempt(False)
@@ -274,18 +273,15 @@ async def extend(
         return Attempt(False, directive, "refused")
     if not service.is_answerable(directive):
         return Attempt(False, directive, "closed")
-    now, tz = runtime.now(), runtime.settings.timezone
-    until = service.parse_limit(limit, directive.due_at, tz)
-    if until is None:
-        return Attempt(False, directive, "bad_limit")
+    now = runtime.now()
     pending = await service.pending_request(session, directive.id)
-    if now >= directive.due_at or pending is not None:
+    if now >= directive.due_at or pending is not None or until <= directive.due_at:
         return Attempt(False, directive, "late")
     if until > now + MAX_DIRECTIVE_LIMIT:
         return Attempt(False, directive, "limit")
     request = service.request_extension(session, directive, actor.id, until, reason, now)
     await session.flush()
-    roster = runtime.roster
+    roster, tz = runtime.roster, runtime.settings.timezone
     await notify(
         session,
         runtime.audience,
