@@ -20,6 +20,8 @@ from typing import IO, TYPE_CHECKING
 
 from sqlalchemy.engine import URL, make_url
 
+from scheduling.tasks import cancel_and_join
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -143,16 +145,18 @@ class AdvisoryLockLeadership(Leadership):
         """Stop, give up the duties, then the lock (closing its connection)."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_join(task)
         await self._lose()
         await self._close()
 
     async def _run(self) -> None:
         while True:
             try:
-                if await asyncio.wait_for(self._check_once(), QUERY_TIMEOUT):
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+                # lands just as the query completes, and stop() would then wait forever
+                async with asyncio.timeout(QUERY_TIMEOUT):
+                    taken = await self._check_once()
+                if taken:
                     await self._gain()
             except asyncio.CancelledError:
                 raise

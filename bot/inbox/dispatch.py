@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import Database
 from bot.inbox.store import Received, mark_done, pending
+from scheduling.tasks import cancel_and_join
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +95,7 @@ class Dispatcher:
                 await asyncio.wait(late)
         marker, self._marker = self._marker, None
         if marker is not None:
-            marker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await marker
+            await cancel_and_join(marker)
         await self._mark_handled()
         self._queues.clear()
         self._workers.clear()

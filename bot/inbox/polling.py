@@ -17,6 +17,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.db.engine import Database
 from bot.inbox.store import Received, prune, store
+from scheduling.tasks import cancel_and_join
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0
@@ -61,9 +62,7 @@ class Poller:
         """Stop polling (an unconfirmed batch is fetched again by the next poller)."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_join(task)
 
     async def _run(self) -> None:
         while True:
