@@ -9,7 +9,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import callback_data
 from bot.directives import flows, listing, messaging
-from bot.directives.service import parse_code, parse_limit, split_limit
+from bot.directives.service import parse_code, split_limit
 from bot.levels import MAX_DIRECTIVE_FEEDBACK, MAX_DIRECTIVE_TEXT
 from bot.parsing import clean_text, parse_number
 from handlers.common.answer import Answer
@@ -123,20 +123,17 @@ async def extend_command(update: Update, context: DutyContext) -> None:
     parts = words.split(maxsplit=2)[1:]
     number = parse_code(parts[0]) if parts else None
     limit, reason = split_limit(parts[1]) if len(parts) > 1 else ("", "")
-    now, tz = runtime.now(), runtime.settings.timezone
-    async with runtime.database.sessions() as session:
-        current = await flows.view(session, actor_of(context), number) if number else None
-    base = current[0].due_at if current is not None else now
-    until = parse_limit(limit, base, tz) if limit else None
-    if number is None or until is None or not reason or len(reason) > MAX_DIRECTIVE_FEEDBACK:
+    if number is None or not limit or not reason or len(reason) > MAX_DIRECTIVE_FEEDBACK:
         await reply(update, context, messaging.extend_usage(tr))
         return
     answer = Answer(update, context)
     async with runtime.database.transaction() as session:
-        attempt = await flows.extend(session, runtime, actor_of(context), number, until, reason)
+        attempt = await flows.extend(session, runtime, actor_of(context), number, limit, reason)
         directive = attempt.directive
         if directive is None:
             text = messaging.no_directive(tr)
+        elif attempt.refusal == "bad_limit":
+            text = messaging.extend_usage(tr)
         elif attempt.done:
             text = messaging.extension_asked_answer(tr, directive)
         elif attempt.refusal == "refused":

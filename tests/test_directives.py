@@ -161,6 +161,9 @@ async def test_extension_approved_then_refused_and_not_after_the_deadline(
     [row] = await harness.rows(DirectiveRow)
     first_due = row.due_at
 
+    for bad in (f"/extend D{number} soon please", f"/extend D{number} 2d", "/extend ² 2d x"):
+        await wang.send(bad)  # no limit, no reason, no number: how to use it, nothing asked
+        assert "Usage: /extend" in (await read_until(wang, "Usage")).text
     await wang.send(f"/extend D{number} 2d parts arrive on Monday")
     await harness.quiet()
     assert "went to the issuer" in (await read_until(wang, f"D{number}: your request")).text

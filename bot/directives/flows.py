@@ -261,10 +261,11 @@ async def extend(
     runtime: Runtime,
     actor: Actor,
     number: int,
-    until: datetime,
+    limit: str,
     reason: str,
 ) -> Attempt:
-    """``/extend``: before the deadline, the lead unit asks the issuer for more time."""
+    """``/extend``: before the deadline, the lead unit asks the issuer for more time — a
+    duration counted from the current deadline, or a local date and time after it."""
     found = await _find(session, actor, number)
     if found is None:
         return Attempt(False)
@@ -273,15 +274,18 @@ async def extend(
         return Attempt(False, directive, "refused")
     if not service.is_answerable(directive):
         return Attempt(False, directive, "closed")
-    now = runtime.now()
+    now, tz = runtime.now(), runtime.settings.timezone
+    until = service.parse_limit(limit, directive.due_at, tz)
+    if until is None:
+        return Attempt(False, directive, "bad_limit")
     pending = await service.pending_request(session, directive.id)
-    if now >= directive.due_at or pending is not None or until <= directive.due_at:
+    if now >= directive.due_at or pending is not None:
         return Attempt(False, directive, "late")
     if until > now + MAX_DIRECTIVE_LIMIT:
         return Attempt(False, directive, "limit")
     request = service.request_extension(session, directive, actor.id, until, reason, now)
     await session.flush()
-    roster, tz = runtime.roster, runtime.settings.timezone
+    roster = runtime.roster
     await notify(
         session,
         runtime.audience,

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, DirectiveRequest, DirectiveRow
 from bot.durations import parse_duration
+from bot.escalation import ladder
 from bot.levels import DIRECTIVE_OPEN, directive_receive_due, directive_warning_at
 from bot.parsing import normalise_digits
 from bot.settings import Settings
@@ -83,24 +84,15 @@ def is_answerable(directive: DirectiveRow) -> bool:
     return directive.state in (ISSUED, RECEIVED)
 
 
-def _add_due(
+async def _add_due(
     session: AsyncSession, settings: Settings, directive: DirectiveRow, now: datetime
 ) -> None:
+    """The feedback deadline and, if there is still time for it, its reminder (its child)."""
     due = add(session, None, DUE, directive.due_at, directive_id=directive.id)
     warn_at = directive_warning_at(settings, directive.due_at)
     if warn_at > now:
-        warning = add(session, None, WARNING, warn_at, directive_id=directive.id)
-        warning.data = {"for": "due"}
-        session.info.setdefault("dir_warning_parents", []).append((warning, due))
-
-
-async def _link_warnings(session: AsyncSession) -> None:
-    """Warnings point at the deadline they warn of (ids exist only after a flush)."""
-    pairs = session.info.pop("dir_warning_parents", [])
-    if pairs:
         await session.flush()
-        for warning, due in pairs:
-            warning.parent_id = due.id
+        add(session, None, WARNING, warn_at, parent=due, directive_id=directive.id)
 
 
 async def create(
@@ -133,8 +125,7 @@ async def create(
         directive_receive_due(settings, now),
         directive_id=directive.id,
     )
-    _add_due(session, settings, directive, now)
-    await _link_warnings(session)
+    await _add_due(session, settings, directive, now)
     record_event(
         session,
         at=now,
@@ -305,8 +296,7 @@ async def _new_deadline(
         if row.state == FIRED:  # missed: stays late, stops being chased
             row.state = CANCELLED
     directive.due_at = due
-    _add_due(session, settings, directive, now)
-    await _link_warnings(session)
+    await _add_due(session, settings, directive, now)
 
 
 async def decide_extension(
@@ -442,7 +432,7 @@ async def on_ladder(session: AsyncSession, directive_id: int) -> set[str]:
             Deadline.directive_id == directive_id, Deadline.kind == ESCALATION
         )
     )
-    return {p["person"] for data in rows for rung in data.get("rungs", []) for p in rung}
+    return ladder.on_ladder(rows)
 
 
 async def missed_deadline(session: AsyncSession, directive_id: int) -> Deadline | None:
