@@ -55,10 +55,11 @@ def instrument(recorder: Recorder, server: StandInBotApi) -> None:
         setattr(server, name, wrapped)
     store = polling.store
 
-    async def traced_store(database: Any, batch: Any) -> None:
+    async def traced_store(database: Any, batch: Any) -> Any:
         recorder.mark("inbox store begin")
-        await store(database, batch)
+        stored = await store(database, batch)
         recorder.mark("inbox store end")
+        return stored
 
     polling.store = traced_store  # type: ignore[assignment]
     handle = dispatch.Dispatcher._handle

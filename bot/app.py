@@ -36,6 +36,7 @@ from bot.identity.flows import prepare_database
 from bot.identity.service import mark_unreachable
 from bot.inbox.dispatch import Dispatcher
 from bot.inbox.polling import Poller
+from bot.inbox.store import Received
 from bot.observability import Metrics, TelegramReachability, readiness_check
 from bot.persistence import SQLPersistence
 from bot.reports.scheduled import firers as report_firers
@@ -212,10 +213,17 @@ class DutyBot:
         if self._started:
             log.info("dutybot stopped")
 
-    async def _handle(self, payload: dict[str, Any]) -> None:
-        update = Update.de_json(payload, self.application.bot)
-        if update is not None:
+    async def _handle(self, item: Received) -> None:
+        update = Update.de_json(item.payload, self.application.bot)
+        if update is None:
+            return
+        unhandled = self.runtime.known_unhandled
+        if item.fresh:
+            unhandled.add(item.update_id)
+        try:
             await self.application.process_update(update)
+        finally:
+            unhandled.discard(item.update_id)
 
     def _fail(self, error: BaseException) -> None:
         if not self.fatal.done():

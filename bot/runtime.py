@@ -48,6 +48,9 @@ class Runtime:
     sender: Waker | None = None
     engine: DeadlineWatcher | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
+    # updates being handled that the inbox found never handled as it stored them (in that
+    # transaction): the identification gate need not ask the database again
+    known_unhandled: set[int] = field(default_factory=set)
 
     def outbox_committed(self) -> None:
         """A transaction that queued messages (and perhaps deadlines) committed: let the sender

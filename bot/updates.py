@@ -8,10 +8,11 @@ identification gate drops any update already recorded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,6 +61,32 @@ async def already_processed(session: AsyncSession, key: UpdateKey) -> bool:
         _SEEN, {"update_id": key.update_id, "chat_id": key.chat_id, "message_id": key.message_id}
     )
     return found is not None
+
+
+async def handled_among(session: AsyncSession, keys: Sequence[UpdateKey]) -> set[int]:
+    """The update ids among ``keys`` already handled (by id, or as the same message), in one
+    query: the inbox asks it for a batch while storing it."""
+    if not keys:
+        return set()
+    seen: ColumnElement[bool] = ProcessedUpdate.update_id.in_([key.update_id for key in keys])
+    messages = [(k.chat_id, k.message_id) for k in keys if k.message_id is not None]
+    if messages:
+        seen = or_(seen, tuple_(ProcessedUpdate.chat_id, ProcessedUpdate.message_id).in_(messages))
+    rows = (
+        await session.execute(
+            select(
+                ProcessedUpdate.update_id, ProcessedUpdate.chat_id, ProcessedUpdate.message_id
+            ).where(seen)
+        )
+    ).all()
+    ids = {row.update_id for row in rows}
+    pairs = {(row.chat_id, row.message_id) for row in rows}
+    return {
+        key.update_id
+        for key in keys
+        if key.update_id in ids
+        or (key.message_id is not None and (key.chat_id, key.message_id) in pairs)
+    }
 
 
 def record_processed(session: AsyncSession, key: UpdateKey, at: datetime) -> None:

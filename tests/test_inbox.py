@@ -17,7 +17,7 @@ from bot import callback_data
 from bot.db.engine import Database
 from bot.db.models import IncidentRow, ProcessedUpdate
 from tests.botapi import TOKEN, StandInBotApi, User
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, START
 from tests.harness import (
     LI,
     MA,
@@ -251,3 +251,29 @@ async def test_a_second_process_on_sqlite_refuses_to_start(
     finally:
         await stop_process(first)
     assert first.returncode == 0
+
+
+async def test_the_store_says_which_updates_were_never_handled(harness: BotHarness) -> None:
+    """Storing a batch tells, in the same transaction, which updates are new and unhandled: a
+    row stored twice, an update id handled before (its inbox row long pruned) and the same
+    message under a new update id are not; the handler asks the database again for those."""
+    from bot.inbox.store import Received, store
+
+    assert harness.runtime is not None
+    database = harness.runtime.database
+    async with database.transaction() as session:
+        session.add(ProcessedUpdate(update_id=900, chat_id=XU, message_id=5, processed_at=START))
+        session.add(ProcessedUpdate(update_id=901, chat_id=XU, message_id=6, processed_at=START))
+    new = Received(950, XU, {"update_id": 950}, message_id=7)
+    handled_id = Received(900, XU, {"update_id": 900}, message_id=5)
+    same_message = Received(951, XU, {"update_id": 951}, message_id=6)
+    not_a_message = Received(952, WANG, {"update_id": 952})
+    first = await store(database, [new, handled_id, same_message, not_a_message])
+    assert {item.update_id: item.fresh for item in first} == {
+        950: True,
+        900: False,
+        951: False,
+        952: True,
+    }
+    again = await store(database, [new, not_a_message])
+    assert [item.fresh for item in again] == [False, False]

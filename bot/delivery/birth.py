@@ -91,7 +91,8 @@ def _claim(session: Session) -> None:
     for chat in [c for c in session.info[HELD] if c not in won]:
         midwife.pacer.release(chat)
     session.info[HELD] = list(won)
-    session.info[BORN] = born
+    # handed over most urgent (then oldest) first: the first one started is the first on the wire
+    session.info[BORN] = sorted(born, key=lambda item: (item.priority, item.id))
 
 
 @event.listens_for(Session, "after_commit")

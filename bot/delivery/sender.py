@@ -15,7 +15,7 @@ import logging
 import random
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -36,6 +36,9 @@ from bot.delivery.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
+# How long the most urgent of the messages a transaction queued goes out alone before the rest
+# follow: about one request's preparation (on loopback it is done sooner, and the rest follow it)
+HEAD_START = 0.005
 UndeliverableListener = Callable[[Claimed, str], Awaitable[None]]
 # Told of every Bot API call the sender makes: the error it raised (None: it succeeded), seconds.
 SendObserver = Callable[[BaseException | None, float], None]
@@ -108,11 +111,24 @@ class Sender:
         )
 
     def take(self, items: list[Claimed]) -> None:
-        """Rows claimed at birth, committed just now: send them (their chats are reserved)."""
-        for item in items:
-            task = asyncio.create_task(self._deliver_born(item))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+        """Rows claimed at birth, committed just now, most urgent first: send them (their chats
+        are reserved). The first goes out alone for a moment (``HEAD_START``): started together,
+        every request's preparation would run before the first reached the network."""
+        if not items:
+            return
+        head = self._track(self._deliver_born(items[0]))
+        if len(items) > 1:
+            self._track(self._deliver_after(head, items[1:]))
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return task
+
+    async def _deliver_after(self, head: asyncio.Task[None], items: list[Claimed]) -> None:
+        await asyncio.wait({head}, timeout=HEAD_START)
+        await asyncio.gather(*(self._deliver_born(item) for item in items))
 
     async def _deliver_born(self, item: Claimed) -> None:
         await self._slots.acquire()

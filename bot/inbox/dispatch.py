@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,7 +26,7 @@ from scheduling.tasks import cancel_and_join
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[dict[str, Any]], Awaitable[None]]
+Handle = Callable[[Received], Awaitable[None]]
 ATTEMPTS = 3  # an update whose handling itself crashes is tried this often, then set aside
 QUEUED_MAX = 1000  # rows loaded into memory at most
 GRACE = 15.0  # seconds the updates being handled get to finish at a stop
@@ -155,7 +155,8 @@ class Dispatcher:
     async def _handle(self, item: Received) -> None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                await self.handle(item.payload)
+                # a retry asks the database again whether the failed attempt got far enough
+                await self.handle(item if attempt == 1 else replace(item, fresh=False))
                 return
             except Exception:
                 log.exception("handling update %s failed (attempt %d)", item.update_id, attempt)

@@ -27,7 +27,9 @@ def received(update: Update) -> Received:
     """The inbox row of an update: its raw JSON and the chat (or user) whose order it keeps."""
     chat, user = update.effective_chat, update.effective_user
     key = chat.id if chat is not None else user.id if user is not None else None
-    return Received(update.update_id, key, update.to_dict())
+    message = update.message
+    message_id = message.message_id if message is not None else None
+    return Received(update.update_id, key, update.to_dict(), message_id)
 
 
 class Poller:
@@ -84,8 +86,7 @@ class Poller:
             allowed_updates=self.allowed_updates,
         )
         if updates:
-            batch = [received(u) for u in updates]
-            await store(self.database, batch)
+            batch = await store(self.database, [received(u) for u in updates])
             self.offset = max(u.update_id for u in updates) + 1
             self.on_stored(batch)
         now = time.monotonic()

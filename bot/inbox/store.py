@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db.engine import Database
 from bot.db.models import InboxUpdate
+from bot.updates import UpdateKey, handled_among
 
 KEEP_DONE = timedelta(days=2)  # longer than Telegram keeps an unconfirmed update (24 h)
 
@@ -29,12 +30,24 @@ class Received:
     update_id: int
     chat_id: int | None
     payload: dict[str, Any]
+    message_id: int | None = None  # a new message's id (with ``chat_id``, its identity)
+    # stored just now and found never handled, in the storing transaction: the handler need
+    # not ask again (``bot.updates``); rows read back from the table are never fresh
+    fresh: bool = False
+
+    @property
+    def key(self) -> UpdateKey:
+        """The update's identity for exactly-once handling."""
+        if self.message_id is None:
+            return UpdateKey(self.update_id, None, None)
+        return UpdateKey(self.update_id, self.chat_id, self.message_id)
 
 
-async def store(database: Database, batch: Sequence[Received]) -> None:
-    """Insert a batch in one transaction; an update already stored is left as it is."""
+async def store(database: Database, batch: Sequence[Received]) -> list[Received]:
+    """Insert a batch in one transaction; an update already stored is left as it is. Returns
+    the batch, each marked ``fresh`` when it was stored just now and was never handled."""
     if not batch:
-        return
+        return []
     insert = pg_insert if database.is_postgresql else sqlite_insert
     now = utcnow()
     rows = [
@@ -47,8 +60,13 @@ async def store(database: Database, batch: Sequence[Received]) -> None:
         }
         for item in batch
     ]
+    statement = (
+        insert(InboxUpdate).values(rows).on_conflict_do_nothing().returning(InboxUpdate.update_id)
+    )
     async with database.transaction() as session:
-        await session.execute(insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+        stored = set(await session.scalars(statement))
+        handled = await handled_among(session, [i.key for i in batch if i.update_id in stored])
+    return [replace(i, fresh=i.update_id in stored and i.update_id not in handled) for i in batch]
 
 
 async def pending(database: Database, skip: set[int], limit: int) -> list[Received]:

@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -82,9 +83,8 @@ class WebhookServer:
         if update is None:
             return web.Response(status=400, text="not an update")
         item = received(update)
-        batch = [Received(item.update_id, item.chat_id, payload)]
         try:
-            await store(self.database, batch)
+            batch = await store(self.database, [replace(item, payload=payload)])
         except (SQLAlchemyError, OSError) as error:
             log.warning("cannot store a webhook update: %s: %s", type(error).__name__, error)
             return web.Response(status=500, text="try again")

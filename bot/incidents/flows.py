@@ -53,9 +53,11 @@ async def alert_unit(
     *,
     duplicate_of: int | None = None,
     actor: str | None = None,
+    first: bool = False,
 ) -> list[str]:
     """Send the alert card (with its buttons and photos) to whoever is on duty for the
-    incident's unit, and to its duty group; remember each copy. Return who was alerted."""
+    incident's unit, and to its duty group; remember each copy. Return who was alerted.
+    ``first``: the incident was just created, so no chat has had its alert yet."""
     roster, settings, now = runtime.roster, runtime.settings, runtime.now()
     targets = alert_targets(roster, incident.unit_id, now)
     people = [person for person, _, _ in targets.people]
@@ -80,7 +82,7 @@ async def alert_unit(
     caption = f"#{incident.id}"
     # photos follow the card once per chat: a chat that had this incident's alert before (a
     # transfer back, a second gap) is not sent them again
-    had_photos = await incidents.alerted_chats(session, incident.id)
+    had_photos = set() if first else await incidents.alerted_chats(session, incident.id)
     digested = await _digest_people(session, runtime, people)
     told = await notify(
         session,
@@ -379,6 +381,7 @@ async def submit_report(
         incident,
         duplicate_of=duplicate.id if duplicate else None,
         actor=actor.id,
+        first=True,
     )
     return incident
 

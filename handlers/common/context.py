@@ -70,8 +70,10 @@ def is_deep_link_start(update: Update) -> bool:
 async def identify_caller(update: Update, context: DutyContext) -> None:
     """Drop re-delivered updates; resolve the caller; refuse strangers politely, with their id."""
     runtime = context.runtime
+    vetted = update.update_id in runtime.known_unhandled
+    runtime.known_unhandled.discard(update.update_id)  # once: a second look asks the database
     async with runtime.database.sessions() as session:
-        if await already_processed(session, key_of(update)):
+        if not vetted and await already_processed(session, key_of(update)):
             raise ApplicationHandlerStop
         user = update.effective_user
         if user is None:
