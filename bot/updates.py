@@ -68,6 +68,9 @@ async def handled_among(session: AsyncSession, keys: Sequence[UpdateKey]) -> set
     query: the inbox asks it for a batch while storing it."""
     if not keys:
         return set()
+    if len(keys) == 1:  # the usual batch: the static statement, compiled once
+        [key] = keys
+        return {key.update_id} if await already_processed(session, key) else set()
     seen: ColumnElement[bool] = ProcessedUpdate.update_id.in_([key.update_id for key in keys])
     messages = [(k.chat_id, k.message_id) for k in keys if k.message_id is not None]
     if messages:

@@ -277,3 +277,7 @@ async def test_the_store_says_which_updates_were_never_handled(harness: BotHarne
     }
     again = await store(database, [new, not_a_message])
     assert [item.fresh for item in again] == [False, False]
+    [alone_again] = await store(database, [Received(953, XU, {"update_id": 953}, message_id=5)])
+    assert not alone_again.fresh  # one update alone: the same message as update 900
+    [alone_new] = await store(database, [Received(954, XU, {"update_id": 954}, message_id=8)])
+    assert alone_new.fresh
