@@ -3,6 +3,7 @@ by ``bot.access`` alone, without the bot."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -277,3 +278,19 @@ def test_directives_go_one_level_down_and_only_to_those_they_concern(roster: Ros
     assert may(sun, Action.ANSWER_DIRECTIVE, taker)  # who took it over answers for it
     field = actor(roster, "field, the reporter")
     assert not may(field, Action.VIEW_DIRECTIVE, DIRECTIVE)
+
+
+@pytest.mark.parametrize("action", sorted(_INCIDENT_ACTIONS, key=lambda a: a.name))
+def test_being_alerted_escalated_to_or_following_only_ever_grants(
+    roster: Roster, action: Action
+) -> None:
+    """``incidents.subject_for`` decides on the incident's own row first and reads who was
+    alerted, escalated to or follows it only when that refuses: sound only while membership
+    of those sets never takes a permission away."""
+    for incident in (WATER, replace(WATER, assignee_id="wang.fang")):
+        for label in ACTORS:
+            who = actor(roster, label)
+            me = frozenset({who.id})
+            fuller = replace(incident, alerted=me, escalated=me, followers=me)
+            if may(who, action, incident):
+                assert may(who, action, fuller), f"{action.name}: {label}"

@@ -89,7 +89,9 @@ async def press(
     incident = await incidents.get(session, number)
     if incident is None or incident.state not in OPEN_STATES:
         return False, 0
-    if not may(actor, Action.PRESS, await incidents.access_subject(session, incident)):
+    if not may(
+        actor, Action.PRESS, await incidents.subject_for(session, incident, actor, Action.PRESS)
+    ):
         return False, 0
     now, roster, settings = runtime.now(), runtime.roster, runtime.settings
     late = [d for d in await open_for(session, incident.id, MEETABLE) if d.state == FIRED]

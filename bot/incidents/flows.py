@@ -247,7 +247,7 @@ async def _authorised(
     incident = await incidents.get(session, number)
     if incident is None:
         return None, Attempt(number, Outcome.HIDDEN)
-    rules = await incidents.access_subject(session, incident)
+    rules = await incidents.subject_for(session, incident, actor, action)
     if may(actor, action, rules):
         return incident, Attempt(number, Outcome.DONE, incident)
     if may(actor, Action.VIEW_INCIDENT, rules):
@@ -278,7 +278,7 @@ def _now_text(runtime: Runtime) -> str:
 async def _decides(session: AsyncSession, actor: Actor, incident: IncidentRow) -> bool:
     """Whether the actor may dismiss, lower the level or mark a drill directly (a leader, or a
     supervisor above the unit); an officer's request goes to the leader on duty."""
-    rules = await incidents.access_subject(session, incident)
+    rules = await incidents.subject_for(session, incident, actor, Action.DECIDE_CHANGE)
     return may(actor, Action.DECIDE_CHANGE, rules)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.access import IncidentSubject
+from bot.access import Action, Actor, IncidentSubject, may
 from bot.db.models import (
     ChangeRequest,
     Deadline,
@@ -697,6 +697,23 @@ async def alerted_people(session: AsyncSession, incident: IncidentRow) -> set[st
         )
     )
     return {person for person in rows if person is not None}
+
+
+async def subject_for(
+    session: AsyncSession, incident: IncidentRow, actor: Actor, action: Action
+) -> IncidentSubject:
+    """What the rules need to decide ``action`` (and, when it is refused, anything else): the
+    incident's own row when that already allows it, as it does for whoever works in the unit;
+    else everything, reading who was alerted, escalated to or follows it. Sound because those
+    sets only ever grant (``tests/test_access.py`` holds the rules to that)."""
+    own = IncidentSubject(
+        unit_id=incident.unit_id,
+        reporter_id=incident.reporter_id,
+        assignee_id=incident.assignee_id,
+    )
+    if may(actor, action, own):
+        return own
+    return await access_subject(session, incident)
 
 
 async def access_subject(session: AsyncSession, incident: IncidentRow) -> IncidentSubject:

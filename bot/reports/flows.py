@@ -76,7 +76,7 @@ async def _authorise(
     incident = await incidents.get(session, number)
     if incident is None:
         return None, Refusal.HIDDEN, ""
-    subject = await incidents.access_subject(session, incident)
+    subject = await incidents.subject_for(session, incident, actor, Action.FILE_REPORT)
     if not may(actor, Action.FILE_REPORT, subject):
         if may(actor, Action.VIEW_INCIDENT, subject):
             return None, Refusal.FORBIDDEN, runtime.roster.units[incident.unit_id].name
@@ -243,7 +243,8 @@ async def _signable(
     incident = await incidents.get(session, report.incident_id)
     if incident is None or incident.state not in OPEN_STATES:
         return None, None, "not_waiting"
-    subject = replace(await incidents.access_subject(session, incident), author_id=report.author_id)
+    rules = await incidents.subject_for(session, incident, actor, Action.SIGN_OFF)
+    subject = replace(rules, author_id=report.author_id)
     if not may(actor, Action.SIGN_OFF, subject):
         return None, None, "own_report" if report.author_id == actor.id else "not_a_signer"
     return report, incident, ""
@@ -314,7 +315,7 @@ async def flash(
     incident = await incidents.get(session, number)
     if incident is None:
         return Filed(number, Refusal.HIDDEN)
-    subject = await incidents.access_subject(session, incident)
+    subject = await incidents.subject_for(session, incident, actor, Action.FILE_REPORT)
     if not may(actor, Action.FILE_REPORT, subject):
         if may(actor, Action.VIEW_INCIDENT, subject):
             return Filed(number, Refusal.FORBIDDEN, runtime.roster.units[incident.unit_id].name)

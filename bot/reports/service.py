@@ -182,17 +182,19 @@ async def file(
     report.late = any(d.late or d.due_at < at for d in open_deadlines)
     report.state, report.filed_at = "filed", at
     report.approved_by = approver.id if approver else None
-    # Read the old state before the update: the refresh below would show the new one.
+    # Read the old state before the update: its RETURNING below refreshes the incident.
     old_state = incident.state
     new_state = {"initial": "initial_reported", "final": "closed"}.get(report.kind, old_state)
     if report.kind == "initial" and old_state == "reported":
         new_state = old_state  # transferred, not yet accepted there: the accept moves it on
+    # one statement: RETURNING refreshes the incident in place, as a refresh would
     await session.execute(
         update(IncidentRow)
         .where(IncidentRow.id == incident.id)
         .values(state=new_state, version=IncidentRow.version + 1)
+        .returning(IncidentRow),
+        execution_options={"populate_existing": True, "synchronize_session": False},
     )
-    await session.refresh(incident)
     record_event(
         session,
         at=at,

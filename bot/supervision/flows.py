@@ -140,7 +140,8 @@ async def incident_view(
     incident = await incidents.get(session, number)
     if incident is None:
         return Unseen.MISSING if scope(actor) == actor.all_units else Unseen.HIDDEN
-    if not may(actor, Action.VIEW_INCIDENT, await incidents.access_subject(session, incident)):
+    rules = await incidents.subject_for(session, incident, actor, Action.VIEW_INCIDENT)
+    if not may(actor, Action.VIEW_INCIDENT, rules):
         return Unseen.HIDDEN
     return IncidentView(
         incident,
