@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import callback_data
 from bot.delivery.outbox import enqueue_photo
 from bot.supervision import flows, messaging, periods
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply, reply_in
 from handlers.common.scope_directives import directives_part
@@ -50,7 +50,7 @@ async def overdue_button(update: Update, context: DutyContext) -> None:
     if key is None:
         await answer_button(query, context.tr._("This button is no longer valid."), show_alert=True)
         return
-    await answer_button(query)
+    answer_soon(context, query)
     await _overdue_page(update, context, *key)
 
 

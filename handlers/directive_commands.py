@@ -13,7 +13,7 @@ from bot.directives.service import parse_code, split_limit
 from bot.levels import MAX_DIRECTIVE_FEEDBACK, MAX_DIRECTIVE_TEXT
 from bot.parsing import clean_text, parse_number
 from handlers.common.answer import Answer
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.forms import markup
 from handlers.common.respond import reply
@@ -42,7 +42,7 @@ async def directives_button(update: Update, context: DutyContext) -> None:
     after = parse_number(data.args[0]) if data else None
     if query is None or after is None:
         return
-    await answer_button(query)
+    answer_soon(context, query)
     await _page(update, context, after)
 
 

@@ -27,7 +27,7 @@ from bot.directives.service import parse_limit, split_limit
 from bot.levels import MAX_DIRECTIVE_FEEDBACK, MAX_DIRECTIVE_TEXT
 from bot.parsing import parse_number
 from handlers.common.answer import Answer
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.forms import answers, forget, typed
 from handlers.common.respond import reply
@@ -58,7 +58,7 @@ async def asked(update: Update, context: DutyContext) -> str | int:
         question = messaging.ask_instruction(tr, number)
     forget(context, NAME)
     answers(context, NAME).update({"action": data.action, "number": number})
-    await answer_button(query)
+    answer_soon(context, query)
     await reply(update, context, question)
     return WAITING
 

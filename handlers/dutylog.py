@@ -14,7 +14,7 @@ from bot.duty import flows, messaging
 from bot.duty.service import LOG_KINDS
 from bot.parsing import parse_number
 from handlers.common.answer import Answer
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -106,7 +106,7 @@ async def page_button(update: Update, context: DutyContext) -> None:
     if data is None or page is None or day is None:
         await answer_button(query, context.tr._("This button is no longer valid."), show_alert=True)
         return
-    await answer_button(query)
+    answer_soon(context, query)
     await _show(update, context, data.args[0], day, page)
 
 

@@ -15,7 +15,7 @@ from bot.incidents import flows, messaging
 from bot.incidents.service import Attempt
 from bot.parsing import parse_number
 from handlers.common.answer import Answer
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -69,7 +69,7 @@ async def _choose_unit(update: Update, context: DutyContext, number: int) -> Non
         [[InlineKeyboardButton(**b) for b in row] for row in markup["inline_keyboard"]]
     )
     if update.callback_query is not None:
-        await answer_button(update.callback_query)
+        answer_soon(context, update.callback_query)
     await reply(update, context, messaging.transfer_choice(tr, number), reply_markup=keyboard)
 
 

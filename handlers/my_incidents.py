@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import callback_data
 from bot.incidents import flows, messaging
 from bot.parsing import clean_text, parse_number
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply, reply_in
 
@@ -125,5 +125,5 @@ async def mine_button(update: Update, context: DutyContext) -> None:
     if key is None:
         await answer_button(query, context.tr._("This button is no longer valid."), show_alert=True)
         return
-    await answer_button(query)
+    answer_soon(context, query)
     await _mine_page(update, context, *key)

@@ -23,7 +23,7 @@ from bot import callback_data
 from bot.parsing import clean_text, parse_number
 from bot.reports import flows, messaging
 from bot.reports.service import FIELDS, KINDS
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.respond import reply, reply_in
 
@@ -93,7 +93,7 @@ async def got_field(update: Update, context: DutyContext) -> str:
     """A new value for the current field, or Keep."""
     form = _form(context)
     if update.callback_query is not None:
-        await answer_button(update.callback_query)
+        answer_soon(context, update.callback_query)
     else:
         message = update.effective_message
         text = clean_text(message.text or "") if message else ""
@@ -135,7 +135,7 @@ async def confirmed(update: Update, context: DutyContext) -> int | str:
         if query is not None:
             await answer_button(query, messaging.stale_button(context.tr), show_alert=True)
         return CONFIRM
-    await answer_button(query)
+    answer_soon(context, query)
     if data.args[0] == "cancel":
         return await cancel(update, context)
     runtime, tr, form = context.runtime, context.tr, _form(context)

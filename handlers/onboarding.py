@@ -11,7 +11,7 @@ from bot.identity import flows, messaging
 from bot.identity.flows import InviteOutcome
 from bot.identity.service import RedeemOutcome
 from bot.parsing import parse_number
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of, require_caller
 from handlers.common.menus import publish_commands_for
 from handlers.common.respond import reply, reply_in
@@ -97,4 +97,4 @@ async def move_button(update: Update, context: DutyContext) -> None:
             text = messaging.move_gone(tr)
         reply_in(session, update, context, text)
     runtime.outbox_committed()
-    await answer_button(query)
+    answer_soon(context, query)

@@ -9,7 +9,7 @@ from bot.i18n import translator
 from bot.identity import flows, messaging
 from bot.render import role_list
 from bot.settings import LANGUAGES
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.catalog import commands_for
 from handlers.common.context import DutyContext, require_caller
 from handlers.common.menus import publish_commands_for
@@ -107,7 +107,7 @@ async def lang_button(update: Update, context: DutyContext) -> None:
     if data is None or data.action != "lang" or data.args[0] not in LANGUAGES:
         await answer_button(query, context.tr._("This button is no longer valid."), show_alert=True)
         return
-    await answer_button(query)
+    answer_soon(context, query)
     await choose_language(update, context, data.args[0], edit_menu=True)
 
 

@@ -23,7 +23,7 @@ from bot import callback_data
 from bot.incidents import flows, messaging
 from bot.parsing import clean_text, parse_number
 from handlers.common.answer import Answer
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -69,7 +69,7 @@ async def asked(update: Update, context: DutyContext) -> str | int:
     if context.user_data is not None:
         context.user_data[NAME] = {"action": action, "incident": number, "unit": unit}
     context.persist_now = True
-    await answer_button(query)
+    answer_soon(context, query)
     await reply(update, context, messaging.ask_reason(tr, action, number))
     return WAITING
 

@@ -23,7 +23,7 @@ from bot.parsing import clean_text, parse_number
 from bot.reports import flows, messaging
 from bot.reports.flows import Decision
 from handlers.common.answer import Answer
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.respond import reply
 
@@ -85,7 +85,7 @@ async def send_back(update: Update, context: DutyContext) -> str | int:
     if not allowed.done:
         await answer_button(query, _answer(context.tr, allowed, approve=False), show_alert=True)
         return ConversationHandler.END
-    await answer_button(query)
+    answer_soon(context, query)
     if context.user_data is not None:
         context.user_data[PENDING_REPORT] = report_id
         context.persist_now = True

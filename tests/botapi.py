@@ -88,6 +88,7 @@ class StandInBotApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.answer_delay = 0.0  # seconds before answering answerCallbackQuery
         self.started_chats: set[int] = set()
         self.blocked_by: set[int] = set()
         self.faults: list[Fault] = []
@@ -549,6 +550,8 @@ class StandInBotApi:
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
         if len(params.get("text", "")) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         self.callback_answers[params["callback_query_id"]] = params
         return True
 

@@ -431,3 +431,28 @@ def test_lateness_reads_as_minutes_and_hours_not_an_internal_value() -> None:
     assert lateness(timedelta(minutes=15, seconds=59), english) == "15 min"
     assert lateness(timedelta(hours=1, minutes=5), english) == "1 h 05 min"
     assert lateness(timedelta(seconds=-30), english) == "0 min"
+
+
+async def test_filing_a_report_does_not_wait_for_the_buttons_answer(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """Pressing File goes straight to the work: the report is on its way up while Telegram is
+    still answering the press (its answer only stops the button's spinner)."""
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Pipe burst at the station")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    assert "is filed" in await file_report(li, f"/initial {number}")
+    await harness.quiet()
+    catch_up(li)
+    card = await official_report_card(li, f"/followup {number}", {4: "pumps running"})
+    await harness.quiet()
+    before = len(botapi.sent)
+    botapi.answer_delay = 5.0
+    query = await li.press(card, data="1:ofy:file")
+    await botapi.wait_until(lambda: any(s.chat_id != LI for s in botapi.sent[before:]), 4)
+    assert query not in botapi.callback_answers  # the copies went before the answer did
+    botapi.answer_delay = 0.0
+    await li.answer_to(query)

@@ -18,7 +18,7 @@ from bot.incidents.service import MAX_DESCRIPTION, Draft, parse_when, received_a
 from bot.levels import LEVELS, priority_of
 from bot.parsing import parse_casualties
 from bot.settings import CATEGORIES
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_soon
 from handlers.common.context import DutyContext, actor_of
 from handlers.common.forms import answers, forget, markup, typed
 from handlers.common.respond import reply, reply_in
@@ -42,7 +42,7 @@ async def _choice(update: Update, context: DutyContext, action: str) -> str | No
     if query is None:
         return None
     data = callback_data.decode(query.data)
-    await answer_button(query)
+    answer_soon(context, query)
     return data.args[0] if data is not None and data.action == action and data.args else ""
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import CallbackQuery
 from telegram.error import TelegramError
+from telegram.ext import CallbackContext
 
 log = logging.getLogger(__name__)
 
@@ -24,3 +26,10 @@ async def answer_button(
         )
         return False
     return True
+
+
+def answer_soon(context: CallbackContext[Any, Any, Any, Any], query: CallbackQuery) -> None:
+    """Answer a press without waiting for Telegram's reply: a bare answer only stops the
+    button's spinner, so the work the press asks for (filing a report, signing it off) need
+    not wait a round trip for it. The Application keeps the task and awaits it at shutdown."""
+    context.application.create_task(answer_button(query), name="dutybot-answer-button")

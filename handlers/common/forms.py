@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 
 from bot import callback_data
 from bot.parsing import clean_text
-from handlers.common.buttons import answer_button
+from handlers.common.buttons import answer_button, answer_soon
 from handlers.common.context import DutyContext
 from handlers.common.respond import Markup
 
@@ -49,7 +49,7 @@ async def pressed(
     if data is None or data.action != action:
         await answer_button(query, stale, show_alert=stale is not None)
         return None
-    await answer_button(query)
+    answer_soon(context, query)
     return data.args[0] if data.args else ""
 
 
