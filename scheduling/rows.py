@@ -73,10 +73,18 @@ async def stop_children(session: AsyncSession, parents: Sequence[int]) -> None:
         )
 
 
-async def meet(session: AsyncSession, incident_id: int, kind: str, at: datetime) -> list[Deadline]:
+async def meet(
+    session: AsyncSession,
+    incident_id: int,
+    kind: str,
+    at: datetime,
+    *,
+    known: Sequence[Deadline] | None = None,
+) -> list[Deadline]:
     """The thing due was done: mark the open deadlines of ``kind`` met (late ones stay late) and
-    stop their children. Returns the deadlines met."""
-    rows = await open_for(session, incident_id, (kind,))
+    stop their children. ``known``: those deadlines, already read in this transaction. Returns
+    the deadlines met."""
+    rows = list(known) if known is not None else await open_for(session, incident_id, (kind,))
     for row in rows:
         row.late = row.late or row.due_at < at
         row.state, row.met_at = MET, at

@@ -9,6 +9,7 @@ Nothing here sends anything: the engine fires what falls due.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -150,20 +151,27 @@ async def on_report_filed(
     kind: str,
     number: int,
     now: datetime,
+    known: Mapping[str, Sequence[Deadline]] | None = None,
 ) -> None:
     """An official report was filed: its deadline is met; after a written report the next
-    follow-up falls due (a flash report only meets the flash deadline)."""
+    follow-up falls due (a flash report only meets the flash deadline). ``known``: open
+    deadlines by kind, already read in this transaction (not read again)."""
+    known = known or {}
+
+    async def met(deadline_kind: str) -> None:
+        await meet(session, incident.id, deadline_kind, now, known=known.get(deadline_kind))
+
     if kind == "flash":
-        await meet(session, incident.id, FLASH, now)
+        await met(FLASH)
         return
     if kind == "final":
-        await meet(session, incident.id, FINAL, now)
+        await met(FINAL)
         await cancel_all(session, incident.id)
         return
     if kind == "initial":
         # A written 首报 also stands for the flash report if none was sent.
-        await meet(session, incident.id, FLASH, now)
-    await meet(session, incident.id, INITIAL if kind == "initial" else FOLLOWUP, now)
+        await met(FLASH)
+    await met(INITIAL if kind == "initial" else FOLLOWUP)
     if kind == "followup" or not await open_for(session, incident.id, (FOLLOWUP,)):
         due = next_followup_due(
             settings, incident.level, incident.sensitive, now, incident.unit_id, incident.category

@@ -208,7 +208,15 @@ async def file(
         old=old_state,
         new=new_state,
     )
-    await deadlines.on_report_filed(session, settings, incident, report.kind, report.number, at)
+    await deadlines.on_report_filed(
+        session,
+        settings,
+        incident,
+        report.kind,
+        report.number,
+        at,
+        known={DEADLINE_OF[report.kind]: open_deadlines},
+    )
 
 
 async def send_back(
@@ -294,7 +302,15 @@ async def file_flash(
         by_phone=bool(phoned_to),
         late=report.late,
     )
-    await deadlines.on_report_filed(session, settings, incident, "flash", report.number, at)
+    await deadlines.on_report_filed(
+        session,
+        settings,
+        incident,
+        "flash",
+        report.number,
+        at,
+        known={deadlines.FLASH: open_deadlines},
+    )
     return report
 
 
