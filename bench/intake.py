@@ -106,6 +106,20 @@ async def bare(latency: float = 0.0) -> list[float]:
     return result
 
 
+def bench_harness(directory: Path, server: StandInBotApi) -> BotHarness:
+    """dutybot on SQLite in ``directory``, pacing and the per-person flood limits lifted (one
+    reporter sends a report every fraction of a second here)."""
+    config = write_config(
+        directory,
+        base_url=server.base_url,
+        database_url=f"sqlite+aiosqlite:///{directory}/bench.db",
+        private_per_second=1000.0,
+        extra="overall_per_second = 100000\n\n[flood]\nupdates_per_minute = 100000\n"
+        "reports_per_minute = 100000\n",
+    )
+    return BotHarness(config, server, FakeClock(START))
+
+
 async def dutybot(latency: float = 0.0) -> list[float]:
     """dutybot itself, SQLite database, officers Wang Fang and Li Lei on duty, Qian their leader."""
     server = StandInBotApi()
@@ -113,16 +127,7 @@ async def dutybot(latency: float = 0.0) -> list[float]:
     await server.start()
     server.started_chats.update({WANG, LI, QIAN})  # the leader on duty is told too
     with tempfile.TemporaryDirectory() as directory:
-        config = write_config(
-            Path(directory),
-            base_url=server.base_url,
-            database_url=f"sqlite+aiosqlite:///{directory}/bench.db",
-            private_per_second=1000.0,
-            # one reporter sends a report a second here: lift the per-person flood limits
-            extra="overall_per_second = 100000\n\n[flood]\nupdates_per_minute = 100000\n"
-            "reports_per_minute = 100000\n",
-        )
-        harness = BotHarness(config, server, FakeClock(START))
+        harness = bench_harness(Path(directory), server)
         await harness.start()
         await measure(server, WANG, WARMUP)
         result = await measure(server, WANG, SAMPLES)
@@ -141,15 +146,7 @@ async def official(latency: float = 0.0, count: int = 0) -> list[float]:
     await server.start()
     server.started_chats.update({WANG, LI, QIAN, CHEN, SUN, ZHOU})
     with tempfile.TemporaryDirectory() as directory:
-        config = write_config(
-            Path(directory),
-            base_url=server.base_url,
-            database_url=f"sqlite+aiosqlite:///{directory}/bench.db",
-            private_per_second=1000.0,
-            extra="overall_per_second = 100000\n\n[flood]\nupdates_per_minute = 100000\n"
-            "reports_per_minute = 100000\n",
-        )
-        harness = BotHarness(config, server, FakeClock(START))
+        harness = bench_harness(Path(directory), server)
         await harness.start()
         li = server.user(LI, "Li")
         number = await quick_report(harness, server.user(XU, "Xu"), "pipe burst at the station")

@@ -392,6 +392,16 @@ async def quick_report(harness: BotHarness, reporter: User, text: str, language:
     return int(match.group(1))
 
 
+async def accepted_report(harness: BotHarness, officer: User, text: str) -> int:
+    """A quick report by Xu Tao, accepted by ``officer`` (on duty for its unit) with
+    ``/accept``; the incident number."""
+    number = await quick_report(harness, harness.user(XU, "Xu"), text)
+    await alert_for(officer)
+    await officer.send(f"/accept {number}")
+    await officer.next_message()
+    return number
+
+
 ESCALATION = "ESCALATION #{number}: {what} is late by {late} (was due {due})."
 
 

@@ -21,6 +21,7 @@ from tests.harness import (
     WU,
     XU,
     BotHarness,
+    accepted_report,
     alert_for,
     catch_up,
     escalations,
@@ -351,12 +352,8 @@ async def test_a_report_form_opened_before_a_transfer_cannot_be_filed_after_it(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
     harness.open_chats(*EVERYONE, WU)
-    xu = harness.user(XU, "Xu")
-    number = await quick_report(harness, xu, "Road subsidence near the pumping station")
     li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number = await accepted_report(harness, li, "Road subsidence near the pumping station")
     card = await official_report_card(li, f"/initial {number}")
 
     await li.send(f"/transfer {number} emergency the road is the bureau's")
@@ -439,11 +436,8 @@ async def test_filing_a_report_does_not_wait_for_the_buttons_answer(
     """Pressing File goes straight to the work: the report is on its way up while Telegram is
     still answering the press (its answer only stops the button's spinner)."""
     harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Pipe burst at the station")
     li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number = await accepted_report(harness, li, "Pipe burst at the station")
     assert "is filed" in await file_report(li, f"/initial {number}")
     await harness.quiet()
     catch_up(li)
