@@ -24,12 +24,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
+
+import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot.db.sqlite_one_trip import OneTripConnection
 from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, StandInBotApi
 from tests.conftest import START
@@ -186,8 +190,12 @@ def row(name: str, values: list[float], baseline: list[float] | None) -> str:
 
 
 # name → a context manager that puts the code back as it was before a change (``ab`` runs)
-# (empty now: the one-hop SQLite adapter it compared was not kept; add the next change here)
-BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {}
+BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    # aiosqlite's own cursors: four trips to the connection's thread per statement
+    "one-trip-sqlite": lambda: mock.patch.object(
+        OneTripConnection, "cursor", aiosqlite.Connection.cursor
+    ),
+}
 
 
 async def ab(change: str, rounds: int = 1) -> None:

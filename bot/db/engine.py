@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import sqlite_one_trip
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -38,7 +40,8 @@ def _sqlite_setup(synchronous: str) -> Any:
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout, foreign keys and ``synchronous``
-    (``normal`` unless the URL says ``?synchronous=full``) on every connection."""
+    (``normal`` unless the URL says ``?synchronous=full``) on every connection, and one trip to
+    the connection's thread per statement (``bot.db.sqlite_one_trip``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         synchronous = str(parsed.query.get("synchronous", "normal")).lower()
@@ -46,7 +49,8 @@ def create_engine(url: str) -> AsyncEngine:
             raise ValueError(f"synchronous={synchronous!r} in the SQLite URL: normal or full")
         parsed = parsed.difference_update_query(["synchronous"])
         engine = create_async_engine(
-            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            parsed,
+            async_creator=sqlite_one_trip.opener(parsed, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_setup(synchronous))
         return engine
