@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event
 
+from bot.delivery.sender import Sender
 from bot.inbox import dispatch, polling
 from scheduling.clock import FakeClock
 from tests.botapi import StandInBotApi
@@ -70,6 +71,18 @@ def instrument(recorder: Recorder, server: StandInBotApi) -> None:
         recorder.mark("dispatcher handle end")
 
     dispatch.Dispatcher._handle = traced_handle  # type: ignore[method-assign]
+    take, call = Sender.take, Sender._call
+
+    def traced_take(self: Any, items: Any) -> None:
+        recorder.mark(f"sender takes {len(items)} claimed at birth")
+        take(self, items)
+
+    async def traced_call(self: Any, item: Any) -> Any:
+        recorder.mark(f"sender calls the Bot API ({item.chat_id})")
+        return await call(self, item)
+
+    Sender.take = traced_take  # type: ignore[method-assign]
+    Sender._call = traced_call  # type: ignore[method-assign]
 
 
 def listen(recorder: Recorder, engine: Any) -> None:

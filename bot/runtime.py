@@ -1,5 +1,5 @@
-"""What every flow is given: settings, roster, database, clock, and the sender and engine to
-wake after a commit. A plain container: the composition root (``bot.app``) fills it."""
+"""What every flow is given: settings, roster, database, clock, and the engine to tell after a
+commit that changed deadlines. A plain container: the composition root (``bot.app``) fills it."""
 
 from __future__ import annotations
 
@@ -53,10 +53,9 @@ class Runtime:
     known_unhandled: set[int] = field(default_factory=set)
 
     def outbox_committed(self) -> None:
-        """A transaction that queued messages (and perhaps deadlines) committed: let the sender
-        and the deadline engine look now."""
-        if self.sender is not None:
-            self.sender.wake()
+        """A transaction that queued messages (and perhaps deadlines) committed: let the deadline
+        engine look. The sender needs no telling: the commit itself handed it the messages that
+        may go out now and woke it for any left waiting (``bot.delivery.birth``)."""
         if self.engine is not None:
             self.engine.changed()
 

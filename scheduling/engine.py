@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 Firer = Callable[[AsyncSession, Deadline, datetime], Awaitable[None]]
 SWEEP_SECONDS = 1.0
 BATCH = 1000
+# A change is looked at this long after its commit, once however many commits came meanwhile:
+# off the path of the messages the change queued (the deadlines it adds are minutes away; one
+# due at once is still fired well within the lateness bound).
+CHANGE_DELAY = 0.02
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class Engine:
         self._lock = asyncio.Lock()
         self._job_queue: Any = None
         self._timer: Any = None
+        self._change_looming = False
         self.on_fired: Callable[[], None] = lambda: None
 
     async def tick(self) -> int:
@@ -261,6 +266,7 @@ class Engine:
         stopping). A tick already running finishes; its claims are transactional."""
         job_queue, self._job_queue = self._job_queue, None
         self._timer = None
+        self._change_looming = False
         if job_queue is None:
             return
         for job in job_queue.jobs():
@@ -269,9 +275,18 @@ class Engine:
                     job.schedule_removal()
 
     def changed(self) -> None:
-        """Deadlines were added or moved: fire what is due now and re-arm the timer."""
-        if self._job_queue is not None:
-            self._job_queue.run_once(self._job, when=0, name="dutybot-deadline-now")
+        """Deadlines were added or moved: in a moment (``CHANGE_DELAY``), fire what is due and
+        re-arm the timer."""
+        if self._job_queue is None or self._change_looming:
+            return
+        self._change_looming = True
+        self._job_queue.run_once(
+            self._look_at_change, when=CHANGE_DELAY, name="dutybot-deadline-now"
+        )
+
+    async def _look_at_change(self, context: Any) -> None:
+        self._change_looming = False  # a change committed from now on asks for a look of its own
+        await self._job(context)
 
     async def _job(self, context: Any) -> None:
         if self._job_queue is None:  # disarmed

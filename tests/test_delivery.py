@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Event, InviteCode, OutboxMessage
-from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, enqueue, enqueue_edit
+from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, Claimed, enqueue, enqueue_edit
+from bot.delivery.sender import Sender
 from bot.runtime import Runtime
 from scheduling.clock import FakeClock
 from tests.botapi import StandInBotApi
@@ -145,6 +147,27 @@ async def test_an_unchanged_edit_counts_as_done(harness: BotHarness, botapi: Sta
     )
     await eventually(lambda: states_are(harness, {"sent": 3}))
     assert len(botapi.messages_to(LI)) == 1
+
+
+async def test_messages_queued_last_in_a_transaction_go_out_at_its_commit(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Queued with nothing flushed before the commit: claimed at birth all the same, handed to
+    # the sender by the commit; the second to Li waits its second and the woken loop sends it.
+    handed: list[str] = []
+    deliver_born = Sender._deliver_born
+
+    async def recording(self: Sender, item: Claimed) -> None:
+        handed.append(item.text)
+        await deliver_born(self, item)
+
+    monkeypatch.setattr(Sender, "_deliver_born", recording)
+    botapi.started_chats.update({LI, WANG})
+    await queue(harness, [(LI, "first to Li", ROUTINE), (WANG, "to Wang", ROUTINE)])
+    await queue(harness, [(LI, "second to Li", ROUTINE)])
+    await botapi.wait_until(lambda: len(botapi.messages_to(LI)) == 2, timeout=10)
+    assert sorted(handed) == ["first to Li", "to Wang"]
+    assert [m.text for m in botapi.messages_to(LI)] == ["first to Li", "second to Li"]
 
 
 async def test_the_same_update_twice_has_one_effect(

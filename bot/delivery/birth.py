@@ -4,7 +4,8 @@ query, no second transaction between a report and its alert going out.
 
 Only a row that is its chat's next message (nothing of higher priority or older waiting for
 that chat, and for an edit, its original delivered) and whose chat the pacer lets through now
-is claimed so; every other row stays pending for the sender's loop. Durability is that of the
+is claimed so; every other row stays pending for the sender's loop, which is woken after the
+commit only then: a transaction whose rows all went out at birth leaves it asleep. Durability is that of the
 loop's claim: the claim commits with the row (nothing is sent before the commit), a rollback
 takes both away, and a process that dies after the commit leaves a claim whose lease runs out,
 so the row is sent by the next sender (once).
@@ -28,6 +29,7 @@ from bot.delivery.outbox import EDIT, Claimed, claim_at_birth, utcnow
 from bot.delivery.pacing import Pacer
 
 NEW, BORN, HELD = "dutybot.outbox.new", "dutybot.outbox.born", "dutybot.outbox.held"
+LEFT = "dutybot.outbox.left"
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Midwife:
     lease: timedelta
     take: Callable[[list[Claimed]], None]  # after the commit: send these now
     monotonic: Callable[[], float]
+    wake: Callable[[], None]  # after the commit: rows were left pending, look at the outbox
 
 
 _senders: weakref.WeakKeyDictionary[Engine, Midwife] = weakref.WeakKeyDictionary()
@@ -68,9 +71,15 @@ def _collect(session: Session, _flush: UOWTransaction) -> None:
 @event.listens_for(Session, "before_commit")
 def _claim(session: Session) -> None:
     midwife = _midwife(session)
-    if midwife is None or session.in_nested_transaction() or NEW not in session.info:
+    if midwife is None or session.in_nested_transaction():
+        return
+    # before_commit comes before the commit's own flush: rows queued since the last flush are
+    # only in ``session.new`` yet
+    if NEW not in session.info and not any(isinstance(r, OutboxMessage) for r in session.new):
         return
     session.flush()  # the rows' keys (and whatever else is pending)
+    if NEW not in session.info:
+        return
     rows: list[OutboxMessage] = session.info.pop(NEW, [])
     now = midwife.monotonic()
     chosen, chats = [], set()
@@ -91,6 +100,8 @@ def _claim(session: Session) -> None:
     for chat in [c for c in session.info[HELD] if c not in won]:
         midwife.pacer.release(chat)
     session.info[HELD] = list(won)
+    if len(born) < len(rows):  # paced, queued behind another message, or claimed elsewhere
+        session.info[LEFT] = True
     # handed over most urgent (then oldest) first: the first one started is the first on the wire
     session.info[BORN] = sorted(born, key=lambda item: (item.priority, item.id))
 
@@ -99,9 +110,14 @@ def _claim(session: Session) -> None:
 def _hand_over(session: Session) -> None:
     born: list[Claimed] = session.info.pop(BORN, [])
     session.info.pop(HELD, None)
+    left = session.info.pop(LEFT, False)
     midwife = _midwife(session)
-    if born and midwife is not None:
+    if midwife is None:
+        return
+    if born:
         midwife.take(born)
+    if left:
+        midwife.wake()
 
 
 def _release(session: Session, midwife: Midwife | None) -> None:
@@ -117,3 +133,4 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
         _release(session, _midwife(session))
         session.info.pop(NEW, None)
         session.info.pop(BORN, None)
+        session.info.pop(LEFT, None)

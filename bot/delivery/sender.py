@@ -107,7 +107,8 @@ class Sender:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="dutybot-sender")
         birth.attach(
-            self.database, birth.Midwife(self.pacer, self.lease, self.take, time.monotonic)
+            self.database,
+            birth.Midwife(self.pacer, self.lease, self.take, time.monotonic, self.wake),
         )
 
     def take(self, items: list[Claimed]) -> None:
