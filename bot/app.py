@@ -214,7 +214,7 @@ class DutyBot:
             log.info("dutybot stopped")
 
     async def _handle(self, item: Received) -> None:
-        update = Update.de_json(item.payload, self.application.bot)
+        update = item.parsed or Update.de_json(item.payload, self.application.bot)
         if update is None:
             return
         unhandled = self.runtime.known_unhandled

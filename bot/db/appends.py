@@ -1,7 +1,8 @@
 """Rows appended in bulk: an append-only row (a timeline event) is kept with the session and
 inserted together with the others of its transaction — one statement, no key read back —
-just before the session's next statement or its commit, so that the transaction still reads
-what it wrote and commits it with the rest. Dropped with the transaction if it rolls back.
+just before the session's next statement that involves its table, or at the commit, so that
+the transaction still reads what it wrote and commits it with the rest. Dropped with the
+transaction if it rolls back.
 
 Inside a savepoint (``begin_nested``) a row is added to the session at once instead (a
 savepoint that rolls back must take its rows with it).
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, event, func, insert, select
+from sqlalchemy import Executable, Table, TextClause, bindparam, event, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from bot.db.models import Base
 
@@ -60,9 +63,19 @@ def write_appended(session: Session) -> None:
             session.execute(insert(table), rows)
 
 
+def involves(statement: Any, tables: set[str]) -> bool:
+    """Whether ``statement`` names one of ``tables`` anywhere (in a subquery too); SQL text is
+    taken to involve every table."""
+    if not isinstance(statement, ClauseElement) or isinstance(statement, TextClause):
+        return True
+    found = find_tables(statement, include_crud=True, include_joins=True)
+    return any(isinstance(t, Table) and t.name in tables for t in found)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _before_statement(state: ORMExecuteState) -> None:
-    if KEY in state.session.info:
+    pending: dict[type[Base], list[dict[str, Any]]] | None = state.session.info.get(KEY)
+    if pending and involves(state.statement, {m.__tablename__ for m in pending}):
         write_appended(state.session)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from bot.db.types import UTCDateTime
 
@@ -236,6 +236,8 @@ class IncidentAlert(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # a line of a digest message (the chat had a backlog), not a card of its own: never edited
     digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # set when the copy is queued in the same flush (its key not known yet); never loaded
+    outbox: Mapped[OutboxMessage] = relationship(lazy="raise")
 
 
 class BotState(Base):

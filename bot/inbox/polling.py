@@ -29,7 +29,7 @@ def received(update: Update) -> Received:
     key = chat.id if chat is not None else user.id if user is not None else None
     message = update.message
     message_id = message.message_id if message is not None else None
-    return Received(update.update_id, key, update.to_dict(), message_id)
+    return Received(update.update_id, key, update.to_dict(), message_id, parsed=update)
 
 
 class Poller:
@@ -89,6 +89,9 @@ class Poller:
             batch = await store(self.database, [received(u) for u in updates])
             self.offset = max(u.update_id for u in updates) + 1
             self.on_stored(batch)
+            # the handlers just woken run first, up to their first database trip: what they do
+            # is what a user waits for; preparing the next long poll can wait that moment
+            await asyncio.sleep(0)
         now = time.monotonic()
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,9 @@ class Received:
     # stored just now and found never handled, in the storing transaction: the handler need
     # not ask again (``bot.updates``); rows read back from the table are never fresh
     fresh: bool = False
+    # the update as this process parsed it on arrival (python-telegram-bot's ``Update``), so
+    # that handling it need not parse ``payload`` again; ``None`` for rows read back
+    parsed: Any = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> UpdateKey:

@@ -105,13 +105,10 @@ async def alert_unit(
         if targets.duty_chat not in had_photos:
             for photo in incident.attachments:
                 enqueue_photo(session, targets.duty_chat, photo, caption, priority=priority)
-    await session.flush()
     for person in told.told:
-        incidents.remember_alert(
-            session, incident, told.cards[person].id, told.chats[person], person
-        )
+        incidents.remember_alert(session, incident, told.cards[person], told.chats[person], person)
     if group_card is not None and targets.duty_chat is not None:
-        incidents.remember_alert(session, incident, group_card.id, targets.duty_chat, None)
+        incidents.remember_alert(session, incident, group_card, targets.duty_chat, None)
     for person, chat in digested.items():
         await _add_to_digest(session, runtime, incident, person, chat)
         told.told.append(person)

@@ -743,25 +743,28 @@ async def alerted_chats(session: AsyncSession, incident_id: int) -> set[int]:
 def remember_alert(
     session: AsyncSession,
     incident: IncidentRow,
-    outbox_id: int,
+    outbox: OutboxMessage | int,
     chat_id: int,
     person_id: str | None,
     *,
     digest: bool = False,
 ) -> None:
-    """One copy of the alert card was queued: remember it, so it can be edited later (a digest
-    line is remembered as alerted, but never edited)."""
-    session.add(
-        IncidentAlert(
-            incident_id=incident.id,
-            outbox_id=outbox_id,
-            chat_id=chat_id,
-            person_id=person_id,
-            unit_id=incident.unit_id,
-            active=not digest,
-            digest=digest,
-        )
+    """One copy of the alert card was queued (the outbox row, or its id): remember it, so it
+    can be edited later (a digest line is remembered as alerted, but never edited). A row not
+    flushed yet is linked as it is inserted, in the same flush."""
+    alert = IncidentAlert(
+        incident_id=incident.id,
+        chat_id=chat_id,
+        person_id=person_id,
+        unit_id=incident.unit_id,
+        active=not digest,
+        digest=digest,
     )
+    if isinstance(outbox, OutboxMessage):
+        alert.outbox = outbox
+    else:
+        alert.outbox_id = outbox
+    session.add(alert)
 
 
 async def waiting_digest(session: AsyncSession, chat_id: int) -> tuple[int, list[IncidentRow]]:
