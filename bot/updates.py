@@ -38,28 +38,27 @@ def key_of(update: Update) -> UpdateKey:
     return UpdateKey(update.update_id, None, None)
 
 
-# One static statement (composing statements per update costs more than running them); for
-# updates without a message the chat/message comparison is NULL, that is, false.
-_SEEN = (
-    select(ProcessedUpdate.update_id)
-    .where(
-        or_(
-            ProcessedUpdate.update_id == bindparam("update_id"),
-            and_(
-                ProcessedUpdate.chat_id == bindparam("chat_id"),
-                ProcessedUpdate.message_id == bindparam("message_id"),
-            ),
-        )
-    )
-    .limit(1)
+# One static condition (composing statements per update costs more than running them), on the
+# parameters update_id, chat_id and message_id; for updates without a message the chat/message
+# comparison is NULL, that is, false.
+HANDLED = or_(
+    ProcessedUpdate.update_id == bindparam("update_id"),
+    and_(
+        ProcessedUpdate.chat_id == bindparam("chat_id"),
+        ProcessedUpdate.message_id == bindparam("message_id"),
+    ),
 )
+_SEEN = select(ProcessedUpdate.update_id).where(HANDLED).limit(1)
+
+
+def key_parameters(key: UpdateKey) -> dict[str, int | None]:
+    """The parameters of ``HANDLED`` for ``key``."""
+    return {"update_id": key.update_id, "chat_id": key.chat_id, "message_id": key.message_id}
 
 
 async def already_processed(session: AsyncSession, key: UpdateKey) -> bool:
     """Tell whether this update (or the same message under another update id) was handled."""
-    found = await session.scalar(
-        _SEEN, {"update_id": key.update_id, "chat_id": key.chat_id, "message_id": key.message_id}
-    )
+    found = await session.scalar(_SEEN, key_parameters(key))
     return found is not None
 
 

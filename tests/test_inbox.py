@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot import callback_data
 from bot.db.engine import Database
-from bot.db.models import IncidentRow, ProcessedUpdate
+from bot.db.models import InboxUpdate, IncidentRow, ProcessedUpdate
 from tests.botapi import TOKEN, StandInBotApi, User
 from tests.conftest import POSTGRES_URL, START
 from tests.harness import (
@@ -281,3 +281,21 @@ async def test_the_store_says_which_updates_were_never_handled(harness: BotHarne
     assert not alone_again.fresh  # one update alone: the same message as update 900
     [alone_new] = await store(database, [Received(954, XU, {"update_id": 954}, message_id=8)])
     assert alone_new.fresh
+    [alone_press] = await store(database, [Received(955, WANG, {"update_id": 955})])
+    assert alone_press.fresh  # not a message: a press in Wang's chat, kept in its order
+    [stored_alone] = await store(database, [Received(955, WANG, {"update_id": 955})])
+    assert not stored_alone.fresh  # stored already
+    async with database.sessions() as session:
+        rows = await session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.chat_id, InboxUpdate.payload).where(
+                InboxUpdate.update_id >= 950
+            )
+        )
+        assert {row.update_id: (row.chat_id, row.payload) for row in rows} == {
+            950: (XU, {"update_id": 950}),
+            951: (XU, {"update_id": 951}),
+            952: (WANG, {"update_id": 952}),
+            953: (XU, {"update_id": 953}),
+            954: (XU, {"update_id": 954}),
+            955: (WANG, {"update_id": 955}),
+        }

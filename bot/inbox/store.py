@@ -7,13 +7,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db.engine import Database
 from bot.db.models import InboxUpdate
-from bot.updates import UpdateKey, handled_among
+from bot.updates import HANDLED, UpdateKey, handled_among, key_parameters
 
 KEEP_DONE = timedelta(days=2)  # longer than Telegram keeps an unconfirmed update (24 h)
 
@@ -46,13 +46,44 @@ class Received:
         return UpdateKey(self.update_id, self.chat_id, self.message_id)
 
 
+def _store_one(insert: Any) -> Any:
+    """Store one update and say in the same statement whether it was handled before: no row
+    back if it was stored already, else its id and ``handled``."""
+    return (
+        insert(InboxUpdate)
+        .values(
+            update_id=bindparam("update_id"),
+            chat_id=bindparam("keeps_order_of"),  # ``chat_id`` is the message's, if any
+            payload=bindparam("payload", type_=InboxUpdate.payload.type),
+            received_at=bindparam("received_at", type_=InboxUpdate.received_at.type),
+            done_at=None,
+        )
+        .on_conflict_do_nothing()
+        .returning(InboxUpdate.update_id, exists().where(HANDLED).label("handled"))
+    )
+
+
+_STORE_ONE = {True: _store_one(pg_insert), False: _store_one(sqlite_insert)}
+
+
 async def store(database: Database, batch: Sequence[Received]) -> list[Received]:
     """Insert a batch in one transaction; an update already stored is left as it is. Returns
     the batch, each marked ``fresh`` when it was stored just now and was never handled."""
     if not batch:
         return []
-    insert = pg_insert if database.is_postgresql else sqlite_insert
     now = utcnow()
+    if len(batch) == 1:  # the usual batch: one static statement
+        [item] = batch
+        parameters = {
+            **key_parameters(item.key),
+            "keeps_order_of": item.chat_id,
+            "payload": item.payload,
+            "received_at": now,
+        }
+        async with database.transaction() as session:
+            row = (await session.execute(_STORE_ONE[database.is_postgresql], parameters)).first()
+        return [replace(item, fresh=row is not None and not row.handled)]
+    insert = pg_insert if database.is_postgresql else sqlite_insert
     rows = [
         {
             "update_id": item.update_id,
