@@ -89,9 +89,6 @@ class Poller:
             batch = await store(self.database, [received(u) for u in updates])
             self.offset = max(u.update_id for u in updates) + 1
             self.on_stored(batch)
-            # the handlers just woken run first, up to their first database trip: what they do
-            # is what a user waits for; preparing the next long poll can wait that moment
-            await asyncio.sleep(0)
         now = time.monotonic()
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now
