@@ -43,7 +43,10 @@ def add(
         data=data or {},
     )
     if parent is not None:
-        row.parent_id = parent.id
+        if parent.id is None:  # added in this flush: linked as both are inserted
+            row.parent = parent
+        else:
+            row.parent_id = parent.id
     session.add(row)
     return row
 

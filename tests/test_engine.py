@@ -179,3 +179,25 @@ async def test_a_prepared_firing_prepares_holding_no_connection_and_fires_once(
     assert states == {"fired"}
     await first.close()
     await second.close()
+
+
+async def test_a_child_added_with_its_new_parent_points_at_it(database_url: str) -> None:
+    """A warning added with its report deadline in one transaction, nothing flushed between
+    (``scheduling.rows.add`` links them as both are inserted): it points at that deadline and
+    is stopped with it."""
+    from scheduling.rows import stop_children
+
+    database = Database(database_url)
+    await upgrade(database)
+    due = datetime.now(UTC) + timedelta(hours=1)
+    async with database.transaction() as session:
+        parent = add(session, None, "probe", due)
+        child = add(session, None, "warning", due - timedelta(minutes=10), parent=parent)
+        assert parent.id is None  # not flushed yet
+    assert child.parent_id == parent.id is not None
+    async with database.transaction() as session:
+        await stop_children(session, [parent.id])
+    async with database.sessions() as session:
+        states = dict((await session.execute(select(Deadline.kind, Deadline.state))).all())
+    assert states == {"probe": "pending", "warning": "cancelled"}
+    await database.close()

@@ -292,6 +292,8 @@ class Deadline(Base):
     met_at: Mapped[datetime | None]
     warned_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # set when the parent is added in the same flush (its key not known yet); never loaded
+    parent: Mapped[Deadline | None] = relationship(remote_side=[id], lazy="raise")
 
 
 class OfficialReport(Base):

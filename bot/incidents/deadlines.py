@@ -55,7 +55,6 @@ async def add_report_deadline(
         sequence=sequence,
         data={"after": now.isoformat(), "unit": incident.unit_id},
     )
-    await session.flush()
     warn_at = warning_at(settings, incident, due)
     if warn_at > now:
         add(session, incident.id, WARNING, warn_at, parent=deadline)
