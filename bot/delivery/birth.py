@@ -5,10 +5,10 @@ query, no second transaction between a report and its alert going out.
 Only a row that is its chat's next message (nothing of higher priority or older waiting for
 that chat, and for an edit, its original delivered) and whose chat the pacer lets through now
 is claimed so; every other row stays pending for the sender's loop, which is woken after the
-commit only then: a transaction whose rows all went out at birth leaves it asleep. Durability is that of the
-loop's claim: the claim commits with the row (nothing is sent before the commit), a rollback
-takes both away, and a process that dies after the commit leaves a claim whose lease runs out,
-so the row is sent by the next sender (once).
+commit only then: a transaction whose rows all went out at birth leaves it asleep. Durability
+is that of the loop's claim: the claim commits with the row (nothing is sent before the
+commit), a rollback takes both away, and a process that dies after the commit leaves a claim
+whose lease runs out, so the row is sent by the next sender (once).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, may
-from bot.db.models import IncidentRow
+from bot.db.models import IncidentRow, OutboxMessage
 from bot.delivery.notify import notify, to_chat
 from bot.delivery.outbox import (
     ROUTINE,
@@ -185,13 +185,12 @@ async def _add_to_digest(
     )
     priority = min(priority_of(i) for i in rows)
     text = messaging.digest_text(tr, rows, DIGEST_LINES)
+    digest: OutboxMessage | int = outbox_id
     if not outbox_id or not await rewrite_pending(session, outbox_id, text, priority):
         # none waiting, or it was sent meanwhile: a new digest with this incident
         text = messaging.digest_text(tr, [incident], DIGEST_LINES)
-        *_, row = enqueue(session, chat, text, person_id=person, priority=priority_of(incident))
-        await session.flush()
-        outbox_id = row.id
-    incidents.remember_alert(session, incident, outbox_id, chat, person, digest=True)
+        *_, digest = enqueue(session, chat, text, person_id=person, priority=priority_of(incident))
+    incidents.remember_alert(session, incident, digest, chat, person, digest=True)
 
 
 async def update_alerts(
