@@ -3,7 +3,8 @@ the first alert card reaching an officer. Prints every Bot API call, transaction
 with its start and end (ms after the message entered the stand-in) for the median report of a
 run, then the time per phase over all of them.
 
-Run: ``.venv/bin/python bench/trace_report.py [sqlite|postgresql+psycopg://…] [samples]``.
+Run: ``.venv/bin/python bench/trace_report.py [sqlite|postgresql+psycopg://…] [samples] [ms]``
+(``ms``: added to every Bot API answer, as ``bench/intake.py``'s second network).
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def instrument(recorder: Recorder, server: StandInBotApi) -> None:
     dispatch.Dispatcher._handle = traced_handle  # type: ignore[method-assign]
     take, call = Sender.take, Sender._call
 
-    def traced_take(self: Any, items: Any) -> None:
+    def traced_take(self: Any, items: Any) -> Any:
         recorder.mark(f"sender takes {len(items)} claimed at birth")
-        take(self, items)
+        return take(self, items)
 
     async def traced_call(self: Any, item: Any) -> Any:
         recorder.mark(f"sender calls the Bot API ({item.chat_id})")
@@ -105,10 +106,11 @@ def listen(recorder: Recorder, engine: Any) -> None:
         recorder.mark("  sql<")
 
 
-async def run(url: str | None, samples: int) -> None:
+async def run(url: str | None, samples: int, latency: float = 0.0) -> None:
     """Send ``samples`` spaced reports; print the median one's trace and phase times."""
     recorder = Recorder()
     server = StandInBotApi()
+    server.latency = latency
     await server.start()
     server.started_chats.update({WANG, LI, QIAN})
     instrument(recorder, server)
@@ -157,4 +159,5 @@ async def run(url: str | None, samples: int) -> None:
 if __name__ == "__main__":
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-    asyncio.run(run(None if target == "sqlite" else target, count))
+    added = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
+    asyncio.run(run(None if target == "sqlite" else target, count, added))

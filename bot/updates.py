@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from bot.db.appends import append
 from bot.db.models import ProcessedUpdate
 
 
@@ -92,11 +93,17 @@ async def handled_among(session: AsyncSession, keys: Sequence[UpdateKey]) -> set
 
 
 def record_processed(session: AsyncSession, key: UpdateKey, at: datetime) -> None:
-    """Record the update in the caller's transaction; a concurrent duplicate makes it fail."""
-    session.add(
-        ProcessedUpdate(
-            update_id=key.update_id, chat_id=key.chat_id, message_id=key.message_id, processed_at=at
-        )
+    """Record the update in the caller's transaction; a concurrent duplicate makes it fail (at
+    the latest at its commit: the row is appended, ``bot.db.appends``, not flushed by the ORM)."""
+    append(
+        session,
+        ProcessedUpdate,
+        {
+            "update_id": key.update_id,
+            "chat_id": key.chat_id,
+            "message_id": key.message_id,
+            "processed_at": at,
+        },
     )
 
 

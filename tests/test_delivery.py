@@ -3,6 +3,7 @@ updates that arrive twice."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Event, InviteCode, OutboxMessage
-from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, Claimed, enqueue, enqueue_edit
+from bot.delivery import birth
+from bot.delivery.outbox import LEVEL_PRIORITY, ROUTINE, Claimed, backlog, enqueue, enqueue_edit
 from bot.delivery.sender import Sender
 from bot.runtime import Runtime
 from scheduling.clock import FakeClock
@@ -221,3 +223,52 @@ async def test_photos_go_out_with_their_caption(harness: BotHarness, botapi: Sta
     assert photo.method == "sendPhoto"
     assert photo.payload["photo"] == "AgACAgIAAxkBAAIBphoto"
     assert photo.text == "#17 flooded underpass"
+
+
+async def test_the_backlog_counts_the_transactions_own_messages_without_flushing_them(
+    harness: BotHarness,
+) -> None:
+    # Digest or card is decided on what waits in each chat, this transaction's messages too;
+    # asking must not flush what the transaction has pending (it is flushed once, at commit).
+    async with runtime_of(harness).database.sessions() as session:
+        enqueue(session, LI, "older alert", priority=LEVEL_PRIORITY["I"])
+        await session.flush()
+        enqueue(session, LI, "newer alert", priority=LEVEL_PRIORITY["II"])
+        enqueue(session, LI, "routine note", priority=ROUTINE)
+        enqueue(session, WANG, "alert to Wang", priority=LEVEL_PRIORITY["I"])
+        unflushed = set(session.new)
+        assert await backlog(session, [LI, WANG, GAO]) == {LI: 2, WANG: 1}
+        assert set(session.new) == unflushed
+
+
+async def test_the_committing_caller_lets_the_first_message_go_out_first(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The handler's own trailing work after its commit waits for the first message's send
+    # (at most HEAD_START), rather than taking turns with it on the processor.
+    botapi.started_chats.update({LI, WANG})
+    sent: list[str] = []
+    release = asyncio.Event()
+
+    async def slow_send(self: Sender, item: Claimed) -> None:
+        await asyncio.sleep(0.05)
+        sent.append(item.text)
+        await release.wait()
+
+    monkeypatch.setattr(Sender, "_deliver_born", slow_send)
+    monkeypatch.setattr(birth, "HEAD_START", 5.0)
+    database = runtime_of(harness).database
+
+    async def commit(chat: int, text: str) -> None:
+        async with database.transaction() as session:
+            enqueue(session, chat, text, priority=ROUTINE)
+
+    release.set()
+    await commit(LI, "waited for")
+    assert sent == ["waited for"]
+    # a send that takes longer holds the caller no more than HEAD_START
+    release.clear()
+    monkeypatch.setattr(birth, "HEAD_START", 0.2)
+    await asyncio.wait_for(commit(WANG, "not waited for"), timeout=5)
+    assert sent == ["waited for", "not waited for"]
+    release.set()

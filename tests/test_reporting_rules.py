@@ -233,6 +233,8 @@ async def test_a_full_scenario_in_chinese_shows_no_internal_value(
     catch_up(li)
     await log_a_call(li, "13:50", ("张三", "河口村委会", "河堤三公里处", "河堤渗水，水位上涨"))
     await say(li, "/dismiss 2 误报")
+    # the request goes to Qian alongside Li's answer: not necessarily before it
+    await botapi.wait_until(lambda: any(m.text.startswith("🛂") for m in qian.inbox()))
     request = next(m for m in qian.inbox() if m.text.startswith("🛂"))
     await qian.answer_to(
         await qian.press(

@@ -57,10 +57,12 @@ def write_appended(session: Session) -> None:
     postgresql = session.get_bind().dialect.name == "postgresql"
     for model, rows in (pending or {}).items():
         table = cast(Table, model.__table__)
+        # on the session's connection: a Core insert needs none of the session's execution
+        connection = session.connection()
         if postgresql and len(rows) >= UNNEST_FROM:
-            session.execute(_unnest(table, rows))
+            connection.execute(_unnest(table, rows))
         else:
-            session.execute(insert(table), rows)
+            connection.execute(insert(table), rows)
 
 
 def involves(statement: Any, tables: set[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from bot.db import sqlite_one_trip
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+FIRST = "dutybot.db.first"
 
 
 # WAL with synchronous=NORMAL: a commit writes the WAL without waiting for the disk. A crash
@@ -57,6 +60,13 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+def first_after_commit(session: Session, work: asyncio.Future[Any], at_most: float) -> None:
+    """After this session's commit (in ``Database.transaction``), its caller waits for ``work``
+    (``at_most`` seconds) before going on with its own trailing work, which would otherwise
+    take turns with ``work`` on the processor and delay it: an alert's send goes first."""
+    session.info[FIRST] = (work, at_most)
+
+
 class Database:
     """The engine and a session factory; one per process."""
 
@@ -72,9 +82,14 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error. What
+        the commit started and asked to go first (``first_after_commit``) is waited for."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            first = session.info.pop(FIRST, None)
+            if first is not None:
+                await asyncio.wait({first[0]}, timeout=first[1])
 
     async def close(self) -> None:
         """Release every connection."""

@@ -13,6 +13,7 @@ whose lease runs out, so the row is sent by the next sender (once).
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +24,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
-from bot.db.engine import Database
+from bot.db.engine import Database, first_after_commit
 from bot.db.models import OutboxMessage
 from bot.delivery.outbox import EDIT, Claimed, claim_at_birth, utcnow
 from bot.delivery.pacing import Pacer
 
 NEW, BORN, HELD = "dutybot.outbox.new", "dutybot.outbox.born", "dutybot.outbox.held"
 LEFT = "dutybot.outbox.left"
+# the first message handed over goes out alone this long (seconds): the rest of the batch, and
+# the committing caller's own trailing work, wait, so its request reaches the network first
+HEAD_START = 0.005
 
 
 @dataclass
@@ -38,7 +42,8 @@ class Midwife:
 
     pacer: Pacer
     lease: timedelta
-    take: Callable[[list[Claimed]], None]  # after the commit: send these now
+    # after the commit: send these now; returns the first one's sending
+    take: Callable[[list[Claimed]], asyncio.Future[None] | None]
     monotonic: Callable[[], float]
     wake: Callable[[], None]  # after the commit: rows were left pending, look at the outbox
 
@@ -115,7 +120,9 @@ def _hand_over(session: Session) -> None:
     if midwife is None:
         return
     if born:
-        midwife.take(born)
+        head = midwife.take(born)
+        if head is not None:
+            first_after_commit(session, head, HEAD_START)
     if left:
         midwife.wake()
 

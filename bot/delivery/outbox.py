@@ -354,11 +354,8 @@ def claim_at_birth(
     the session's ``before_commit``."""
     if not ids:
         return []
-    result = session.execute(
-        _CLAIM_AT_BIRTH,
-        {"ids": list(ids), "until": now + lease},
-        execution_options={"synchronize_session": False},
-    )
+    # on the session's connection: a Core statement, not the ORM's bulk update path
+    result = session.connection().execute(_CLAIM_AT_BIRTH, {"ids": list(ids), "until": now + lease})
     return [
         Claimed(
             id=row.id,
@@ -413,22 +410,39 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str) -> None:
     )
 
 
+_BACKLOG = (
+    select(OutboxMessage.chat_id, func.count())
+    .where(
+        OutboxMessage.chat_id.in_(bindparam("chats", expanding=True)),
+        OutboxMessage.state.in_((PENDING, SENDING)),
+        OutboxMessage.method == SEND,
+        OutboxMessage.priority < ROUTINE,
+    )
+    .group_by(OutboxMessage.chat_id)
+)
+
+
 async def backlog(session: AsyncSession, chat_ids: Sequence[int]) -> dict[int, int]:
     """How many urgent messages (above routine: alerts, escalations) wait unsent in each chat:
     a chat far behind gets a digest instead of one more card."""
     if not chat_ids:
         return {}
-    result = await session.execute(
-        select(OutboxMessage.chat_id, func.count())
-        .where(
-            OutboxMessage.chat_id.in_(list(chat_ids)),
-            OutboxMessage.state.in_((PENDING, SENDING)),
-            OutboxMessage.method == SEND,
-            OutboxMessage.priority < ROUTINE,
-        )
-        .group_by(OutboxMessage.chat_id)
-    )
-    return {chat: int(count) for chat, count in result.all()}
+    # asked on the session's connection, without flushing what the transaction has pending
+    # (one flush at the commit, not one here too): its own unflushed messages are counted from
+    # the session instead
+    connection = await session.connection()
+    result = await connection.execute(_BACKLOG, {"chats": list(chat_ids)})
+    waiting = {chat: int(count) for chat, count in result.all()}
+    for row in session.new:
+        if (
+            isinstance(row, OutboxMessage)
+            and row.chat_id in chat_ids
+            and row.state in (PENDING, SENDING)
+            and row.method == SEND
+            and row.priority < ROUTINE
+        ):
+            waiting[row.chat_id] = waiting.get(row.chat_id, 0) + 1
+    return waiting
 
 
 async def rewrite_pending(session: AsyncSession, row_id: int, text: str, priority: int) -> bool:

@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # How long the most urgent of the messages a transaction queued goes out alone before the rest
 # follow: about one request's preparation (on loopback it is done sooner, and the rest follow it)
-HEAD_START = 0.005
 UndeliverableListener = Callable[[Claimed, str], Awaitable[None]]
 # Told of every Bot API call the sender makes: the error it raised (None: it succeeded), seconds.
 SendObserver = Callable[[BaseException | None, float], None]
@@ -111,15 +110,17 @@ class Sender:
             birth.Midwife(self.pacer, self.lease, self.take, time.monotonic, self.wake),
         )
 
-    def take(self, items: list[Claimed]) -> None:
+    def take(self, items: list[Claimed]) -> asyncio.Task[None] | None:
         """Rows claimed at birth, committed just now, most urgent first: send them (their chats
         are reserved). The first goes out alone for a moment (``HEAD_START``): started together,
-        every request's preparation would run before the first reached the network."""
+        every request's preparation would run before the first reached the network. Returns
+        the first one's sending."""
         if not items:
-            return
+            return None
         head = self._track(self._deliver_born(items[0]))
         if len(items) > 1:
             self._track(self._deliver_after(head, items[1:]))
+        return head
 
     def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
@@ -128,7 +129,7 @@ class Sender:
         return task
 
     async def _deliver_after(self, head: asyncio.Task[None], items: list[Claimed]) -> None:
-        await asyncio.wait({head}, timeout=HEAD_START)
+        await asyncio.wait({head}, timeout=birth.HEAD_START)
         await asyncio.gather(*(self._deliver_born(item) for item in items))
 
     async def _deliver_born(self, item: Claimed) -> None:

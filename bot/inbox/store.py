@@ -80,8 +80,10 @@ async def store(database: Database, batch: Sequence[Received]) -> list[Received]
             "payload": item.payload,
             "received_at": now,
         }
-        async with database.transaction() as session:
-            row = (await session.execute(_STORE_ONE[database.is_postgresql], parameters)).first()
+        # a Core connection, not a session: nothing here needs the ORM's unit of work
+        async with database.engine.begin() as connection:
+            result = await connection.execute(_STORE_ONE[database.is_postgresql], parameters)
+            row = result.first()
         return [replace(item, fresh=row is not None and not row.handled)]
     insert = pg_insert if database.is_postgresql else sqlite_insert
     rows = [
