@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.db.models import Deadline
+from bot.db.models import Deadline, Follow
 from bot.render import local_time
+from bot.reports.service import followers
 from tests.botapi import Sent, StandInBotApi, User
 from tests.harness import (
     CHEN,
@@ -505,3 +506,21 @@ async def test_a_reason_asked_before_a_restart_is_taken_after_it(
     )
     await li.send("/cancel")
     assert (await li.next_message()).text == said("en", "There is nothing to cancel.")
+
+
+async def test_followers_count_the_transactions_own_changes_without_flushing_them(
+    harness: BotHarness,
+) -> None:
+    # A filed report's new deadlines wait for the commit's one flush: asking who follows the
+    # unit must not flush them, yet must see a follow started or stopped in the transaction.
+    assert harness.runtime is not None
+    now = harness.clock.now()
+    async with harness.runtime.database.transaction() as session:
+        session.add(Follow(person_id="zhou.hua", unit_id="water", since=now))
+    async with harness.runtime.database.sessions() as session:
+        session.add(Follow(person_id="chen.jing", unit_id="water", since=now))
+        pending = set(session.new)
+        assert await followers(session, "water") == ["zhou.hua", "chen.jing"]
+        assert set(session.new) == pending
+        await session.delete(await session.get(Follow, ("zhou.hua", "water")))
+        assert await followers(session, "water") == ["chen.jing"]

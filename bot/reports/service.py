@@ -151,6 +151,8 @@ async def submit(
         created_at=at,
         late=False,
     )
+    # filed at once: settled before its INSERT (one statement, not an INSERT and an UPDATE)
+    met = None if signoff else await _settle(session, incident, report, at)
     session.add(report)
     await session.flush()
     record_event(
@@ -164,8 +166,8 @@ async def submit(
         number=report.number,
         signoff=signoff,
     )
-    if not signoff:
-        await file(session, incident, report, at, settings)
+    if met is not None:
+        await _filed(session, incident, report, at, settings, met)
     return report
 
 
@@ -178,10 +180,35 @@ async def file(
     approver: Person | None = None,
 ) -> None:
     """The report counts: its deadline is met (late if it was), the incident moves on."""
+    met = await _settle(session, incident, report, at, approver)
+    await _filed(session, incident, report, at, settings, met, approver)
+
+
+async def _settle(
+    session: AsyncSession,
+    incident: IncidentRow,
+    report: OfficialReport,
+    at: datetime,
+    approver: Person | None = None,
+) -> list[Deadline]:
+    """Mark the report filed (late if its deadline had passed); the open deadlines it meets."""
     open_deadlines = await open_for(session, incident.id, (DEADLINE_OF[report.kind],))
     report.late = any(d.late or d.due_at < at for d in open_deadlines)
     report.state, report.filed_at = "filed", at
     report.approved_by = approver.id if approver else None
+    return open_deadlines
+
+
+async def _filed(
+    session: AsyncSession,
+    incident: IncidentRow,
+    report: OfficialReport,
+    at: datetime,
+    settings: Settings,
+    open_deadlines: list[Deadline],
+    approver: Person | None = None,
+) -> None:
+    """What a filed report changes: the incident's state, the timeline, the deadlines."""
     # Read the old state before the update: its RETURNING below refreshes the incident.
     old_state = incident.state
     new_state = {"initial": "initial_reported", "final": "closed"}.get(report.kind, old_state)
@@ -380,9 +407,15 @@ async def received(
 
 
 async def followers(session: AsyncSession, unit_id: str) -> list[str]:
-    """Supervisors following the unit (``/follow``): they receive its reports too."""
-    rows = await session.scalars(select(Follow.person_id).where(Follow.unit_id == unit_id))
-    return list(rows)
+    """Supervisors following the unit (``/follow``): they receive its reports too. Asked on
+    the session's connection, without flushing what the transaction has pending (a report's
+    new deadlines go in the commit's one flush); follows it changed itself are counted."""
+    connection = await session.connection()
+    rows = await connection.scalars(select(Follow.person_id).where(Follow.unit_id == unit_id))
+    people = list(rows)
+    people += [f.person_id for f in session.new if isinstance(f, Follow) and f.unit_id == unit_id]
+    dropped = {f.person_id for f in session.deleted if isinstance(f, Follow)}
+    return [p for p in dict.fromkeys(people) if p not in dropped]
 
 
 async def set_follow(
