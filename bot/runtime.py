@@ -30,10 +30,11 @@ class Waker(Protocol):
 
 
 class DeadlineWatcher(Protocol):
-    """The deadline engine as flows see it: told when deadlines change."""
+    """The deadline engine as the rest of the process sees it. It hears of every committed
+    change to the deadlines table by itself (``scheduling.watch``): nobody need tell it."""
 
     def changed(self) -> None:
-        """Deadlines were added or moved."""
+        """Deadlines were added or moved: look in a moment."""
         ...
 
 
@@ -51,13 +52,6 @@ class Runtime:
     # updates being handled that the inbox found never handled as it stored them (in that
     # transaction): the identification gate need not ask the database again
     known_unhandled: set[int] = field(default_factory=set)
-
-    def outbox_committed(self) -> None:
-        """A transaction that queued messages (and perhaps deadlines) committed: let the deadline
-        engine look. The sender needs no telling: the commit itself handed it the messages that
-        may go out now and woke it for any left waiting (``bot.delivery.birth``)."""
-        if self.engine is not None:
-            self.engine.changed()
 
     def now(self) -> datetime:
         """The current moment (aware UTC) from the injected clock."""

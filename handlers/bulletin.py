@@ -77,4 +77,3 @@ async def bulletin_command(update: Update, context: DutyContext) -> None:
     async with runtime.database.transaction() as session:
         reply_in(session, update, context, post.text)
         enqueue_photo(session, chat.id, chart, messaging.bulletin_caption(tr))
-    runtime.outbox_committed()

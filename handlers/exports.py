@@ -37,7 +37,6 @@ async def export_command(update: Update, context: DutyContext) -> None:
                     reply_in(session, update, context, messaging.watch_refusal(tr))
                 else:
                     _send(session, chat.id, document, update, context)
-            runtime.outbox_committed()
             return
     if what == "dutylog" and len(args) in (2, 3):
         asked = periods.parse_period(args[2:], runtime.now().date())
@@ -51,7 +50,6 @@ async def export_command(update: Update, context: DutyContext) -> None:
                     reply_in(session, update, context, messaging.dutylog_export_refusal(tr))
                 else:
                     _send(session, chat.id, log, update, context)
-            runtime.outbox_committed()
             return
     number = parse_number(args[1]) if what == "incident" and len(args) == 2 else None
     if number is None:
@@ -65,7 +63,6 @@ async def export_command(update: Update, context: DutyContext) -> None:
             reply_in(session, update, context, messaging.incident_hidden(tr, number))
         elif isinstance(found, Document):
             _send(session, chat.id, found, update, context)
-    runtime.outbox_committed()
 
 
 def _send(

@@ -35,7 +35,6 @@ async def _add(
             session, runtime, actor_of(context), number, text=text, photo=photo
         )
         reply_in(session, update, context, messaging.add_info_answer(context.tr, attempt))
-    runtime.outbox_committed()
 
 
 async def add_info(update: Update, context: DutyContext) -> None:

@@ -154,7 +154,6 @@ async def confirmed(update: Update, context: DutyContext) -> int | str:
         else:
             text = messaging.waiting_answer(tr, report.kind, report.number, number, filed.signers)
         reply_in(session, update, context, text)
-    runtime.outbox_committed()
     _end(context)
     return ConversationHandler.END
 

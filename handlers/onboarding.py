@@ -42,7 +42,6 @@ async def redeem(update: Update, context: DutyContext, code: str) -> None:
         outcome, person = await flows.redeem(session, runtime, code, user.id)
         text = messaging.redeem_answer(tr, runtime.roster, outcome, person, user.id)
         reply_in(session, update, context, text)
-    runtime.outbox_committed()
     if outcome is RedeemOutcome.LINKED and person is not None:
         await publish_commands_for(context.application, runtime, person.id, user.id)
 
@@ -73,7 +72,6 @@ async def invite(update: Update, context: DutyContext) -> None:
         else:
             text = messaging.invite_refusal(tr)
         reply_in(session, update, context, text)
-    runtime.outbox_committed()
 
 
 async def move_button(update: Update, context: DutyContext) -> None:
@@ -96,5 +94,4 @@ async def move_button(update: Update, context: DutyContext) -> None:
         else:
             text = messaging.move_gone(tr)
         reply_in(session, update, context, text)
-    runtime.outbox_committed()
     answer_soon(context, query)

@@ -68,7 +68,6 @@ async def choose_language(
             edit_in(session, update, context, text)
         else:
             reply_in(session, update, context, text)
-    runtime.outbox_committed()
     await publish_commands_for(context.application, runtime, caller.person.id, caller.telegram_id)
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
 from bot.db.models import Deadline, IncidentRow
+from scheduling import watch
 from scheduling.clock import Clock
 from scheduling.rows import FIRED, PENDING
 
@@ -255,8 +256,10 @@ class Engine:
 
     # --- the alarm clock -------------------------------------------------------------------
     def arm(self, job_queue: Any) -> None:
-        """Start the periodic sweep and the timer for the next deadline."""
+        """Start the periodic sweep and the timer for the next deadline, and look a moment
+        after every commit that writes deadlines (``scheduling.watch``)."""
         self._job_queue = job_queue
+        watch.watch(self.database.engine.sync_engine, self.changed)
         job_queue.run_repeating(
             self._job, interval=SWEEP_SECONDS, first=0, name="dutybot-deadline-sweep"
         )
@@ -264,6 +267,7 @@ class Engine:
     def disarm(self) -> None:
         """Stop the alarm clock at once: this process no longer fires (leadership lost, or
         stopping). A tick already running finishes; its claims are transactional."""
+        watch.unwatch(self.database.engine.sync_engine)
         job_queue, self._job_queue = self._job_queue, None
         self._timer = None
         self._change_looming = False

@@ -304,7 +304,6 @@ class BotHarness:
         self.clock.advance(delta)
         assert self.runtime is not None and self.runtime.engine is not None
         fired = await self.runtime.engine.tick()
-        self.runtime.outbox_committed()
         return fired
 
     def open_chats(self, *telegram_ids: int) -> None:

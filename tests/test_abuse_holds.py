@@ -360,7 +360,6 @@ async def test_alerts_for_a_chat_far_behind_are_merged_into_one_digest_most_seri
             .where(OutboxMessage.chat_id == LI, OutboxMessage.state == "pending")
             .values(next_attempt_at=harness.clock.now() - timedelta(seconds=1))
         )
-    harness.runtime.outbox_committed()
     await harness.quiet(timeout=30)
     assert sum(1 for m in li.inbox() if m.text.startswith("🚨")) == 1
     catch_up(li)

@@ -35,7 +35,6 @@ async def queue(harness: BotHarness, messages: list[tuple[int, str, int]]) -> No
     async with runtime.database.transaction() as session:
         for chat_id, text, priority in messages:
             enqueue(session, chat_id, text, priority=priority)
-    runtime.outbox_committed()
 
 
 async def states_are(harness: BotHarness, expected: dict[str, int]) -> bool:
@@ -143,7 +142,6 @@ async def test_an_unchanged_edit_counts_as_done(harness: BotHarness, botapi: Sta
         await session.flush()
         enqueue_edit(session, LI, "alert #1", edit_of=original)  # Telegram: not modified
         enqueue_edit(session, LI, "alert #1 — accepted by Li Lei", edit_of=original)
-    runtime.outbox_committed()
     await botapi.wait_until(
         lambda: bool(botapi.messages_to(LI)) and botapi.messages_to(LI)[0].text.endswith("Li Lei")
     )
@@ -217,7 +215,6 @@ async def test_photos_go_out_with_their_caption(harness: BotHarness, botapi: Sta
     runtime = runtime_of(harness)
     async with runtime.database.transaction() as session:
         enqueue_photo(session, LI, "AgACAgIAAxkBAAIBphoto", "#17 flooded underpass")
-    runtime.outbox_committed()
     await botapi.wait_until(lambda: bool(botapi.messages_to(LI)))
     [photo] = botapi.messages_to(LI)
     assert photo.method == "sendPhoto"

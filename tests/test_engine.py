@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
@@ -18,6 +19,7 @@ from bot.incidents.deadlines import add
 from bot.timeline import record_event
 from scheduling.clock import SystemClock
 from scheduling.engine import Engine, Prepared
+from scheduling.watch import unwatch, watch, writes_deadlines
 from tests.botapi import StandInBotApi
 from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, start_bot, write_config
 
@@ -201,3 +203,48 @@ async def test_a_child_added_with_its_new_parent_points_at_it(database_url: str)
         states = dict((await session.execute(select(Deadline.kind, Deadline.state))).all())
     assert states == {"probe": "pending", "warning": "cancelled"}
     await database.close()
+
+
+def test_statements_that_write_deadlines_are_told_from_the_rest() -> None:
+    assert writes_deadlines("INSERT INTO deadlines (kind, due_at) VALUES (?, ?)")
+    assert writes_deadlines('UPDATE "deadlines" SET state=? WHERE id = ?')
+    assert writes_deadlines("delete from deadlines where id = 1")
+    assert not writes_deadlines("SELECT deadlines.id FROM deadlines WHERE deadlines.state = ?")
+    assert not writes_deadlines("INSERT INTO deadlines_archive (id) VALUES (1)")
+    assert not writes_deadlines("UPDATE outbox SET state=? WHERE id IN (SELECT id FROM deadlines)")
+
+
+async def test_the_engine_hears_of_every_committed_deadline_change_and_nothing_else(
+    database_url: str,
+) -> None:
+    # No flow tells the engine: a commit that wrote deadlines, however, does; one that wrote
+    # none, or rolled back, does not.
+    database = Database(database_url)
+    await upgrade(database)
+    told: list[str] = []
+    watch(database.engine.sync_engine, lambda: told.append("look"))
+    try:
+        now = datetime.now(UTC)
+        async with database.transaction() as session:  # the ORM's flush at the commit
+            deadline = add(session, None, "probe", now + timedelta(hours=1))
+        assert told == ["look"]
+        async with database.transaction() as session:
+            record_event(session, at=now, kind="probe.other", subject="nothing due")
+        assert told == ["look"]
+        async with database.transaction() as session:  # a Core statement
+            await session.execute(
+                update(Deadline).where(Deadline.id == deadline.id).values(due_at=now)
+            )
+        assert told == ["look", "look"]
+        with contextlib.suppress(RuntimeError):
+            async with database.transaction() as session:
+                add(session, None, "probe", now)
+                await session.flush()
+                raise RuntimeError("abandoned: rolled back")
+        assert told == ["look", "look"]
+        async with database.transaction() as session:  # SQL text
+            await session.execute(text("DELETE FROM deadlines"))
+        assert told == ["look", "look", "look"]
+    finally:
+        unwatch(database.engine.sync_engine)
+        await database.close()

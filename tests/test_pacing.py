@@ -31,7 +31,6 @@ async def test_private_chats_get_at_most_one_message_a_second_and_all_at_most_30
             for n in range(3):
                 for chat in chats:
                     enqueue(session, chat, f"message {n} to {chat}", priority=ROUTINE)
-        harness.runtime.outbox_committed()
         await botapi.wait_until(lambda: len(botapi.sent) >= 120, timeout=60)
     finally:
         await harness.stop()

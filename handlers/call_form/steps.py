@@ -210,7 +210,6 @@ async def confirmed(update: Update, context: DutyContext) -> str | int:
         else:
             text = calls.call_logged(tr, incident, runtime.settings)
             reply_in(session, update, context, text, priority=priority_of(incident))
-    runtime.outbox_committed()
     forget(context, FORM)
     return ConversationHandler.END
 

@@ -34,8 +34,7 @@ class Answer:
             reply_in(session, self.update, self.context, text)
 
     async def finish(self) -> None:
-        """After commit: wake the sender and show the toast."""
-        self.context.runtime.outbox_committed()
+        """After commit: show the toast."""
         query = self.update.callback_query
         if query is not None:
             await answer_button(

@@ -101,7 +101,6 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
                 async with runtime.database.transaction() as session:
                     enqueue(session, chat.id, text)
                     await record_processed_if_new(session, key_of(update), runtime.now())
-                runtime.outbox_committed()
                 raise ApplicationHandlerStop
         async with runtime.database.transaction() as session:
             await record_processed_if_new(session, key_of(update), runtime.now())
@@ -140,8 +139,6 @@ async def record_update(update: Update, context: DutyContext) -> None:
         if not context.update_recorded:
             await record_processed_if_new(session, key_of(update), runtime.now())
             context.update_recorded = True
-    if deferred:
-        runtime.outbox_committed()
 
 
 def require_caller(context: DutyContext) -> Caller:

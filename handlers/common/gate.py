@@ -37,7 +37,6 @@ async def _refuse(update: Update, context: DutyContext, text: str | None) -> Non
             person = context.caller.person.id if context.caller else None
             enqueue(session, chat.id, text, person_id=person)
         await record_processed_if_new(session, key_of(update), runtime.now())
-    runtime.outbox_committed()
     raise ApplicationHandlerStop
 
 

@@ -150,7 +150,6 @@ async def confirmed(update: Update, context: DutyContext) -> str | int:
         else:
             text = form_messaging.refused(tr, attempt.refusal)
         reply_in(session, update, context, text)
-    runtime.outbox_committed()
     return ConversationHandler.END
 
 

@@ -48,7 +48,6 @@ async def submit(update: Update, context: DutyContext, draft: Draft) -> None:
             priority=priority_of(incident),
             reply_markup=ReplyKeyboardRemove(),
         )
-    runtime.outbox_committed()
 
 
 async def got_category(update: Update, context: DutyContext) -> str:

@@ -1,0 +1,60 @@
+"""The deadline engine hears of every committed change to the deadlines table, whoever made it.
+
+Any statement that writes the table — an ORM flush, a Core statement, SQL text — marks its
+connection; that connection's commit then calls the watcher (the engine's ``changed``, which
+looks a moment later, when the commit has landed). A rollback forgets the mark. No flow or
+handler has to remember to tell the engine: a deadline added, moved or cancelled anywhere is
+armed, and a commit that wrote no deadline costs the engine nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+WROTE = "dutybot.deadlines.wrote"
+TABLE = "deadlines"
+_WRITES = re.compile(
+    rf"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?{TABLE}\"?(?:\s|\(|$)", re.IGNORECASE
+)
+
+_watchers: weakref.WeakKeyDictionary[Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+def writes_deadlines(statement: str) -> bool:
+    """Whether the SQL ``statement`` inserts, updates or deletes rows of the deadlines table."""
+    return _WRITES.match(statement) is not None
+
+
+def watch(engine: Engine, changed: Callable[[], None]) -> None:
+    """From now on, call ``changed`` after each commit through ``engine`` that wrote deadlines."""
+    _watchers[engine] = changed
+
+
+def unwatch(engine: Engine) -> None:
+    """Stop telling (this process no longer fires deadlines)."""
+    _watchers.pop(engine, None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _statement(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    if conn.engine in _watchers and writes_deadlines(statement):
+        conn.info[WROTE] = True
+
+
+@event.listens_for(Engine, "commit")
+def _committed(conn: Connection) -> None:
+    if conn.info.pop(WROTE, False):
+        changed = _watchers.get(conn.engine)
+        if changed is not None:
+            changed()
+
+
+@event.listens_for(Engine, "rollback")
+def _rolled_back(conn: Connection) -> None:
+    conn.info.pop(WROTE, None)
