@@ -2,7 +2,8 @@
 
 Any statement that writes the table — an ORM flush, a Core statement, SQL text — marks its
 connection; that connection's commit then calls the watcher (the engine's ``changed``, which
-looks a moment later, when the commit has landed). A rollback forgets the mark. No flow or
+looks a moment later, when the commit has landed). A rollback forgets the mark, and the
+engine's own firing transactions are muted (it re-arms itself after firing). No flow or
 handler has to remember to tell the engine: a deadline added, moved or cancelled anywhere is
 armed, and a commit that wrote no deadline costs the engine nothing.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 WROTE = "dutybot.deadlines.wrote"
+MUTED = "dutybot.deadlines.muted"
 TABLE = "deadlines"
 _WRITES = re.compile(
     rf"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?{TABLE}\"?(?:\s|\(|$)", re.IGNORECASE
@@ -41,6 +43,13 @@ def unwatch(engine: Engine) -> None:
     _watchers.pop(engine, None)
 
 
+def mute(connection: Connection) -> None:
+    """This transaction's writes need no telling: the engine's own firing, after which it
+    re-arms itself (a look per firing would double its queries when deadlines fall due close
+    together)."""
+    connection.info[MUTED] = True
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _statement(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
     if conn.engine in _watchers and writes_deadlines(statement):
@@ -49,7 +58,8 @@ def _statement(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
 
 @event.listens_for(Engine, "commit")
 def _committed(conn: Connection) -> None:
-    if conn.info.pop(WROTE, False):
+    muted = conn.info.pop(MUTED, False)
+    if conn.info.pop(WROTE, False) and not muted:
         changed = _watchers.get(conn.engine)
         if changed is not None:
             changed()
@@ -58,3 +68,4 @@ def _committed(conn: Connection) -> None:
 @event.listens_for(Engine, "rollback")
 def _rolled_back(conn: Connection) -> None:
     conn.info.pop(WROTE, None)
+    conn.info.pop(MUTED, None)

@@ -304,6 +304,7 @@ class BotHarness:
         self.clock.advance(delta)
         assert self.runtime is not None and self.runtime.engine is not None
         fired = await self.runtime.engine.tick()
+        self.runtime.engine.changed()  # re-arm for what the firing added, as the engine's job does
         return fired
 
     def open_chats(self, *telegram_ids: int) -> None:

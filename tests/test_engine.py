@@ -19,7 +19,7 @@ from bot.incidents.deadlines import add
 from bot.timeline import record_event
 from scheduling.clock import SystemClock
 from scheduling.engine import Engine, Prepared
-from scheduling.watch import unwatch, watch, writes_deadlines
+from scheduling.watch import mute, unwatch, watch, writes_deadlines
 from tests.botapi import StandInBotApi
 from tests.harness import CHEN, LI, QIAN, SUN, WANG, XU, start_bot, write_config
 
@@ -241,6 +241,10 @@ async def test_the_engine_hears_of_every_committed_deadline_change_and_nothing_e
                 add(session, None, "probe", now)
                 await session.flush()
                 raise RuntimeError("abandoned: rolled back")
+        assert told == ["look", "look"]
+        async with database.transaction() as session:  # the engine's own firing: muted
+            mute((await session.connection()).sync_connection)
+            await session.execute(update(Deadline).values(state="fired"))
         assert told == ["look", "look"]
         async with database.transaction() as session:  # SQL text
             await session.execute(text("DELETE FROM deadlines"))
