@@ -193,7 +193,7 @@ class Engine:
         On PostgreSQL the ids go as one array parameter (``= ANY``): a thousand placeholders
         cost more to render and parse than the update itself."""
         # its own firing needs no look afterwards: ``_job`` re-arms after every tick
-        watch.mute((await session.connection()).sync_connection)
+        await watch.mute(session)
         chosen = (
             Deadline.id == any_(bindparam("ids", ids, type_=ARRAY(Deadline.id.type)))
             if self.database.is_postgresql

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 WROTE = "dutybot.deadlines.wrote"
 MUTED = "dutybot.deadlines.muted"
@@ -43,11 +44,11 @@ def unwatch(engine: Engine) -> None:
     _watchers.pop(engine, None)
 
 
-def mute(connection: Connection) -> None:
+async def mute(session: AsyncSession) -> None:
     """This transaction's writes need no telling: the engine's own firing, after which it
     re-arms itself (a look per firing would double its queries when deadlines fall due close
     together)."""
-    connection.info[MUTED] = True
+    (await session.connection()).info[MUTED] = True
 
 
 @event.listens_for(Engine, "before_cursor_execute")

@@ -243,7 +243,7 @@ async def test_the_engine_hears_of_every_committed_deadline_change_and_nothing_e
                 raise RuntimeError("abandoned: rolled back")
         assert told == ["look", "look"]
         async with database.transaction() as session:  # the engine's own firing: muted
-            mute((await session.connection()).sync_connection)
+            await mute(session)
             await session.execute(update(Deadline).values(state="fired"))
         assert told == ["look", "look"]
         async with database.transaction() as session:  # SQL text
