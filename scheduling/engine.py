@@ -286,9 +286,16 @@ class Engine:
         if self._job_queue is None or self._change_looming:
             return
         self._change_looming = True
-        self._job_queue.run_once(
-            self._look_at_change, when=CHANGE_DELAY, name="dutybot-deadline-now"
-        )
+        # the job is added when it is due, not here: this is called inside a commit, on the
+        # path of the messages that commit hands to the sender, and adding a job costs more
+        # than a plain timer
+        asyncio.get_running_loop().call_later(CHANGE_DELAY, self._add_look)
+
+    def _add_look(self) -> None:
+        if self._job_queue is None:  # disarmed meanwhile
+            self._change_looming = False
+            return
+        self._job_queue.run_once(self._look_at_change, when=0, name="dutybot-deadline-now")
 
     async def _look_at_change(self, context: Any) -> None:
         self._change_looming = False  # a change committed from now on asks for a look of its own
