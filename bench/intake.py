@@ -35,6 +35,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.db.sqlite_one_trip import OneTripConnection
 from scheduling.clock import FakeClock
+from scheduling.engine import CHANGE_DELAY, Engine
 from tests.botapi import TOKEN, StandInBotApi
 from tests.conftest import START
 from tests.harness import (
@@ -193,8 +194,18 @@ def row(name: str, values: list[float], baseline: list[float] | None) -> str:
     return f"{name} | {p50:.1f} | {p99:.1f} | {p50 / b50:.2f}× | {p99 / b99:.2f}×"
 
 
+def _changed_by_job(engine: Engine) -> None:
+    """``Engine.changed`` as it was: adding the look's job at once, inside the commit."""
+    if engine._job_queue is None or engine._change_looming:
+        return
+    engine._change_looming = True
+    engine._job_queue.run_once(engine._look_at_change, when=CHANGE_DELAY)
+
+
 # name → a context manager that puts the code back as it was before a change (``ab`` runs)
 BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    # the deadline engine's look added as an APScheduler job inside the commit
+    "look-by-timer": lambda: mock.patch.object(Engine, "changed", _changed_by_job),
     # aiosqlite's own cursors: four trips to the connection's thread per statement
     "one-trip-sqlite": lambda: mock.patch.object(
         OneTripConnection, "cursor", aiosqlite.Connection.cursor
