@@ -520,7 +520,11 @@ async def test_followers_count_the_transactions_own_changes_without_flushing_the
     async with harness.runtime.database.sessions() as session:
         session.add(Follow(person_id="chen.jing", unit_id="water", since=now))
         pending = set(session.new)
-        assert await followers(session, "water") == ["zhou.hua", "chen.jing"]
+        assert set(await followers(session, "water")) == {"zhou.hua", "chen.jing"}
         assert set(session.new) == pending
+        session.add(Follow(person_id="chen.jing", unit_id="city", since=now))
+        await session.flush()
+        await session.delete(await session.get(Follow, ("chen.jing", "city")))
+        assert set(await followers(session, "water")) == {"zhou.hua", "chen.jing"}  # another unit
         await session.delete(await session.get(Follow, ("zhou.hua", "water")))
         assert await followers(session, "water") == ["chen.jing"]

@@ -414,7 +414,9 @@ async def followers(session: AsyncSession, unit_id: str) -> list[str]:
     rows = await connection.scalars(select(Follow.person_id).where(Follow.unit_id == unit_id))
     people = list(rows)
     people += [f.person_id for f in session.new if isinstance(f, Follow) and f.unit_id == unit_id]
-    dropped = {f.person_id for f in session.deleted if isinstance(f, Follow)}
+    dropped = {
+        f.person_id for f in session.deleted if isinstance(f, Follow) and f.unit_id == unit_id
+    }
     return [p for p in dict.fromkeys(people) if p not in dropped]
 
 
