@@ -276,6 +276,7 @@ class DutyBot:
                 allowed_updates=Update.ALL_TYPES,
                 on_stored=self.dispatcher.offer,
                 on_fatal=self._fail,
+                handled=self.dispatcher.handled,
             )
             self.poller.start()
 

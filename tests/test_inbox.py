@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot import callback_data
 from bot.db.engine import Database
@@ -299,3 +301,55 @@ async def test_the_store_says_which_updates_were_never_handled(harness: BotHarne
             954: (XU, {"update_id": 954}),
             955: (WANG, {"update_id": 955}),
         }
+
+
+async def test_the_next_fetch_waits_for_the_stored_report_to_be_handled(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """The poller confirms a stored batch with its next ``getUpdates`` only after the batch's
+    handling returned, so that the fetch does not take turns with the report's transaction
+    and alert: the first alert reaches the stand-in before that fetch does."""
+    harness.open_chats(WANG, LI, XU)
+    xu = harness.user(XU, "Xu")
+    order: list[tuple[str, Any]] = []
+    botapi.call_hooks.append(
+        lambda method, params: order.append((method, params.get("offset", params.get("chat_id"))))
+    )
+    pushed = await xu.send("/report Burst main on Elm Street")
+    await alert_for(harness.user(WANG, "Wang"))
+
+    def confirms(call: tuple[str, Any]) -> bool:
+        return call[0] == "getupdates" and int(call[1] or 0) > pushed["update_id"]
+
+    async def confirmed() -> bool:
+        return any(confirms(call) for call in order)
+
+    await eventually(confirmed)
+    confirming = next(i for i, call in enumerate(order) if confirms(call))
+    sent_before = {int(o) for m, o in order[:confirming] if m == "sendmessage"}
+    assert WANG in sent_before, order
+
+
+async def test_a_slow_update_does_not_hold_up_the_next_fetch(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """The next fetch waits for a batch's handling only briefly: while one person's update is
+    still being handled, another person's report is fetched, handled and alerted."""
+    harness.open_chats(WANG, LI, XU)
+    assert harness.application is not None
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_ma(update: Update, _context: Any) -> None:
+        if update.effective_user is not None and update.effective_user.id == MA:
+            held.set()
+            await release.wait()
+
+    harness.application.add_handler(TypeHandler(Update, hold_ma), group=-1000)
+    ma, xu = harness.user(MA, "Ma"), harness.user(XU, "Xu")
+    await ma.send("/help")
+    await asyncio.wait_for(held.wait(), 10)  # fetched alone, and now being handled
+    await quick_report(harness, xu, "Burst main on Elm Street")
+    await alert_for(harness.user(WANG, "Wang"))
+    assert not ma.inbox() and not release.is_set()  # Ma's update is still being handled
+    release.set()
+    assert await ma.next_message()

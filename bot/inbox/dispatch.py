@@ -53,6 +53,8 @@ class Dispatcher:
         self._done: list[int] = []  # handled, not yet marked done
         self._done_wake = asyncio.Event()
         self._marker: asyncio.Task[None] | None = None
+        self._handling: set[int] = set()  # scheduled, handling not yet returned
+        self._progress = asyncio.Event()  # set whenever one returns
 
     def wake(self) -> None:
         """New rows were stored: look now."""
@@ -70,6 +72,17 @@ class Dispatcher:
             self._wake.set()
             return
         self._schedule(items)
+
+    async def handled(self, items: Sequence[Received], at_most: float) -> None:
+        """Wait until ``items`` have been handled (each attempt returned), at most ``at_most``
+        seconds."""
+        ids = {item.update_id for item in items}
+        # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 the latter can swallow a cancel
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(at_most):
+                while ids & self._handling:
+                    self._progress.clear()
+                    await self._progress.wait()
 
     def start(self) -> None:
         """Start loading and handling."""
@@ -100,6 +113,8 @@ class Dispatcher:
         self._queues.clear()
         self._workers.clear()
         self._scheduled.clear()
+        self._handling.clear()
+        self._progress.set()
 
     async def _load_loop(self) -> None:
         while not self._stopping:
@@ -126,6 +141,7 @@ class Dispatcher:
                 continue
             key = item.chat_id if item.chat_id is not None else -item.update_id - 2**62
             self._scheduled.add(item.update_id)
+            self._handling.add(item.update_id)
             self._queues.setdefault(key, deque()).append(item)
             if key not in self._workers:
                 self._workers[key] = asyncio.create_task(
@@ -140,6 +156,8 @@ class Dispatcher:
                 async with self._slots:
                     await self._handle(item)
                 queue.popleft()
+                self._handling.discard(item.update_id)
+                self._progress.set()
                 self._done.append(item.update_id)  # stays scheduled until marked
                 self._done_wake.set()
         finally:
@@ -150,6 +168,8 @@ class Dispatcher:
                 else:  # stopped: forget what was not handled; it stays in the table
                     for item in queue:
                         self._scheduled.discard(item.update_id)
+                        self._handling.discard(item.update_id)
+                    self._progress.set()
                     self._queues.pop(key, None)
 
     async def _handle(self, item: Received) -> None:

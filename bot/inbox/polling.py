@@ -1,6 +1,9 @@
 """Long polling into the inbox: fetch, store the batch, and only then confirm it (the next
-``getUpdates`` offset). Network failures back off and retry with one log line each; a rejected
-token ends the intake through ``on_fatal`` (a deaf process helps nobody)."""
+``getUpdates`` offset). The next fetch waits, briefly, for the stored batch's handling: a fetch
+costs the process a millisecond or two, which a report's transaction and its alert should not
+share; the batch is stored already, so a later confirmation loses nothing, and Telegram keeps
+what arrives meanwhile for that next fetch. Network failures back off and retry with one log
+line each; a rejected token ends the intake through ``on_fatal`` (a deaf process helps nobody)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
@@ -21,6 +24,9 @@ from scheduling.tasks import cancel_and_join
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0
+# the most the next fetch waits for the stored batch's handling (a slow command, say a
+# ``/status`` over thousands of incidents, does not hold up everyone else's updates longer)
+NEXT_FETCH_WAITS = 0.1
 
 
 def received(update: Update) -> Received:
@@ -44,6 +50,7 @@ class Poller:
         allowed_updates: Sequence[str],
         on_stored: Callable[[Sequence[Received]], None],
         on_fatal: Callable[[BaseException], None],
+        handled: Callable[[Sequence[Received], float], Awaitable[None]] | None = None,
     ) -> None:
         self.bot = bot
         self.database = database
@@ -51,6 +58,7 @@ class Poller:
         self.allowed_updates = list(allowed_updates)
         self.on_stored = on_stored
         self.on_fatal = on_fatal
+        self.handled = handled
         self.offset = 0
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
@@ -89,6 +97,8 @@ class Poller:
             batch = await store(self.database, [received(u) for u in updates])
             self.offset = max(u.update_id for u in updates) + 1
             self.on_stored(batch)
+            if self.handled is not None:
+                await self.handled(batch, NEXT_FETCH_WAITS)
         now = time.monotonic()
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now
