@@ -20,6 +20,7 @@ from bot.db.models import OutboxMessage
 
 MAX_TEXT = 4096
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+UNSENT = (PENDING, SENDING)  # queued, or claimed by a sender and not sent yet
 SEND, PHOTO, EDIT = "sendMessage", "sendPhoto", "editMessageText"
 DOCUMENT = "sendDocument"
 MAX_CAPTION = 1024
@@ -231,14 +232,14 @@ def _order_conditions() -> tuple[Any, Any]:
     original = aliased(OutboxMessage)
     ahead = exists().where(
         other.chat_id == OutboxMessage.chat_id,
-        other.state.in_((PENDING, SENDING)),
+        other.state.in_(UNSENT),
         or_(
             other.priority < OutboxMessage.priority,
             and_(other.priority == OutboxMessage.priority, other.id < OutboxMessage.id),
         ),
     )
     original_unsent = exists().where(
-        original.id == OutboxMessage.edit_of, original.state.in_((PENDING, SENDING))
+        original.id == OutboxMessage.edit_of, original.state.in_(UNSENT)
     )
     return ahead, original_unsent
 
@@ -410,11 +411,13 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str) -> None:
     )
 
 
+# a chat's backlog: urgent (above routine) new messages not sent yet; ``backlog`` asks the table
+# with this and counts the transaction's own unflushed rows with ``_in_backlog``, alike
 _BACKLOG = (
     select(OutboxMessage.chat_id, func.count())
     .where(
         OutboxMessage.chat_id.in_(bindparam("chats", expanding=True)),
-        OutboxMessage.state.in_((PENDING, SENDING)),
+        OutboxMessage.state.in_(UNSENT),
         OutboxMessage.method == SEND,
         OutboxMessage.priority < ROUTINE,
     )
@@ -434,15 +437,14 @@ async def backlog(session: AsyncSession, chat_ids: Sequence[int]) -> dict[int, i
     result = await connection.execute(_BACKLOG, {"chats": list(chat_ids)})
     waiting = {chat: int(count) for chat, count in result.all()}
     for row in session.new:
-        if (
-            isinstance(row, OutboxMessage)
-            and row.chat_id in chat_ids
-            and row.state in (PENDING, SENDING)
-            and row.method == SEND
-            and row.priority < ROUTINE
-        ):
+        if isinstance(row, OutboxMessage) and row.chat_id in chat_ids and _in_backlog(row):
             waiting[row.chat_id] = waiting.get(row.chat_id, 0) + 1
     return waiting
+
+
+def _in_backlog(row: OutboxMessage) -> bool:
+    """``_BACKLOG``'s condition for a row not in the table yet."""
+    return row.state in UNSENT and row.method == SEND and row.priority < ROUTINE
 
 
 async def rewrite_pending(session: AsyncSession, row_id: int, text: str, priority: int) -> bool:

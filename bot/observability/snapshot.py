@@ -11,11 +11,10 @@ from sqlalchemy import func, select
 
 from bot.db.engine import Database
 from bot.db.models import Deadline, IncidentRow, OutboxMessage
-from bot.delivery.outbox import PENDING, SENDING
+from bot.delivery.outbox import UNSENT
 from bot.levels import OPEN_STATES
 from bot.settings import LEVELS
-
-DEADLINE_PENDING = "pending"
+from scheduling.rows import PENDING as DEADLINE_PENDING
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def _seconds_since(moment: datetime | None, now: datetime) -> float:
 
 async def take_snapshot(database: Database, now: datetime) -> DatabaseSnapshot:
     """Count the outbox, the deadlines and the open incidents as of ``now`` (aware UTC)."""
-    undelivered = OutboxMessage.state.in_((PENDING, SENDING))
+    undelivered = OutboxMessage.state.in_(UNSENT)
     pending = Deadline.state == DEADLINE_PENDING
     async with database.sessions() as session:
         depth, oldest = (
