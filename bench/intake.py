@@ -6,7 +6,8 @@ reaching it; for dutybot, from the ``/report`` message to the first alert card r
 officer on duty (the report stored, routed, a duplicate check, alert cards and receipt written to
 the outbox in one transaction, then delivered). Pacing is opened up here (it is measured by
 ``bench/delivery.py``) so that what is measured is the work per report. The goal (SPEC §9) is at
-most 2× the bare handler.
+most 2× the bare handler. A second baseline, the durable floor, is the bare handler that first
+writes the update to a SQLite table and commits: what never losing a report costs at the least.
 
 Run: ``.venv/bin/python bench/intake.py`` (or ``make bench``); ``bench/intake.py ab CHANGE``
 measures before and after one change (``BEFORE``), interleaved.
