@@ -1,10 +1,12 @@
 """Trace one report's path end to end: the user's ``/report`` entering the stand-in Bot API →
-the first alert card reaching an officer. Prints every Bot API call, transaction and statement
-with its start and end (ms after the message entered the stand-in) for the median report of a
-run, then the time per phase over all of them.
+the first alert card reaching an officer (or, with ``official``, a 续报's File press → its first
+upward copy). Prints every Bot API call, transaction and statement with its start and end (ms
+after the message entered the stand-in) for the median sample of a run, then the median number
+of statements per sample.
 
-Run: ``.venv/bin/python bench/trace_report.py [sqlite|postgresql+psycopg://…] [samples] [ms]``
-(``ms``: added to every Bot API answer, as ``bench/intake.py``'s second network).
+Run: ``.venv/bin/python bench/trace_report.py [sqlite|postgresql+psycopg://…] [samples] [ms]
+[report|official]`` (``ms``: added to every Bot API answer, as ``bench/intake.py``'s second
+network). Each handler callback, the gate's included, is marked where it begins and ends.
 """
 
 from __future__ import annotations
@@ -26,7 +28,21 @@ from bot.inbox import dispatch, polling
 from scheduling.clock import FakeClock
 from tests.botapi import StandInBotApi
 from tests.conftest import START
-from tests.harness import LI, QIAN, WANG, XU, BotHarness, write_config
+from tests.harness import (
+    CHEN,
+    LI,
+    QIAN,
+    SUN,
+    WANG,
+    XU,
+    ZHOU,
+    BotHarness,
+    alert_for,
+    file_report,
+    official_report_card,
+    quick_report,
+    write_config,
+)
 
 Trace = list[tuple[float, str]]
 
@@ -106,15 +122,91 @@ def listen(recorder: Recorder, engine: Any) -> None:
         recorder.mark("  sql<")
 
 
-async def run(url: str | None, samples: int, latency: float = 0.0) -> None:
-    """Send ``samples`` spaced reports; print the median one's trace and phase times."""
+def mark_handlers(recorder: Recorder, application: Any) -> None:
+    """Mark where each python-telegram-bot handler callback (the gate's too) begins and ends."""
+
+    def wrap(handler: Any) -> None:
+        callback, name = handler.callback, getattr(handler.callback, "__name__", "?")
+
+        async def traced(update: Any, context: Any) -> Any:
+            recorder.mark(f"handler {name} begin")
+            result = await callback(update, context)
+            recorder.mark(f"handler {name} end")
+            return result
+
+        handler.callback = traced
+
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            for inner in getattr(handler, "entry_points", [handler]):
+                wrap(inner)
+
+
+async def report_samples(
+    harness: BotHarness, server: StandInBotApi, recorder: Recorder, count: int
+) -> list[tuple[float, Trace]]:
+    """``count`` spaced ``/report`` messages, each timed to the first alert card."""
+    reporter, traces = server.user(XU, "Xu"), []
+    for n in range(count + 5):
+        await asyncio.sleep(0.3)
+        before = len(server.messages_to(WANG))
+        receipts = len(server.messages_to(XU))
+        recorder.lines = []
+        recorder.t0 = time.perf_counter()
+        await reporter.send(f"/report pipe burst number {n} at the pumping station")
+        await server.wait_until(lambda b=before: len(server.messages_to(WANG)) > b, 30)
+        recorder.mark("=== alert reached officer")
+        total = (time.perf_counter() - recorder.t0) * 1000
+        await server.wait_until(lambda r=receipts: len(server.messages_to(XU)) > r, 30)
+        await asyncio.sleep(0.2)  # let the trailing work (marking sent, done) show
+        if n >= 5:
+            traces.append((total, list(recorder.lines)))
+    return traces
+
+
+async def official_samples(
+    harness: BotHarness, server: StandInBotApi, recorder: Recorder, count: int
+) -> list[tuple[float, Trace]]:
+    """``count`` 续报 by Li Lei, each timed from the File press to the first upward copy (as
+    ``bench/intake.py``'s official row)."""
+    server.started_chats.update({CHEN, SUN, ZHOU})
+    li, traces = server.user(LI, "Li"), []
+    number = await quick_report(harness, server.user(XU, "Xu"), "pipe burst at the station")
+    await li.press(await alert_for(li), "Accept")
+    await harness.quiet()
+    li._read = len(li.inbox())
+    await file_report(li, f"/initial {number}")
+    for n in range(count + 5):
+        await harness.quiet()
+        await asyncio.sleep(0.25)
+        li._read = len(li.inbox())
+        finished = await official_report_card(li, f"/followup {number}", {4: f"step {n}"})
+        await harness.quiet()
+        await asyncio.sleep(0.25)
+        before = len(server.sent)
+        recorder.lines = []
+        recorder.t0 = time.perf_counter()
+        await li.press(finished, data="1:ofy:file")
+        await server.wait_until(lambda b=before: any(s.chat_id != LI for s in server.sent[b:]), 30)
+        recorder.mark("=== upward copy reached")
+        total = (time.perf_counter() - recorder.t0) * 1000
+        await asyncio.sleep(0.2)
+        if n >= 5:
+            traces.append((total, list(recorder.lines)))
+    return traces
+
+
+PATHS = {"report": report_samples, "official": official_samples}
+
+
+async def run(url: str | None, samples: int, latency: float = 0.0, path: str = "report") -> None:
+    """Take ``samples`` spaced samples of ``path``; print the median one's trace."""
     recorder = Recorder()
     server = StandInBotApi()
     server.latency = latency
     await server.start()
     server.started_chats.update({WANG, LI, QIAN})
     instrument(recorder, server)
-    traces: list[tuple[float, Trace]] = []
     with tempfile.TemporaryDirectory() as directory:
         config = write_config(
             Path(directory),
@@ -126,23 +218,10 @@ async def run(url: str | None, samples: int, latency: float = 0.0) -> None:
         )
         harness = BotHarness(config, server, FakeClock(START))
         await harness.start()
-        assert harness.runtime is not None
+        assert harness.runtime is not None and harness.application is not None
         listen(recorder, harness.runtime.database.engine.sync_engine)
-        reporter = server.user(XU, "Xu")
-        for n in range(samples + 5):
-            await asyncio.sleep(0.3)
-            before = len(server.messages_to(WANG))
-            receipts = len(server.messages_to(XU))
-            recorder.lines = []
-            recorder.t0 = time.perf_counter()
-            await reporter.send(f"/report pipe burst number {n} at the pumping station")
-            await server.wait_until(lambda b=before: len(server.messages_to(WANG)) > b, 30)
-            recorder.mark("=== alert reached officer")
-            total = (time.perf_counter() - recorder.t0) * 1000
-            await server.wait_until(lambda r=receipts: len(server.messages_to(XU)) > r, 30)
-            await asyncio.sleep(0.2)  # let the trailing work (marking sent, done) show
-            if n >= 5:
-                traces.append((total, list(recorder.lines)))
+        mark_handlers(recorder, harness.application)
+        traces = await PATHS[path](harness, server, recorder, samples)
         await harness.stop()
     await server.stop()
     traces.sort(key=lambda t: t[0])
@@ -153,11 +232,12 @@ async def run(url: str | None, samples: int, latency: float = 0.0) -> None:
         print(f"{at:8.2f} (+{at - last:6.2f}) {what}")
         last = at
     statements = [sum(1 for _, w in t if w.startswith("  sql>")) for _, t in traces]
-    print(f"statements per report (incl. trailing work): median {statistics.median(statements)}")
+    print(f"statements per sample (incl. trailing work): median {statistics.median(statements)}")
 
 
 if __name__ == "__main__":
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     added = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
-    asyncio.run(run(None if target == "sqlite" else target, count, added))
+    which = sys.argv[4] if len(sys.argv) > 4 else "report"
+    asyncio.run(run(None if target == "sqlite" else target, count, added, which))
