@@ -353,3 +353,34 @@ async def test_a_slow_update_does_not_hold_up_the_next_fetch(
     assert not ma.inbox() and not release.is_set()  # Ma's update is still being handled
     release.set()
     assert await ma.next_message()
+
+
+async def test_a_stop_lets_the_batch_being_stored_be_stored(
+    harness: BotHarness, botapi: StandInBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop that comes while the poller stores a batch waits for the store to end, then stops
+    the poller: cancelled inside the transaction, its connection's reset would be cancelled too
+    (SQLAlchemy logs that with a traceback) and the batch would not be stored."""
+    from bot.inbox import polling
+
+    storing = asyncio.Event()
+    real_store = polling.store
+
+    async def slow_store(database: Database, batch: Any) -> Any:
+        storing.set()
+        await asyncio.sleep(0.2)  # the transaction under way when the stop comes
+        return await real_store(database, batch)
+
+    monkeypatch.setattr(polling, "store", slow_store)
+    assert harness.runtime is not None
+    database = harness.runtime.database
+    pushed = await harness.user(XU, "Xu").send("/help")
+    await asyncio.wait_for(storing.wait(), 10)
+    await harness.stop()
+    check = Database(database.url)
+    try:
+        async with check.sessions() as session:
+            stored = await session.get(InboxUpdate, pushed["update_id"])
+    finally:
+        await check.close()
+    assert stored is not None

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from scheduling.leader import AdvisoryLockLeadership
-from scheduling.tasks import cancel_and_join
+from scheduling.tasks import Stretches, cancel_and_join
 
 
 async def test_stop_finishes_when_the_check_completes_as_it_is_cancelled() -> None:
@@ -72,3 +72,47 @@ async def test_a_task_that_swallows_its_cancel_is_cancelled_again_and_its_stack_
     assert swallowed == 1
     assert "task stubborn did not end" in caplog.text
     assert "stubborn_loop" in caplog.text
+
+
+async def test_a_loop_is_cancelled_between_its_transactions_not_inside_one() -> None:
+    """``Stretches.between`` returns once the loop has left the stretch under way (a database
+    transaction), so the cancel that follows reaches the loop outside it: the stretch ends whole
+    (cancelled inside, its connection's reset would be cancelled too, and logged)."""
+    stretches = Stretches()
+    entered, ended, cancelled_inside = asyncio.Event(), asyncio.Event(), []
+
+    async def loop() -> None:
+        while True:
+            async with stretches.inside():
+                entered.set()
+                try:
+                    await asyncio.sleep(0.05)  # a transaction under way
+                except asyncio.CancelledError:
+                    cancelled_inside.append(True)
+                    raise
+                ended.set()
+            await asyncio.sleep(10)  # between transactions: waiting for work
+
+    task = asyncio.create_task(loop())
+    await entered.wait()
+    await stretches.between(5)
+    await cancel_and_join(task)
+    assert ended.is_set() and not cancelled_inside
+    assert task.cancelled()
+
+
+async def test_between_waits_no_longer_than_it_is_told() -> None:
+    """A stretch that does not end does not hold up a stop for ever."""
+    stretches = Stretches()
+    entered = asyncio.Event()
+
+    async def stuck() -> None:
+        async with stretches.inside():
+            entered.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(stuck())
+    await entered.wait()
+    await asyncio.wait_for(stretches.between(0.05), 5)
+    await cancel_and_join(task)
+    assert task.cancelled()

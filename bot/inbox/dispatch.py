@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import Database
 from bot.inbox.store import Received, mark_done, pending
-from scheduling.tasks import cancel_and_join
+from scheduling.tasks import PATIENCE, Stretches, cancel_and_join
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class Dispatcher:
         self._done: list[int] = []  # handled, not yet marked done
         self._done_wake = asyncio.Event()
         self._marker: asyncio.Task[None] | None = None
+        self._marking = Stretches()  # a stop lets a marking under way end
         self._handling: set[int] = set()  # scheduled, handling not yet returned
         self._progress = asyncio.Event()  # set whenever one returns
 
@@ -108,6 +109,7 @@ class Dispatcher:
                 await asyncio.wait(late)
         marker, self._marker = self._marker, None
         if marker is not None:
+            await self._marking.between(PATIENCE)
             await cancel_and_join(marker)
         await self._mark_handled()
         self._queues.clear()
@@ -193,7 +195,8 @@ class Dispatcher:
             await asyncio.sleep(DONE_DELAY)
             self._done_wake.clear()
             try:
-                await self._mark_handled()
+                async with self._marking.inside():
+                    await self._mark_handled()
                 delay = 0.5
             except (SQLAlchemyError, OSError) as error:
                 log.warning("cannot mark handled updates done: %s", error)

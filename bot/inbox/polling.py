@@ -20,7 +20,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.db.engine import Database
 from bot.inbox.store import Received, prune, store
-from scheduling.tasks import cancel_and_join
+from scheduling.tasks import PATIENCE, Stretches, cancel_and_join
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0
@@ -63,6 +63,7 @@ class Poller:
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
         self._pruned = 0.0
+        self._transactions = Stretches()  # a stop lets a store or a prune under way end
 
     def start(self) -> None:
         """Start polling."""
@@ -72,6 +73,7 @@ class Poller:
         """Stop polling (an unconfirmed batch is fetched again by the next poller)."""
         task, self._task = self._task, None
         if task is not None:
+            await self._transactions.between(PATIENCE)
             await cancel_and_join(task)
 
     async def _run(self) -> None:
@@ -94,7 +96,8 @@ class Poller:
             allowed_updates=self.allowed_updates,
         )
         if updates:
-            batch = await store(self.database, [received(u) for u in updates])
+            async with self._transactions.inside():
+                batch = await store(self.database, [received(u) for u in updates])
             self.offset = max(u.update_id for u in updates) + 1
             self.on_stored(batch)
             if self.handled is not None:
@@ -102,7 +105,8 @@ class Poller:
         now = time.monotonic()
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now
-            await prune(self.database)
+            async with self._transactions.inside():
+                await prune(self.database)
 
     def _backoff(self, error: BaseException) -> float:
         self.failures += 1
