@@ -21,6 +21,7 @@ from bot.db.models import InboxUpdate, IncidentRow, ProcessedUpdate
 from tests.botapi import TOKEN, StandInBotApi, User
 from tests.conftest import POSTGRES_URL, START
 from tests.harness import (
+    GAO,
     LI,
     MA,
     WANG,
@@ -64,14 +65,17 @@ async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
     tmp_path: Path, botapi: StandInBotApi, database_url: str
 ) -> None:
     config = write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
-    botapi.started_chats.update({MA, XU})
+    botapi.started_chats.update({MA, XU, GAO, LI})
     first = await start_bot(config)
     await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), timeout=30)
-    ma, xu = botapi.user(MA, "Ma"), botapi.user(XU, "Xu")
+    # four reporters: handling the batch takes well over the poller's wait for it
+    # (``NEXT_FETCH_WAITS``) before the confirming fetch, at which the kill comes
+    reporters = [botapi.user(MA, "Ma"), botapi.user(XU, "Xu"), botapi.user(GAO, "Gao")]
+    reporters.append(botapi.user(LI, "Li"))
     texts = [
-        f"Flooded underpass {n} by {u.first_name}" for n in range(REPORTS_EACH) for u in (ma, xu)
+        f"Flooded underpass {n} by {u.first_name}" for n in range(REPORTS_EACH) for u in reporters
     ]
-    users = [u for _ in range(REPORTS_EACH) for u in (ma, xu)]
+    users = [u for _ in range(REPORTS_EACH) for u in reporters]
     batch = [{"message": u.message(f"/report {t}")} for u, t in zip(users, texts, strict=True)]
     before = set(botapi.pushed_ids)
     # the moment the next getUpdates confirms the batch (its offset is past it), kill the bot
@@ -88,7 +92,8 @@ async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
     ids = botapi.pushed_ids - before
     database = Database(database_url)
     try:
-        assert await handled(database, ids) < len(ids), "killed too late to prove anything"
+        before_kill = await handled(database, ids)
+        assert before_kill < len(ids), f"killed too late to prove anything ({before_kill})"
         second = await start_bot(config)
         try:
 
