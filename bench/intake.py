@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -91,16 +91,15 @@ async def measure(server: StandInBotApi, target_chat: int, count: int) -> list[f
     return latencies
 
 
-async def bare(latency: float = 0.0) -> list[float]:
-    """A python-telegram-bot Application whose only handler replies."""
+Reply = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+async def plain_bot(latency: float, reply: Reply) -> list[float]:
+    """A python-telegram-bot Application whose only handler is ``reply``, polling a new stand-in
+    Bot API with ``latency`` added to its answers; the latencies of ``SAMPLES`` reports."""
     server = StandInBotApi()
     server.latency = latency
     await server.start()
-
-    async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text("received")
-
     app = Application.builder().token(TOKEN).base_url(server.base_url).build()
     app.add_handler(CommandHandler("report", reply))
     async with app:
@@ -115,13 +114,20 @@ async def bare(latency: float = 0.0) -> list[float]:
     return result
 
 
+async def bare(latency: float = 0.0) -> list[float]:
+    """A python-telegram-bot Application whose only handler replies."""
+
+    async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("received")
+
+    return await plain_bot(latency, reply)
+
+
 async def durable(latency: float = 0.0) -> list[float]:
     """The bare handler plus the least a bot that never loses a report must do: the update
     written to a SQLite table (the engine dutybot uses: WAL, one trip per statement) and
     committed before the reply is sent. The floor under any durable design on this stack."""
-    server = StandInBotApi()
-    server.latency = latency
-    await server.start()
     with tempfile.TemporaryDirectory() as directory:
         engine = create_engine(f"sqlite+aiosqlite:///{directory}/floor.db")
         async with engine.begin() as connection:
@@ -138,19 +144,10 @@ async def durable(latency: float = 0.0) -> list[float]:
                 )
             await update.effective_message.reply_text("received")
 
-        app = Application.builder().token(TOKEN).base_url(server.base_url).build()
-        app.add_handler(CommandHandler("report", reply))
-        async with app:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            await app.start()
-            await measure(server, XU, WARMUP)
-            result = await measure(server, XU, SAMPLES)
-            await app.updater.stop()
-            await app.stop()
-        await engine.dispose()
-    await server.stop()
-    return result
+        try:
+            return await plain_bot(latency, reply)
+        finally:
+            await engine.dispose()
 
 
 def bench_harness(directory: Path, server: StandInBotApi) -> BotHarness:
