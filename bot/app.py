@@ -274,9 +274,8 @@ class DutyBot:
                 self.runtime.database,
                 timeout=settings.poll_timeout,
                 allowed_updates=Update.ALL_TYPES,
-                on_stored=self.dispatcher.offer,
+                dispatcher=self.dispatcher,
                 on_fatal=self._fail,
-                handled=self.dispatcher.handled,
             )
             self.poller.start()
 

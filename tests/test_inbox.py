@@ -61,15 +61,16 @@ async def handled(database: Database, ids: set[int]) -> int:
     return len(ids & done)
 
 
-async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
-    tmp_path: Path, botapi: StandInBotApi, database_url: str
-) -> None:
-    config = write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
+async def settle(botapi: StandInBotApi) -> None:
+    """Wait until the bot's first fetch has returned: its later batches are handled before they
+    are stored (``Dispatcher.take``)."""
+    await botapi.wait_until(lambda: sum(m == "getupdates" for m, _ in botapi.calls) >= 2, 30)
+
+
+def reports_batch(botapi: StandInBotApi) -> tuple[list[str], list[dict[str, Any]]]:
+    """``REPORTS_EACH`` reports by each of four reporters, as one batch: handling it takes well
+    over the poller's wait for it (``NEXT_FETCH_WAITS``) before the confirming fetch."""
     botapi.started_chats.update({MA, XU, GAO, LI})
-    first = await start_bot(config)
-    await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), timeout=30)
-    # four reporters: handling the batch takes well over the poller's wait for it
-    # (``NEXT_FETCH_WAITS``) before the confirming fetch, at which the kill comes
     reporters = [botapi.user(MA, "Ma"), botapi.user(XU, "Xu"), botapi.user(GAO, "Gao")]
     reporters.append(botapi.user(LI, "Li"))
     texts = [
@@ -77,23 +78,35 @@ async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
     ]
     users = [u for _ in range(REPORTS_EACH) for u in reporters]
     batch = [{"message": u.message(f"/report {t}")} for u, t in zip(users, texts, strict=True)]
+    return texts, batch
+
+
+async def killed_and_restarted(
+    config: Path, botapi: StandInBotApi, database_url: str, *, settled: bool, when: Any
+) -> tuple[int, list[str], list[str], set[int]]:
+    """Start the bot (and let its first fetch return if ``settled``), push a batch of reports,
+    SIGKILL the bot the moment ``when(method, params, batch ids)`` holds, start it again and
+    wait until every report is handled. Returns how many were handled before the kill, the
+    reports' texts, the reports stored, and the batch's update ids found in the inbox at the
+    kill."""
+    first = await start_bot(config)
+    await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), timeout=30)
+    if settled:
+        await settle(botapi)
+    texts, batch = reports_batch(botapi)
     before = set(botapi.pushed_ids)
-    # the moment the next getUpdates confirms the batch (its offset is past it), kill the bot
-    botapi.call_hooks.append(
-        kill_on(
-            first,
-            lambda m, p: m == "getupdates" and int(p.get("offset", 0)) > max(botapi.pushed_ids),
-        )
-    )
+    ids: set[int] = set()
+    botapi.call_hooks.append(kill_on(first, lambda m, p: bool(ids) and when(m, p, ids)))
     await botapi.push_all(batch)
+    ids.update(botapi.pushed_ids - before)
     await asyncio.wait_for(first.wait(), timeout=30)
     botapi.call_hooks.clear()
     assert first.returncode == -signal.SIGKILL
-    ids = botapi.pushed_ids - before
     database = Database(database_url)
     try:
         before_kill = await handled(database, ids)
-        assert before_kill < len(ids), f"killed too late to prove anything ({before_kill})"
+        async with database.sessions() as session:
+            kept = set(await session.scalars(select(InboxUpdate.update_id)))
         second = await start_bot(config)
         try:
 
@@ -107,6 +120,46 @@ async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
             stored = list(await session.scalars(select(IncidentRow.description)))
     finally:
         await database.close()
+    return before_kill, texts, stored, kept & ids
+
+
+def confirming(method: str, params: dict[str, Any], ids: set[int]) -> bool:
+    """The next ``getUpdates`` confirms the batch: its offset is past it."""
+    return method == "getupdates" and int(params.get("offset", 0)) > max(ids)
+
+
+@pytest.mark.parametrize("settled", [False, True], ids=["first-batch", "later-batch"])
+async def test_sigkill_right_after_a_batch_is_fetched_loses_none_of_it(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str, settled: bool
+) -> None:
+    """Killed the moment the batch is confirmed: the first batch of a run was stored before its
+    handling; a later one was handled at once, and what was still being handled was stored
+    before the confirmation. Either way the restarted bot handles the rest, each report once."""
+    config = write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
+    before_kill, texts, stored, kept = await killed_and_restarted(
+        config, botapi, database_url, settled=settled, when=confirming
+    )
+    assert before_kill < len(texts), f"killed too late to prove anything ({before_kill})"
+    assert len(kept) >= len(texts) - before_kill  # what was not handled was stored
+    assert sorted(stored) == sorted(texts)  # every report of the batch, each once
+
+
+async def test_sigkill_while_a_later_batch_is_handled_unstored_loses_none_of_it(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str
+) -> None:
+    """A later batch is handled before it is stored. Killed at its first alert, before the
+    confirmation, nothing of it is stored and nothing confirmed: Telegram gives the batch again
+    to the restarted bot, which stores it, skips what was handled and handles the rest."""
+    config = write_config(tmp_path, base_url=botapi.base_url, database_url=database_url)
+
+    def first_send(method: str, params: dict[str, Any], ids: set[int]) -> bool:
+        return method == "sendmessage"
+
+    before_kill, texts, stored, kept = await killed_and_restarted(
+        config, botapi, database_url, settled=True, when=first_send
+    )
+    assert 0 < before_kill < len(texts), before_kill
+    assert not kept  # handled before being stored: no row
     assert sorted(stored) == sorted(texts)  # every report of the batch, each once
 
 
@@ -389,3 +442,63 @@ async def test_a_stop_lets_the_batch_being_stored_be_stored(
     finally:
         await check.close()
     assert stored is not None
+
+
+async def test_a_later_report_handled_before_its_confirmation_leaves_no_inbox_row(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """Once the poller's first fetch has returned, a report is handled before it is stored:
+    handled by the time the poller confirms it, it needs no inbox row (Telegram kept it until
+    then), and its alert did not wait for the inbox's transaction."""
+    harness.open_chats(WANG, LI, XU)
+    await settle(botapi)
+    pushed = await harness.user(XU, "Xu").send("/report Burst main on Elm Street")
+    await alert_for(harness.user(WANG, "Wang"))
+    await botapi.wait_until(
+        lambda: any(confirming(m, p, {pushed["update_id"]}) for m, p in botapi.calls), 10
+    )
+    assert harness.runtime is not None
+    async with harness.runtime.database.sessions() as session:
+        row = await session.get(InboxUpdate, pushed["update_id"])
+        recorded = await session.get(ProcessedUpdate, pushed["update_id"])
+    assert row is None and recorded is not None
+
+
+async def test_a_later_update_still_handled_at_its_confirmation_is_stored_first(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """An update taken before storing and still being handled when the poller confirms it is
+    stored before that confirmation (the moment Telegram forgets it), then marked done when
+    its handling returns; it is handled once."""
+    harness.open_chats(WANG, LI, XU)
+    assert harness.application is not None and harness.runtime is not None
+    database = harness.runtime.database
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_ma(update: Update, _context: Any) -> None:
+        if update.effective_user is not None and update.effective_user.id == MA:
+            held.set()
+            await release.wait()
+
+    harness.application.add_handler(TypeHandler(Update, hold_ma), group=-1000)
+    await settle(botapi)
+    ma = harness.user(MA, "Ma")
+    pushed = await ma.send("/help")
+    await asyncio.wait_for(held.wait(), 10)
+    await botapi.wait_until(
+        lambda: any(confirming(m, p, {pushed["update_id"]}) for m, p in botapi.calls), 10
+    )
+    async with database.sessions() as session:
+        row = await session.get(InboxUpdate, pushed["update_id"])
+    assert row is not None and row.done_at is None  # stored by the confirmation
+    release.set()
+    assert await ma.next_message()
+
+    async def marked_done() -> bool:
+        async with database.sessions() as session:
+            found = await session.get(InboxUpdate, pushed["update_id"])
+        return found is not None and found.done_at is not None
+
+    await eventually(marked_done)
+    await asyncio.sleep(0.3)  # time for a second handling, were the row taken up again
+    assert len(ma.inbox()) == 1

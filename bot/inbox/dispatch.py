@@ -7,6 +7,11 @@ again by a query. A row is marked done only after its handling returned — in b
 later, off the path of the messages it queued — so a crash leaves it to be handled again at the
 next start (the ``processed_updates`` record makes a replay of an already committed update
 change nothing).
+
+Once polling is settled, a fetched batch is handled before it is stored (``take``): Telegram
+keeps an update until it is confirmed, so an update handled before its confirmation needs no
+row, and the report's alert does not wait for the inbox's own transaction. Only what is still
+being handled when the poller confirms is stored (``keep``), and marked done when it returns.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import replace
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import Database
-from bot.inbox.store import Received, mark_done, pending
+from bot.inbox.store import Received, mark_done, pending, store
 from scheduling.tasks import PATIENCE, Stretches, cancel_and_join
 
 log = logging.getLogger(__name__)
@@ -56,23 +61,49 @@ class Dispatcher:
         self._marking = Stretches()  # a stop lets a marking under way end
         self._handling: set[int] = set()  # scheduled, handling not yet returned
         self._progress = asyncio.Event()  # set whenever one returns
+        self._unstored: set[int] = set()  # taken before storing, and not stored since
+        self._keeping = asyncio.Lock()  # a marking waits for the late rows being stored
 
     def wake(self) -> None:
         """New rows were stored: look now."""
         self._wake.set()
 
+    def _can_take(self, count: int) -> bool:
+        """Tell whether ``count`` new updates can be handled without the loader: once it has
+        read the table up to them, so that each chat keeps its order, and while there is room."""
+        return (
+            self._task is not None
+            and not self._stopping
+            and self._caught_up
+            and len(self._scheduled) + count <= QUEUED_MAX
+        )
+
     def offer(self, items: Sequence[Received]) -> None:
-        """Rows this process just stored (committed): handle them without reading them back —
-        once the loader has read the table up to them, so that each chat keeps its order."""
-        if (
-            self._task is None
-            or self._stopping
-            or not self._caught_up
-            or len(self._scheduled) + len(items) > QUEUED_MAX
-        ):
+        """Rows this process just stored (committed): handle them without reading them back."""
+        if not self._can_take(len(items)):
             self._wake.set()
             return
         self._schedule(items)
+
+    def take(self, items: Sequence[Received]) -> bool:
+        """Handle ``items``, fetched and not stored, at once, as never handled before (the
+        poller's first batch, which may come back from an earlier process, is stored instead).
+        ``False``: they cannot be taken now; store them first."""
+        if not self._can_take(len(items)):
+            return False
+        new = [replace(item, fresh=True) for item in items if item.update_id not in self._scheduled]
+        self._unstored.update(item.update_id for item in new)
+        self._schedule(new)
+        return True
+
+    async def keep(self, items: Sequence[Received]) -> None:
+        """Store those of ``items`` (taken unstored) whose handling has not returned yet, before
+        the poller confirms them; they are marked done when it does."""
+        late = [item for item in items if item.update_id in self._unstored]
+        self._unstored.difference_update(item.update_id for item in late)
+        if late:
+            async with self._keeping:
+                await store(self.database, late)
 
     async def handled(self, items: Sequence[Received], at_most: float) -> None:
         """Wait until ``items`` have been handled (each attempt returned), at most ``at_most``
@@ -116,6 +147,7 @@ class Dispatcher:
         self._workers.clear()
         self._scheduled.clear()
         self._handling.clear()
+        self._unstored.clear()
         self._progress.set()
 
     async def _load_loop(self) -> None:
@@ -160,6 +192,10 @@ class Dispatcher:
                 queue.popleft()
                 self._handling.discard(item.update_id)
                 self._progress.set()
+                if item.update_id in self._unstored:  # no row: nothing to mark
+                    self._unstored.discard(item.update_id)
+                    self._scheduled.discard(item.update_id)
+                    continue
                 self._done.append(item.update_id)  # stays scheduled until marked
                 self._done_wake.set()
         finally:
@@ -168,9 +204,10 @@ class Dispatcher:
                 if not queue:
                     self._queues.pop(key, None)
                 else:  # stopped: forget what was not handled; it stays in the table
-                    for item in queue:
+                    for item in queue:  # an unstored one is not confirmed: Telegram keeps it
                         self._scheduled.discard(item.update_id)
                         self._handling.discard(item.update_id)
+                        self._unstored.discard(item.update_id)
                     self._progress.set()
                     self._queues.pop(key, None)
 
@@ -205,6 +242,10 @@ class Dispatcher:
                 delay = min(delay * 2, 10.0)
 
     async def _mark_handled(self) -> None:
+        async with self._keeping:  # a row being stored late is marked after its commit
+            await self._mark_stored()
+
+    async def _mark_stored(self) -> None:
         done, self._done = self._done, []
         if not done:
             return

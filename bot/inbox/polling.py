@@ -1,8 +1,11 @@
-"""Long polling into the inbox: fetch, store the batch, and only then confirm it (the next
-``getUpdates`` offset). The next fetch waits, briefly, for the stored batch's handling: a fetch
-costs the process a millisecond or two, which a report's transaction and its alert should not
-share; the batch is stored already, so a later confirmation loses nothing, and Telegram keeps
-what arrives meanwhile for that next fetch. Network failures back off and retry with one log
+"""Long polling into the inbox: fetch, handle or store the batch, and only then confirm it (the
+next ``getUpdates`` offset). The first batch of a polling run is stored, then handled: it may
+hold updates an earlier process fetched, stored or handled (the store tells). Once a fetch has
+confirmed it, later batches are new to every process: they are handled at once, and what is
+still being handled when the poller confirms them is stored first (``Dispatcher.take`` and
+``keep``). The confirming fetch waits, briefly, for the batch's handling: a fetch costs the
+process a millisecond or two, which a report's transaction and its alert should not share, and
+Telegram keeps what arrives meanwhile for that next fetch. Network failures back off and retry with one log
 line each; a rejected token ends the intake through ``on_fatal`` (a deaf process helps nobody)."""
 
 from __future__ import annotations
@@ -12,19 +15,20 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.db.engine import Database
+from bot.inbox.dispatch import Dispatcher
 from bot.inbox.store import Received, prune, store
 from scheduling.tasks import PATIENCE, Stretches, cancel_and_join
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0
-# the most the next fetch waits for the stored batch's handling (a slow command, say a
+# the most the next fetch waits for the batch's handling (a slow command, say a
 # ``/status`` over thousands of incidents, does not hold up everyone else's updates longer)
 NEXT_FETCH_WAITS = 0.1
 
@@ -39,7 +43,8 @@ def received(update: Update) -> Received:
 
 
 class Poller:
-    """Fetches updates with ``getUpdates`` and stores each batch before confirming it."""
+    """Fetches updates with ``getUpdates`` and has each batch handled or stored before
+    confirming it."""
 
     def __init__(
         self,
@@ -48,18 +53,17 @@ class Poller:
         *,
         timeout: int,
         allowed_updates: Sequence[str],
-        on_stored: Callable[[Sequence[Received]], None],
+        dispatcher: Dispatcher,
         on_fatal: Callable[[BaseException], None],
-        handled: Callable[[Sequence[Received], float], Awaitable[None]] | None = None,
     ) -> None:
         self.bot = bot
         self.database = database
         self.timeout = timeout
         self.allowed_updates = list(allowed_updates)
-        self.on_stored = on_stored
+        self.dispatcher = dispatcher
         self.on_fatal = on_fatal
-        self.handled = handled
         self.offset = 0
+        self.settled = False  # a fetch confirmed the run's first batch: later ones are new
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
         self._pruned = 0.0
@@ -86,22 +90,30 @@ class Poller:
                 self.on_fatal(error)
                 return
             except (TelegramError, SQLAlchemyError, OSError) as error:
+                self.settled = False  # what comes back next may have been fetched before
                 await asyncio.sleep(self._backoff(error))
 
     async def poll_once(self) -> None:
-        """One round: fetch (confirming the previous batch), store, wake the handlers."""
+        """One round: fetch (confirming the previous batch), then handle or store the batch."""
         updates = await self.bot.get_updates(
             offset=self.offset,
             timeout=self.timeout,
             allowed_updates=self.allowed_updates,
         )
         if updates:
-            async with self._transactions.inside():
-                batch = await store(self.database, [received(u) for u in updates])
+            batch = [received(u) for u in updates]
+            dispatcher = self.dispatcher
+            if self.settled and dispatcher.take(batch):
+                await dispatcher.handled(batch, NEXT_FETCH_WAITS)
+                async with self._transactions.inside():
+                    await dispatcher.keep(batch)
+            else:
+                async with self._transactions.inside():
+                    batch = await store(self.database, batch)
+                dispatcher.offer(batch)
+                await dispatcher.handled(batch, NEXT_FETCH_WAITS)
             self.offset = max(u.update_id for u in updates) + 1
-            self.on_stored(batch)
-            if self.handled is not None:
-                await self.handled(batch, NEXT_FETCH_WAITS)
+        self.settled = True
         now = time.monotonic()
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now
