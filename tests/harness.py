@@ -243,6 +243,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         await asyncio.sleep(0.02)
 
 
+async def settle(botapi: StandInBotApi) -> None:
+    """Wait until the bot's first fetch has returned: its later batches are handled before they
+    are stored (``Dispatcher.take``), its first one is stored first."""
+    await botapi.wait_until(lambda: sum(m == "getupdates" for m, _ in botapi.calls) >= 2, 30)
+
+
 class ConnectionHolders:
     """Which asyncio tasks hold one of ``database``'s connections right now: a session holds
     one exactly while a transaction is open, so a task not listed has no transaction open."""

@@ -19,7 +19,19 @@ from bot.delivery.sender import Sender
 from bot.runtime import Runtime
 from scheduling.clock import FakeClock
 from tests.botapi import StandInBotApi
-from tests.harness import CHEN, GAO, LI, QIAN, WANG, XU, ZHOU, BotHarness, eventually, write_config
+from tests.harness import (
+    CHEN,
+    GAO,
+    LI,
+    QIAN,
+    WANG,
+    XU,
+    ZHOU,
+    BotHarness,
+    eventually,
+    settle,
+    write_config,
+)
 
 RECIPIENTS = [CHEN, GAO, LI, QIAN, WANG, XU]
 
@@ -170,9 +182,15 @@ async def test_messages_queued_last_in_a_transaction_go_out_at_its_commit(
     assert [m.text for m in botapi.messages_to(LI)] == ["first to Li", "second to Li"]
 
 
+@pytest.mark.parametrize("settled", [False, True], ids=["first-batch", "later-batch"])
 async def test_the_same_update_twice_has_one_effect(
-    harness: BotHarness, botapi: StandInBotApi
+    harness: BotHarness, botapi: StandInBotApi, settled: bool
 ) -> None:
+    """Twice in one batch, then under a new update id: one invite, and no error for anyone,
+    whether the batch is the poller's first (stored, then handled) or a later one (handled
+    before it is stored)."""
+    if settled:
+        await settle(botapi)
     admin = harness.user(ZHOU, "Zhou")
     botapi.started_chats.add(ZHOU)
     message = admin.message("/invite new.hire")

@@ -30,6 +30,7 @@ from tests.harness import (
     alert_for,
     eventually,
     quick_report,
+    settle,
     start_bot,
     write_config,
 )
@@ -59,12 +60,6 @@ async def handled(database: Database, ids: set[int]) -> int:
     async with database.sessions() as session:
         done = set(await session.scalars(select(ProcessedUpdate.update_id)))
     return len(ids & done)
-
-
-async def settle(botapi: StandInBotApi) -> None:
-    """Wait until the bot's first fetch has returned: its later batches are handled before they
-    are stored (``Dispatcher.take``)."""
-    await botapi.wait_until(lambda: sum(m == "getupdates" for m, _ in botapi.calls) >= 2, 30)
 
 
 def reports_batch(botapi: StandInBotApi) -> tuple[list[str], list[dict[str, Any]]]:

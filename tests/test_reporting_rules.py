@@ -612,3 +612,29 @@ async def test_lateness_before_a_transfer_stays_with_the_old_unit(
     assert (flash.state, flash.late, flash.data["unit"]) == ("fired", True, "water")
     [initial] = await harness.rows(Deadline, incident_id=number, kind="initial_report")
     assert (initial.state, initial.data["unit"]) == ("pending", "emergency")
+
+
+async def test_followups_are_numbered_one_two_and_only_filed_ones_count(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """续报 are numbered 1, 2, … in the order filed: the form, the filed answer and the report
+    say the number; the 首报 and a flash report do not count among them."""
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), "Pipe burst under the road")
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    await li.send(f"/flash {number} road closed, no one hurt")
+    await li.next_message()
+    await file_report(li, f"/initial {number}")
+    first = await file_report(li, f"/followup {number}", {4: "repair crew on site"})
+    second = await file_report(li, f"/followup {number}", {4: "pipe replaced"})
+    assert "Follow-up report no. 1" in first and "Follow-up report no. 2" in second
+    reports = await harness.rows(OfficialReport, incident_id=number)
+    assert sorted((r.kind, r.number) for r in reports) == [
+        ("flash", 1),  # flash reports have their own count
+        ("followup", 1),
+        ("followup", 2),
+        ("initial", 0),
+    ]

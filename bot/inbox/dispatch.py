@@ -86,12 +86,20 @@ class Dispatcher:
         self._schedule(items)
 
     def take(self, items: Sequence[Received]) -> bool:
-        """Handle ``items``, fetched and not stored, at once, as never handled before (the
-        poller's first batch, which may come back from an earlier process, is stored instead).
-        ``False``: they cannot be taken now; store them first."""
+        """Handle ``items``, fetched and not stored, at once. ``False``: they cannot be taken
+        now; store them first.
+
+        Their update ids are new to every process (the poller's first batch, which may come
+        back from an earlier process, is stored instead), so an update without a message is
+        known never handled. A new message is not: a proxy or webhook retry can bring it
+        again under a new update id, and the gate asks the database."""
         if not self._can_take(len(items)):
             return False
-        new = [replace(item, fresh=True) for item in items if item.update_id not in self._scheduled]
+        new = [
+            replace(item, fresh=item.message_id is None)
+            for item in items
+            if item.update_id not in self._scheduled
+        ]
         self._unstored.update(item.update_id for item in new)
         self._schedule(new)
         return True

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, IncidentSubject, may
@@ -169,18 +169,35 @@ async def create_incident(
     return incident
 
 
+@dataclass(frozen=True)
+class FiledSoFar:
+    """What an incident's official reports have filed so far: its 首报, and how many 续报."""
+
+    initial: bool
+    followups: int
+
+    def number_of(self, kind: str) -> int:
+        """The number the next report of ``kind`` takes: 续报 are numbered 1, 2, …; others 0."""
+        return self.followups + 1 if kind == "followup" else 0
+
+
+async def filed_so_far(session: AsyncSession, incident_id: int) -> FiledSoFar:
+    """The incident's filed 首报 and 续报, in one query (a 首报 stays filed across transfers)."""
+    kind = OfficialReport.kind
+    initials, followups = (
+        await session.execute(
+            select(
+                func.count(case((kind == "initial", 1))),
+                func.count(case((kind == "followup", 1))),
+            ).where(OfficialReport.incident_id == incident_id, OfficialReport.state == "filed")
+        )
+    ).one()
+    return FiledSoFar(initial=initials > 0, followups=followups)
+
+
 async def initial_filed(session: AsyncSession, incident_id: int) -> bool:
     """Whether the incident's 首报 was filed (it stays filed across transfers)."""
-    found = await session.scalar(
-        select(OfficialReport.id)
-        .where(
-            OfficialReport.incident_id == incident_id,
-            OfficialReport.kind == "initial",
-            OfficialReport.state == "filed",
-        )
-        .limit(1)
-    )
-    return found is not None
+    return (await filed_so_far(session, incident_id)).initial
 
 
 async def get(session: AsyncSession, incident_id: int) -> IncidentRow | None:

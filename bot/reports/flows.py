@@ -69,22 +69,35 @@ class Decision:
     report: OfficialReport | None = None
 
 
+@dataclass(frozen=True)
+class _Authorised:
+    """The incident ``actor`` may write a report for now, and what it has filed so far; or why
+    not (``refusal``, with the unit's name for a refusal that names it)."""
+
+    incident: IncidentRow | None
+    filed: incidents.FiledSoFar | None = None
+    refusal: Refusal | None = None
+    unit: str = ""
+
+
 async def _authorise(
     session: AsyncSession, runtime: Runtime, actor: Actor, number: int, kind: str
-) -> tuple[IncidentRow | None, Refusal | None, str]:
+) -> _Authorised:
     """The incident if ``actor`` may write a report of ``kind`` for it now; else why not."""
     incident = await incidents.get(session, number)
     if incident is None:
-        return None, Refusal.HIDDEN, ""
+        return _Authorised(None, refusal=Refusal.HIDDEN)
     subject = await incidents.subject_for(session, incident, actor, Action.FILE_REPORT)
     if not may(actor, Action.FILE_REPORT, subject):
         if may(actor, Action.VIEW_INCIDENT, subject):
-            return None, Refusal.FORBIDDEN, runtime.roster.units[incident.unit_id].name
-        return None, Refusal.HIDDEN, ""
-    why = service.may_start(incident, kind, await incidents.initial_filed(session, incident.id))
+            unit = runtime.roster.units[incident.unit_id].name
+            return _Authorised(None, refusal=Refusal.FORBIDDEN, unit=unit)
+        return _Authorised(None, refusal=Refusal.HIDDEN)
+    filed = await incidents.filed_so_far(session, incident.id)
+    why = service.may_start(incident, kind, filed.initial)
     if why is not None:
-        return None, _REFUSAL_OF[why], ""
-    return incident, None, ""
+        return _Authorised(None, refusal=_REFUSAL_OF[why])
+    return _Authorised(incident, filed)
 
 
 async def open_form(
@@ -92,16 +105,17 @@ async def open_form(
 ) -> Opened:
     """``/initial``, ``/followup``, ``/final``: may the actor write it, and what is pre-filled
     (the casualties line in the author's ``language``, who may rewrite it)."""
-    incident, refusal, unit = await _authorise(session, runtime, actor, number, kind)
-    if incident is None:
-        return Opened(number, refusal, unit)
+    authorised = await _authorise(session, runtime, actor, number, kind)
+    incident, filed = authorised.incident, authorised.filed
+    if incident is None or filed is None:
+        return Opened(number, authorised.refusal, authorised.unit)
     tr = translator(language)
     casualties = casualty_line(tr, incident) or ""
     when = local_time(incident.occurred_at or incident.reported_at, runtime.settings.timezone)
     time_place = "，".join(x for x in (when, incident.location_text or "") if x)
     return Opened(
         number,
-        report_number=await service.next_number(session, number, kind),
+        report_number=filed.number_of(kind),
         fields=await service.prefill(session, incident, casualties, time_place),
     )
 
@@ -120,12 +134,13 @@ async def file_report(
     fields: dict[str, str],
 ) -> Filed:
     """File a written report (or send it for sign-off), after checking again that the actor may."""
-    incident, refusal, unit = await _authorise(session, runtime, actor, number, kind)
-    if incident is None:
-        return Filed(number, refusal, unit)
+    authorised = await _authorise(session, runtime, actor, number, kind)
+    incident, filed = authorised.incident, authorised.filed
+    if incident is None or filed is None:
+        return Filed(number, authorised.refusal, authorised.unit)
     now = runtime.now()
     report = await service.submit(
-        session, incident, kind, fields, actor.person, now, runtime.settings
+        session, incident, kind, fields, actor.person, now, runtime.settings, filed.number_of(kind)
     )
     if report.state == "filed":
         await deliver_upward(session, runtime, incident, report)

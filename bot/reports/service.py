@@ -114,22 +114,6 @@ async def prefill(
     return fields
 
 
-async def next_number(session: AsyncSession, incident_id: int, kind: str) -> int:
-    """Follow-ups are numbered 1, 2, …; other kinds are 0."""
-    if kind != "followup":
-        return 0
-    count = await session.scalar(
-        select(func.count())
-        .select_from(OfficialReport)
-        .where(
-            OfficialReport.incident_id == incident_id,
-            OfficialReport.kind == "followup",
-            OfficialReport.state == "filed",
-        )
-    )
-    return int(count or 0) + 1
-
-
 async def submit(
     session: AsyncSession,
     incident: IncidentRow,
@@ -138,13 +122,15 @@ async def submit(
     author: Person,
     at: datetime,
     settings: Settings,
+    number: int,
 ) -> OfficialReport:
-    """Store a written report: filed at once, or waiting for the leader's sign-off."""
+    """Store a written report numbered ``number`` (``FiledSoFar.number_of``): filed at once, or
+    waiting for the leader's sign-off."""
     signoff = policy_for(settings, incident.level, incident.sensitive).require_signoff
     report = OfficialReport(
         incident_id=incident.id,
         kind=kind,
-        number=await next_number(session, incident.id, kind),
+        number=number,
         author_id=author.id,
         state="awaiting_signoff" if signoff else "filed",
         fields={name: clean_text(fields.get(name, "")) for name in FIELDS},
