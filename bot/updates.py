@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.db.appends import append
+from bot.db.engine import Database
 from bot.db.models import ProcessedUpdate
 
 
@@ -61,6 +62,13 @@ async def already_processed(session: AsyncSession, key: UpdateKey) -> bool:
     """Tell whether this update (or the same message under another update id) was handled."""
     found = await session.scalar(_SEEN, key_parameters(key))
     return found is not None
+
+
+async def handled_before(database: Database, key: UpdateKey) -> bool:
+    """``already_processed``, asked outside any transaction on a plain connection (the gate's
+    question, before the handler's own transaction): no ORM session to set up and close."""
+    async with database.engine.connect() as connection:
+        return await connection.scalar(_SEEN, key_parameters(key)) is not None
 
 
 async def handled_among(session: AsyncSession, keys: Sequence[UpdateKey]) -> set[int]:

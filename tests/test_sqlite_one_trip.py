@@ -90,3 +90,23 @@ async def test_an_error_is_sqlalchemys_and_the_connection_goes_on(database: Data
             await connection.execute(text("INSERT INTO notes (body) VALUES ('once')"))
         await connection.rollback()
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 0
+
+
+async def test_a_rollback_after_only_reads_takes_no_trip_and_after_a_write_undoes_it(
+    database: Database, trips: list[Any]
+) -> None:
+    """Every use of a connection ends with a rollback: after reads alone there is nothing to
+    roll back (nor to commit) and no trip is taken; after a write the rollback still undoes
+    it."""
+    async with database.engine.connect() as connection:
+        await connection.execute(text("SELECT body FROM notes"))
+        trips.clear()
+        await connection.rollback()
+        await connection.commit()
+        assert trips == []
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('undone')"))
+        trips.clear()
+        await connection.rollback()
+        assert len(trips) == 1
+        left = (await connection.execute(text("SELECT count(*) FROM notes"))).scalar()
+    assert left == 0

@@ -7,9 +7,10 @@ event-loop wake-up: on a report's path they cost more than SQLite itself.
 
 ``OneTripConnection`` is an ``aiosqlite.Connection`` whose cursors execute, fetch every row and
 close in one function on the connection's thread, then answer ``fetch*`` and ``description``
-from what that trip brought back. SQLAlchemy's dialect is used unchanged: ``bot.db.engine`` hands
-these connections to it through ``create_async_engine(async_creator=…)``, its public hook for a
-custom connection. Commits, rollbacks and transactions are aiosqlite's own.
+from what that trip brought back; a commit or rollback with no transaction open takes no trip.
+SQLAlchemy's dialect is used unchanged: ``bot.db.engine`` hands these connections to it through
+``create_async_engine(async_creator=…)``, its public hook for a custom connection. Commits,
+rollbacks and transactions are otherwise aiosqlite's own.
 
 Every row is fetched with its statement, as SQLAlchemy's adapter already does for all but
 server-side (streamed) results; dutybot streams none.
@@ -128,6 +129,20 @@ class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         """A cursor; opening it costs no trip (the SQLite cursor lives within each statement)."""
         return OneTripCursor(self)
+
+    async def commit(self) -> None:
+        """Commit; no trip when no transaction is open (see ``rollback``)."""
+        if self.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back; no trip when no transaction is open. SQLAlchemy rolls back at the end of
+        every use of a connection, and one that only read has none open: SQLite runs each of
+        its reads alone (the cursor closed within its trip), and Python's driver begins a
+        transaction only before a write. Read here, no statement is under way: the connection
+        is used by one caller at a time, and each call of it is awaited."""
+        if self.in_transaction:
+            await super().rollback()
 
 
 def opener(url: URL, **overrides: Any) -> Callable[[], Awaitable[OneTripConnection]]:

@@ -18,7 +18,7 @@ from bot.identity.service import identify, mark_reachable
 from bot.persistence import SQLPersistence
 from bot.roster import Person
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.updates import already_processed, key_of, record_processed_if_new
+from bot.updates import handled_before, key_of, record_processed_if_new
 from handlers.common.buttons import answer_button
 
 
@@ -72,9 +72,9 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
     runtime = context.runtime
     vetted = update.update_id in runtime.known_unhandled
     runtime.known_unhandled.discard(update.update_id)  # once: a second look asks the database
+    if not vetted and await handled_before(runtime.database, key_of(update)):
+        raise ApplicationHandlerStop
     async with runtime.database.sessions() as session:
-        if not vetted and await already_processed(session, key_of(update)):
-            raise ApplicationHandlerStop
         user = update.effective_user
         if user is None:
             return
