@@ -1,12 +1,15 @@
 """Long polling into the inbox: fetch, handle or store the batch, and only then confirm it (the
-next ``getUpdates`` offset). The first batch of a polling run is stored, then handled: it may
-hold updates an earlier process fetched, stored or handled (the store tells). Once a fetch has
-confirmed it, later batches are new to every process: they are handled at once, and what is
-still being handled when the poller confirms them is stored first (``Dispatcher.take`` and
-``keep``). The confirming fetch waits, briefly, for the batch's handling: a fetch costs the
-process a millisecond or two, which a report's transaction and its alert should not share, and
-Telegram keeps what arrives meanwhile for that next fetch. Network failures back off and retry with one log
-line each; a rejected token ends the intake through ``on_fatal`` (a deaf process helps nobody)."""
+next ``getUpdates`` offset).
+
+The first batch of a polling run is stored, then handled: it may hold updates an earlier
+process fetched, stored or handled (the store tells). Once a fetch has confirmed it, later
+batches are new to every process: they are handled at once, and what is still being handled
+when the poller confirms them is stored first (``Dispatcher.take`` and ``keep``). The
+confirming fetch waits, briefly, for the batch's handling: a fetch costs the process a
+millisecond or two, which a report's transaction and its alert should not share, and Telegram
+keeps what arrives meanwhile for that next fetch. Network failures back off and retry with one
+log line each; a rejected token ends the intake through ``on_fatal`` (a deaf process helps
+nobody)."""
 
 from __future__ import annotations
 
