@@ -383,21 +383,28 @@ async def test_the_next_fetch_waits_for_the_stored_report_to_be_handled(
     assert WANG in sent_before, order
 
 
+def hold_updates_of(harness: BotHarness, telegram_id: int) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the handling of this person's updates, before any handler, until ``release`` is set;
+    ``held`` is set when one is being held."""
+    assert harness.application is not None
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(update: Update, _context: Any) -> None:
+        if update.effective_user is not None and update.effective_user.id == telegram_id:
+            held.set()
+            await release.wait()
+
+    harness.application.add_handler(TypeHandler(Update, hold), group=-1000)
+    return held, release
+
+
 async def test_a_slow_update_does_not_hold_up_the_next_fetch(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
     """The next fetch waits for a batch's handling only briefly: while one person's update is
     still being handled, another person's report is fetched, handled and alerted."""
     harness.open_chats(WANG, LI, XU)
-    assert harness.application is not None
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_ma(update: Update, _context: Any) -> None:
-        if update.effective_user is not None and update.effective_user.id == MA:
-            held.set()
-            await release.wait()
-
-    harness.application.add_handler(TypeHandler(Update, hold_ma), group=-1000)
+    held, release = hold_updates_of(harness, MA)
     ma, xu = harness.user(MA, "Ma"), harness.user(XU, "Xu")
     await ma.send("/help")
     await asyncio.wait_for(held.wait(), 10)  # fetched alone, and now being handled
@@ -466,16 +473,9 @@ async def test_a_later_update_still_handled_at_its_confirmation_is_stored_first(
     stored before that confirmation (the moment Telegram forgets it), then marked done when
     its handling returns; it is handled once."""
     harness.open_chats(WANG, LI, XU)
-    assert harness.application is not None and harness.runtime is not None
+    assert harness.runtime is not None
     database = harness.runtime.database
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_ma(update: Update, _context: Any) -> None:
-        if update.effective_user is not None and update.effective_user.id == MA:
-            held.set()
-            await release.wait()
-
-    harness.application.add_handler(TypeHandler(Update, hold_ma), group=-1000)
+    held, release = hold_updates_of(harness, MA)
     await settle(botapi)
     ma = harness.user(MA, "Ma")
     pushed = await ma.send("/help")

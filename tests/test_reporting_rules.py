@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.db.models import Deadline, Event, OfficialReport
-from tests.botapi import StandInBotApi
+from tests.botapi import StandInBotApi, User
 from tests.harness import (
     CHEN,
     LI,
@@ -34,6 +34,17 @@ from tests.harness import (
 
 EVERYONE = (WANG, LI, QIAN, CHEN, SUN, WU, ZHENG)
 SIGNOFF = "Sign-off needed"
+
+
+async def accepted_by_li(harness: BotHarness, what: str) -> tuple[int, User]:
+    """Xu reports ``what``; Li Lei, the water officer on duty, accepts it. Every chat is open."""
+    harness.open_chats(*EVERYONE)
+    number = await quick_report(harness, harness.user(XU, "Xu"), what)
+    li = harness.user(LI, "Li")
+    await alert_for(li)
+    await li.send(f"/accept {number}")
+    await li.next_message()
+    return number, li
 
 
 async def level_one_accepted_by(harness: BotHarness, language: str) -> tuple[int, object]:
@@ -143,12 +154,7 @@ async def test_transfer_of_an_unaccepted_report_keeps_the_transferring_officer_r
 async def test_a_transferred_incident_with_its_first_report_can_file_a_followup_at_once(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Pipe burst under the road")
-    li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number, li = await accepted_by_li(harness, "Pipe burst under the road")
     await file_report(li, f"/initial {number}")  # unassessed: no sign-off
     await li.send(f"/transfer {number} emergency road collapse")
     await li.next_message()
@@ -271,12 +277,7 @@ APPROVAL = "Approval needed: {name} asks to {what} for #{number}."
 async def test_an_officers_dismiss_level_down_or_drill_waits_for_the_leader(
     harness: BotHarness, botapi: StandInBotApi, command: str
 ) -> None:
-    harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Smoke over the depot")
-    li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number, li = await accepted_by_li(harness, "Smoke over the depot")
     before = await harness.incident(number)
     await li.send(command.format(n=number))
     assert (await li.next_message()).text == said(
@@ -314,12 +315,7 @@ async def test_a_leader_dismisses_directly(harness: BotHarness, botapi: StandInB
 async def test_press_writes_the_timeline_and_keeps_the_assignee(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Landslide blocks the road")
-    li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number, li = await accepted_by_li(harness, "Landslide blocks the road")
     await harness.advance(timedelta(minutes=30))  # no flash report: the chain starts
     wang = harness.user(WANG, "Wang", "zh")
     await botapi.wait_until(lambda: len(escalations(wang, "zh")) == 1)
@@ -554,12 +550,7 @@ async def test_an_upward_report_carries_its_content_and_received_with_one_remind
 async def test_an_upward_report_not_received_gets_one_reminder(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Water main burst")
-    li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number, li = await accepted_by_li(harness, "Water main burst")
     await file_report(li, f"/initial {number}")
     sun = harness.user(SUN)
     reminder = "⏰ " + says("en", REMINDER)
@@ -597,12 +588,7 @@ async def test_a_supervisor_follows_a_unit_and_receives_its_reports(
 async def test_lateness_before_a_transfer_stays_with_the_old_unit(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:
-    harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Oil on the river")
-    li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number, li = await accepted_by_li(harness, "Oil on the river")
     await harness.advance(timedelta(minutes=31))  # the flash report is missed by the water unit
     await harness.quiet()
     catch_up(li)
@@ -619,12 +605,7 @@ async def test_followups_are_numbered_one_two_and_only_filed_ones_count(
 ) -> None:
     """续报 are numbered 1, 2, … in the order filed: the form, the filed answer and the report
     say the number; the 首报 and a flash report do not count among them."""
-    harness.open_chats(*EVERYONE)
-    number = await quick_report(harness, harness.user(XU, "Xu"), "Pipe burst under the road")
-    li = harness.user(LI, "Li")
-    await alert_for(li)
-    await li.send(f"/accept {number}")
-    await li.next_message()
+    number, li = await accepted_by_li(harness, "Pipe burst under the road")
     await li.send(f"/flash {number} road closed, no one hurt")
     await li.next_message()
     await file_report(li, f"/initial {number}")
