@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,52 @@ async def test_sigkill_while_a_later_batch_is_handled_unstored_loses_none_of_it(
     assert 0 < before_kill < len(texts), before_kill
     assert not kept  # handled before being stored: no row
     assert sorted(stored) == sorted(texts)  # every report of the batch, each once
+
+
+async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_url: str) -> None:
+    """The inbox forgets updates handled more than two days ago, in polling and webhook mode
+    alike (the dispatcher prunes, not the poller), and only while no update is being handled:
+    on SQLite the delete waits for the write lock, and then it would hold up a report."""
+    from bot.db.migrate import upgrade
+    from bot.inbox.dispatch import Dispatcher
+    from bot.inbox.store import Received
+
+    database = Database(database_url)
+    await upgrade(database)
+    now = datetime.now(UTC)
+    async with database.transaction() as session:
+        session.add_all(
+            [
+                InboxUpdate(update_id=1, chat_id=XU, payload={}, received_at=now, done_at=now),
+                InboxUpdate(update_id=2, chat_id=XU, payload={}, received_at=now, done_at=None),
+            ]
+        )
+        old = now - timedelta(days=3)
+        session.add(InboxUpdate(update_id=3, chat_id=MA, payload={}, received_at=old, done_at=old))
+    release = asyncio.Event()
+
+    async def handle(item: Received) -> None:
+        await release.wait()
+
+    async def in_inbox() -> set[int]:
+        async with database.sessions() as session:
+            return set(await session.scalars(select(InboxUpdate.update_id)))
+
+    dispatcher = Dispatcher(database, handle, sweep=0.01)
+    dispatcher.start()
+    try:
+        for _ in range(30):  # thirty sweeps of the loader while update 2 is being handled
+            await asyncio.sleep(0.01)
+        assert await in_inbox() == {1, 2, 3}
+        release.set()
+
+        async def pruned() -> bool:
+            return await in_inbox() == {1, 2}
+
+        await eventually(pruned, timeout=10)
+    finally:
+        await dispatcher.stop()
+        await database.close()
 
 
 def form_updates(user: User, carrier: Any, category: str, level: str) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -26,7 +27,7 @@ from dataclasses import replace
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import Database
-from bot.inbox.store import Received, mark_done, pending, store
+from bot.inbox.store import Received, mark_done, pending, prune, store
 from scheduling.tasks import PATIENCE, Stretches, cancel_and_join
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ ATTEMPTS = 3  # an update whose handling itself crashes is tried this often, the
 QUEUED_MAX = 1000  # rows loaded into memory at most
 GRACE = 15.0  # seconds the updates being handled get to finish at a stop
 DONE_DELAY = 0.05  # handled rows are marked done together, this long after the first one
+PRUNE_EVERY = 3600.0  # seconds between two prunes of old handled rows, each at an idle moment
 
 
 class Dispatcher:
@@ -63,6 +65,7 @@ class Dispatcher:
         self._progress = asyncio.Event()  # set whenever one returns
         self._unstored: set[int] = set()  # taken before storing, and not stored since
         self._keeping = asyncio.Lock()  # a marking waits for the late rows being stored
+        self._prune_at = 0.0  # the monotonic time from which the next idle moment prunes
 
     def wake(self) -> None:
         """New rows were stored: look now."""
@@ -165,6 +168,7 @@ class Dispatcher:
                 await self._load()
             except (SQLAlchemyError, OSError) as error:
                 log.warning("cannot read the inbox: %s: %s", type(error).__name__, error)
+            await self._prune_when_idle()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.sweep)
 
@@ -176,6 +180,18 @@ class Dispatcher:
         found = await pending(self.database, self._scheduled, room)
         self._schedule(found)
         self._caught_up = len(found) < room
+
+    async def _prune_when_idle(self) -> None:
+        """Forget old handled rows, at most once an hour, and only while nothing is being
+        handled: on SQLite the delete waits its turn for the write lock, and on the poller's or
+        a handler's path it would hold up the next fetch or a report's alert."""
+        if self._handling or not self._caught_up or time.monotonic() < self._prune_at:
+            return
+        self._prune_at = time.monotonic() + PRUNE_EVERY
+        try:
+            await prune(self.database)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("cannot prune the inbox: %s: %s", type(error).__name__, error)
 
     def _schedule(self, items: Sequence[Received]) -> None:
         for item in items:

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,11 +25,10 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.db.engine import Database
 from bot.inbox.dispatch import Dispatcher
-from bot.inbox.store import Received, prune, store
+from bot.inbox.store import Received, store
 from scheduling.tasks import PATIENCE, Stretches, cancel_and_join
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY = 3600.0
 # the most the next fetch waits for the batch's handling (a slow command, say a
 # ``/status`` over thousands of incidents, does not hold up everyone else's updates longer)
 NEXT_FETCH_WAITS = 0.1
@@ -69,8 +67,7 @@ class Poller:
         self.settled = False  # a fetch confirmed the run's first batch: later ones are new
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
-        self._pruned = 0.0
-        self._transactions = Stretches()  # a stop lets a store or a prune under way end
+        self._transactions = Stretches()  # a stop lets a store under way end
 
     def start(self) -> None:
         """Start polling."""
@@ -117,11 +114,6 @@ class Poller:
                 await dispatcher.handled(batch, NEXT_FETCH_WAITS)
             self.offset = max(u.update_id for u in updates) + 1
         self.settled = True
-        now = time.monotonic()
-        if now - self._pruned > PRUNE_EVERY:
-            self._pruned = now
-            async with self._transactions.inside():
-                await prune(self.database)
 
     def _backoff(self, error: BaseException) -> float:
         self.failures += 1
