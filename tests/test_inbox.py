@@ -18,7 +18,11 @@ from telegram.ext import TypeHandler
 
 from bot import callback_data
 from bot.db.engine import Database
+from bot.db.migrate import upgrade
 from bot.db.models import InboxUpdate, IncidentRow, ProcessedUpdate
+from bot.inbox import dispatch
+from bot.inbox.dispatch import Dispatcher
+from bot.inbox.store import Received
 from tests.botapi import TOKEN, StandInBotApi, User
 from tests.conftest import POSTGRES_URL, START
 from tests.harness import (
@@ -163,10 +167,6 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_
     """The inbox forgets updates handled more than two days ago, in polling and webhook mode
     alike (the dispatcher prunes, not the poller), and only while no update is being handled:
     on SQLite the delete waits for the write lock, and then it would hold up a report."""
-    from bot.db.migrate import upgrade
-    from bot.inbox.dispatch import Dispatcher
-    from bot.inbox.store import Received
-
     database = Database(database_url)
     await upgrade(database)
     now = datetime.now(UTC)
@@ -203,6 +203,66 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_
     finally:
         await dispatcher.stop()
         await database.close()
+
+
+async def test_no_handling_starts_while_the_late_part_of_a_batch_is_stored(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the poller confirms a batch it handled unstored, it stores what is still being
+    handled. Meanwhile no new handling starts: on SQLite new handlers would take the write lock
+    in turn ahead of that store, and the confirmation, and everyone's next updates, would wait
+    for the whole batch."""
+    database = Database(database_url)
+    await upgrade(database)
+    started: list[int] = []
+    first_may_end, storing, stored = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def handle(item: Received) -> None:
+        started.append(item.update_id)
+        if item.update_id == 1:
+            await first_may_end.wait()
+
+    real_store = dispatch.store
+
+    async def slow_store(db: Database, items: list[Received]) -> list[Received]:
+        storing.set()
+        await stored.wait()
+        return await real_store(db, items)
+
+    monkeypatch.setattr(dispatch, "store", slow_store)
+    dispatcher = Dispatcher(database, handle, sweep=0.01)
+    dispatcher.start()
+    try:
+        await eventually(async_true(lambda: dispatcher._can_take(2)), timeout=10)
+        batch = [Received(1, XU, {"update_id": 1}), Received(2, XU, {"update_id": 2})]
+        assert dispatcher.take(batch)
+        await eventually(async_true(lambda: started == [1]), timeout=10)
+        keeping = asyncio.create_task(dispatcher.keep(batch))
+        await storing.wait()
+        first_may_end.set()  # update 1 returns; update 2, same chat, is next
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+        assert started == [1]  # not while the store is under way
+        stored.set()
+        await keeping
+        await eventually(async_true(lambda: started == [1, 2]), timeout=10)
+        async with database.sessions() as session:
+            kept = set(await session.scalars(select(InboxUpdate.update_id)))
+        assert kept == {1, 2}
+    finally:
+        first_may_end.set()
+        stored.set()
+        await dispatcher.stop()
+        await database.close()
+
+
+def async_true(check: Any) -> Any:
+    """``check`` as the async condition ``eventually`` polls."""
+
+    async def holds() -> bool:
+        return bool(check())
+
+    return holds
 
 
 def form_updates(user: User, carrier: Any, category: str, level: str) -> list[dict[str, Any]]:
@@ -359,7 +419,7 @@ async def test_the_store_says_which_updates_were_never_handled(harness: BotHarne
     """Storing a batch tells, in the same transaction, which updates are new and unhandled: a
     row stored twice, an update id handled before (its inbox row long pruned) and the same
     message under a new update id are not; the handler asks the database again for those."""
-    from bot.inbox.store import Received, store
+    from bot.inbox.store import store
 
     assert harness.runtime is not None
     database = harness.runtime.database

@@ -65,6 +65,8 @@ class Dispatcher:
         self._progress = asyncio.Event()  # set whenever one returns
         self._unstored: set[int] = set()  # taken before storing, and not stored since
         self._keeping = asyncio.Lock()  # a marking waits for the late rows being stored
+        self._open = asyncio.Event()  # cleared while late rows are stored: no handling starts
+        self._open.set()
         self._prune_at = 0.0  # the monotonic time from which the next idle moment prunes
 
     def wake(self) -> None:
@@ -112,9 +114,17 @@ class Dispatcher:
         the poller confirms them; they are marked done when it does."""
         late = [item for item in items if item.update_id in self._unstored]
         self._unstored.difference_update(item.update_id for item in late)
-        if late:
+        if not late:
+            return
+        # No handling starts meanwhile: on SQLite the store waits for the write lock, and with
+        # new handlers taking it in turn it could wait for the whole batch, holding back the
+        # confirmation and with it everyone's next updates; now it waits for those under way.
+        self._open.clear()
+        try:
             async with self._keeping:
                 await store(self.database, late)
+        finally:
+            self._open.set()
 
     async def handled(self, items: Sequence[Received], at_most: float) -> None:
         """Wait until ``items`` have been handled (each attempt returned), at most ``at_most``
@@ -138,6 +148,7 @@ class Dispatcher:
         """Stop taking rows; let the updates being handled finish (up to ``GRACE`` seconds)."""
         self._stopping = True
         self._wake.set()
+        self._open.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -211,6 +222,7 @@ class Dispatcher:
         try:
             while queue and not self._stopping:
                 item = queue[0]
+                await self._open.wait()
                 async with self._slots:
                     await self._handle(item)
                 queue.popleft()
