@@ -247,9 +247,9 @@ def _changed_by_job(engine: Engine) -> None:
 BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # the deadline engine's look added as an APScheduler job inside the commit
     "look-by-timer": lambda: mock.patch.object(Engine, "changed", _changed_by_job),
-    # aiosqlite's own cursors: four trips to the connection's thread per statement
     # the next getUpdates sent at once, not after the stored batch's handling
     "fetch-waits": lambda: mock.patch.object(polling, "NEXT_FETCH_WAITS", 0.0),
+    # aiosqlite's own cursors: four trips to the connection's thread per statement
     "one-trip-sqlite": lambda: mock.patch.object(
         OneTripConnection, "cursor", aiosqlite.Connection.cursor
     ),

@@ -2,8 +2,9 @@
 language, with this priority".
 
 ``notify`` looks up accounts and languages once per call (not once per recipient), renders the
-message per language, queues one outbox row per reachable person in the caller's transaction,
-and says who was told and who could not be (no linked account, or known unreachable).
+message once per language (not once per recipient), queues one outbox row per reachable person
+in the caller's transaction, and says who was told and who could not be (no linked account, or
+known unreachable).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ async def notify(
         else frozenset()
     )
     pictures, files = list(photos), list(documents)
+    rendered: dict[str, tuple[str, dict[str, Any] | None]] = {}  # language → text, buttons
     for person in wanted:
         chat = accounts.get(person)
         if chat is None:
@@ -87,14 +89,13 @@ async def notify(
         if person in blocked:
             out.unreachable.append(person)
             continue
-        tr = translator(langs[person])
+        language = langs[person]
+        if language not in rendered:
+            tr = translator(language)
+            rendered[language] = (render(tr), markup(tr) if markup is not None else None)
+        text, buttons = rendered[language]
         *_, card = enqueue(
-            session,
-            chat,
-            render(tr),
-            person_id=person,
-            priority=priority,
-            reply_markup=markup(tr) if markup is not None else None,
+            session, chat, text, person_id=person, priority=priority, reply_markup=buttons
         )
         for photo in pictures:
             enqueue_photo(session, chat, photo, photo_caption, person_id=person, priority=priority)
