@@ -36,6 +36,7 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot import app
 from bot.db.engine import create_engine
 from bot.db.sqlite_one_trip import OneTripConnection
 from bot.inbox import polling
@@ -255,6 +256,10 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     ),
     # every batch stored before its handling, as the poller's first batch still is
     "handle-first": lambda: mock.patch.object(Dispatcher, "take", lambda self, items: False),
+    # a button press answered at once, alongside the work it asks for
+    "answer-after": lambda: mock.patch.object(
+        app, "answers_after_handling", contextlib.nullcontext
+    ),
 }
 PATHS: dict[str, tuple[str, Callable[[float], Awaitable[list[float]]]]] = {
     "report": ("dutybot report → alert", dutybot),

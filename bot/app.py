@@ -49,6 +49,7 @@ from bot.supervision.scheduled import (
     ensure_daily_bulletin,
 )
 from handlers import register
+from handlers.common.buttons import answers_after_handling
 from handlers.common.context import DutyContext
 from handlers.common.menus import publish_all_commands
 from scheduling.engine import Engine, Firer, Prepared, Urgency
@@ -221,7 +222,8 @@ class DutyBot:
         if item.fresh:
             unhandled.add(item.update_id)
         try:
-            await self.application.process_update(update)
+            with answers_after_handling():
+                await self.application.process_update(update)
         finally:
             unhandled.discard(item.update_id)
 
