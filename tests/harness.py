@@ -244,8 +244,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 
 
 async def settle(botapi: StandInBotApi) -> None:
-    """Wait until the bot's first fetch has returned: its later batches are handled before they
-    are stored (``Dispatcher.take``), its first one is stored first."""
+    """Wait until the bot's first fetch has returned (with nothing waiting, a short batch): its
+    later batches are handled before they are stored (``Dispatcher.take``)."""
     await botapi.wait_until(lambda: sum(m == "getupdates" for m, _ in botapi.calls) >= 2, 30)
 
 

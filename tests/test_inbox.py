@@ -163,6 +163,50 @@ async def test_sigkill_while_a_later_batch_is_handled_unstored_loses_none_of_it(
     assert sorted(stored) == sorted(texts)  # every report of the batch, each once
 
 
+async def test_batches_are_stored_until_what_was_waiting_is_drained(
+    tmp_path: Path, botapi: StandInBotApi, database_url: str
+) -> None:
+    """Behind a full batch (Telegram's limit of 100) may wait an update that the webhook stored
+    (its acknowledgement lost) or an earlier process handled, so every batch is stored before
+    its handling until a shorter one comes; only after that is a batch handled without a
+    row."""
+    config = write_config(
+        tmp_path,
+        base_url=botapi.base_url,
+        database_url=database_url,
+        extra="[flood]\nupdates_per_minute = 100000\n",
+    )
+    botapi.started_chats.update({XU, MA, GAO})
+    xu, ma, gao = botapi.user(XU, "Xu"), botapi.user(MA, "Ma"), botapi.user(GAO, "Gao")
+    full = [{"message": (xu, ma)[n % 2].message("/help")} for n in range(100)]
+    await botapi.push_all([*full, {"message": gao.message("/help")}])
+    # fetched as a batch of 100, then one of Gao's alone, handled at once beside the others
+    waiting = set(botapi.pushed_ids)
+    process = await start_bot(config)
+    database = Database(database_url)
+    try:
+        await botapi.wait_until(lambda: any(m == "getupdates" for m, _ in botapi.calls), 30)
+
+        async def all_handled() -> bool:
+            return await handled(database, waiting) == len(waiting)
+
+        await eventually(all_handled, timeout=60)
+        async with database.sessions() as session:
+            kept = set(await session.scalars(select(InboxUpdate.update_id)))
+        assert waiting <= kept  # the one behind the full batch was stored first too
+        later = int((await botapi.push({"message": xu.message("/help")}))["update_id"])
+
+        async def later_handled() -> bool:
+            return await handled(database, {later}) == 1
+
+        await eventually(later_handled, timeout=30)
+        async with database.sessions() as session:
+            assert await session.get(InboxUpdate, later) is None  # drained: handled, no row
+    finally:
+        await stop_process(process)
+        await database.close()
+
+
 async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_url: str) -> None:
     """The inbox forgets updates handled more than two days ago, in polling and webhook mode
     alike (the dispatcher prunes, not the poller), and only while no update is being handled:

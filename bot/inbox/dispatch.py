@@ -94,8 +94,9 @@ class Dispatcher:
         """Handle ``items``, fetched and not stored, at once. ``False``: they cannot be taken
         now; store them first.
 
-        Their update ids are new to every process (the poller's first batch, which may come
-        back from an earlier process, is stored instead), so an update without a message is
+        Their update ids are new to every process (until the poller has drained what was
+        waiting when it started, which may come back from an earlier process or the webhook,
+        it stores its batches instead), so an update without a message is
         known never handled. A new message is not: a proxy or webhook retry can bring it
         again under a new update id, and the gate asks the database."""
         if not self._can_take(len(items)):

@@ -1,10 +1,11 @@
 """Long polling into the inbox: fetch, handle or store the batch, and only then confirm it (the
 next ``getUpdates`` offset).
 
-The first batch of a polling run is stored, then handled: it may hold updates an earlier
-process fetched, stored or handled (the store tells). Once a fetch has confirmed it, later
-batches are new to every process: they are handled at once, and what is still being handled
-when the poller confirms them is stored first (``Dispatcher.take`` and ``keep``). The
+Until a polling run has drained what was waiting for it (a batch shorter than Telegram's limit
+of 100), each batch is stored, then handled: it may hold updates an earlier process or the
+webhook fetched, stored or handled (the store tells). After that, batches are new to every
+process: they are handled at once, and what is still being handled when the poller confirms
+them is stored first (``Dispatcher.take`` and ``keep``). The
 confirming fetch waits, briefly, for the batch's handling: a fetch costs the process a
 millisecond or two, which a report's transaction and its alert should not share, and Telegram
 keeps what arrives meanwhile for that next fetch. Network failures back off and retry with one
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # the most the next fetch waits for the batch's handling (a slow command, say a
 # ``/status`` over thousands of incidents, does not hold up everyone else's updates longer)
 NEXT_FETCH_WAITS = 0.1
+BATCH_LIMIT = 100  # the most updates one getUpdates returns (Telegram's own limit)
 
 
 def received(update: Update) -> Received:
@@ -64,7 +66,7 @@ class Poller:
         self.dispatcher = dispatcher
         self.on_fatal = on_fatal
         self.offset = 0
-        self.settled = False  # a fetch confirmed the run's first batch: later ones are new
+        self.settled = False  # what was waiting has been drained: later batches are new
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
         self._transactions = Stretches()  # a stop lets a store under way end
@@ -97,6 +99,7 @@ class Poller:
         """One round: fetch (confirming the previous batch), then handle or store the batch."""
         updates = await self.bot.get_updates(
             offset=self.offset,
+            limit=BATCH_LIMIT,
             timeout=self.timeout,
             allowed_updates=self.allowed_updates,
         )
@@ -113,7 +116,11 @@ class Poller:
                 dispatcher.offer(batch)
                 await dispatcher.handled(batch, NEXT_FETCH_WAITS)
             self.offset = max(u.update_id for u in updates) + 1
-        self.settled = True
+        if len(updates) < BATCH_LIMIT:
+            # Telegram had nothing more waiting: whatever comes next arrived after this fetch,
+            # so it is new to every process. A full batch proves nothing: behind it may wait an
+            # update a webhook stored (its acknowledgement lost) or an earlier process handled.
+            self.settled = True
 
     def _backoff(self, error: BaseException) -> float:
         self.failures += 1
