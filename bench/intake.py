@@ -254,7 +254,8 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "one-trip-sqlite": lambda: mock.patch.object(
         OneTripConnection, "cursor", aiosqlite.Connection.cursor
     ),
-    # every batch stored before its handling, as the poller's first batch still is
+    # every batch stored before its handling, as batches still are until what was waiting at
+    # the start has been drained
     "handle-first": lambda: mock.patch.object(Dispatcher, "take", lambda self, items: False),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(

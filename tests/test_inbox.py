@@ -207,13 +207,18 @@ async def test_batches_are_stored_until_what_was_waiting_is_drained(
         await database.close()
 
 
-async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_url: str) -> None:
+async def test_old_handled_updates_are_pruned_while_nothing_is_handled(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The inbox forgets updates handled more than two days ago, in polling and webhook mode
-    alike (the dispatcher prunes, not the poller), and only while no update is being handled:
-    on SQLite the delete waits for the write lock, and then it would hold up a report."""
+    alike (the dispatcher prunes, not the poller), a chunk per transaction, and only while no
+    update is being handled: on SQLite the delete waits for the write lock, and then it would
+    hold up a report."""
+    monkeypatch.setattr(dispatch, "PRUNE_CHUNK", 2)
     database = Database(database_url)
     await upgrade(database)
     now = datetime.now(UTC)
+    old = now - timedelta(days=3)
     async with database.transaction() as session:
         session.add_all(
             [
@@ -221,11 +226,16 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_
                 InboxUpdate(update_id=2, chat_id=XU, payload={}, received_at=now, done_at=None),
             ]
         )
-        old = now - timedelta(days=3)
-        session.add(InboxUpdate(update_id=3, chat_id=MA, payload={}, received_at=old, done_at=old))
-    release = asyncio.Event()
+        for update_id in (3, 4, 5):  # two chunks
+            session.add(
+                InboxUpdate(
+                    update_id=update_id, chat_id=MA, payload={}, received_at=old, done_at=old
+                )
+            )
+    release, handling = asyncio.Event(), asyncio.Event()
 
     async def handle(item: Received) -> None:
+        handling.set()
         await release.wait()
 
     async def in_inbox() -> set[int]:
@@ -235,9 +245,10 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_
     dispatcher = Dispatcher(database, handle, sweep=0.01)
     dispatcher.start()
     try:
+        await asyncio.wait_for(handling.wait(), timeout=10)
         for _ in range(30):  # thirty sweeps of the loader while update 2 is being handled
             await asyncio.sleep(0.01)
-        assert await in_inbox() == {1, 2, 3}
+        assert await in_inbox() == {1, 2, 3, 4, 5}
         release.set()
 
         async def pruned() -> bool:
@@ -249,13 +260,19 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(database_
         await database.close()
 
 
+@pytest.mark.parametrize(
+    ("next_chat", "concurrency"),
+    [(XU, 16), (MA, 1)],
+    ids=["same-chat-next", "other-chat-waiting-for-a-slot"],
+)
 async def test_no_handling_starts_while_the_late_part_of_a_batch_is_stored(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch, next_chat: int, concurrency: int
 ) -> None:
     """Before the poller confirms a batch it handled unstored, it stores what is still being
-    handled. Meanwhile no new handling starts: on SQLite new handlers would take the write lock
-    in turn ahead of that store, and the confirmation, and everyone's next updates, would wait
-    for the whole batch."""
+    handled. Meanwhile no new handling starts, neither the chat's next update nor another
+    chat's waiting for a slot: on SQLite new handlers would take the write lock in turn ahead
+    of that store, and the confirmation, and everyone's next updates, would wait for the whole
+    batch."""
     database = Database(database_url)
     await upgrade(database)
     started: list[int] = []
@@ -274,16 +291,16 @@ async def test_no_handling_starts_while_the_late_part_of_a_batch_is_stored(
         return await real_store(db, items)
 
     monkeypatch.setattr(dispatch, "store", slow_store)
-    dispatcher = Dispatcher(database, handle, sweep=0.01)
+    dispatcher = Dispatcher(database, handle, concurrency=concurrency, sweep=0.01)
     dispatcher.start()
     try:
         await eventually(async_true(lambda: dispatcher._can_take(2)), timeout=10)
-        batch = [Received(1, XU, {"update_id": 1}), Received(2, XU, {"update_id": 2})]
+        batch = [Received(1, XU, {"update_id": 1}), Received(2, next_chat, {"update_id": 2})]
         assert dispatcher.take(batch)
         await eventually(async_true(lambda: started == [1]), timeout=10)
         keeping = asyncio.create_task(dispatcher.keep(batch))
         await storing.wait()
-        first_may_end.set()  # update 1 returns; update 2, same chat, is next
+        first_may_end.set()  # update 1 returns: its chat's next one or its slot is free
         for _ in range(10):
             await asyncio.sleep(0.01)
         assert started == [1]  # not while the store is under way

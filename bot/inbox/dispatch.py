@@ -38,6 +38,7 @@ QUEUED_MAX = 1000  # rows loaded into memory at most
 GRACE = 15.0  # seconds the updates being handled get to finish at a stop
 DONE_DELAY = 0.05  # handled rows are marked done together, this long after the first one
 PRUNE_EVERY = 3600.0  # seconds between two prunes of old handled rows, each at an idle moment
+PRUNE_CHUNK = 1000  # rows forgotten per transaction
 
 
 class Dispatcher:
@@ -194,16 +195,21 @@ class Dispatcher:
         self._caught_up = len(found) < room
 
     async def _prune_when_idle(self) -> None:
-        """Forget old handled rows, at most once an hour, and only while nothing is being
-        handled: on SQLite the delete waits its turn for the write lock, and on the poller's or
-        a handler's path it would hold up the next fetch or a report's alert."""
-        if self._handling or not self._caught_up or time.monotonic() < self._prune_at:
+        """Forget old handled rows, at most once an hour, a chunk at a time, and only while
+        nothing is being handled (a chunk under way finishes): on SQLite a delete waits its
+        turn for the write lock, and on the poller's or a handler's path it would hold up the
+        next fetch or a report's alert. What is left waits for the next idle moment."""
+        if time.monotonic() < self._prune_at:
             return
-        self._prune_at = time.monotonic() + PRUNE_EVERY
-        try:
-            await prune(self.database)
-        except (SQLAlchemyError, OSError) as error:
-            log.warning("cannot prune the inbox: %s: %s", type(error).__name__, error)
+        while not (self._stopping or self._handling or not self._caught_up):
+            try:
+                forgotten = await prune(self.database, at_most=PRUNE_CHUNK)
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("cannot prune the inbox: %s: %s", type(error).__name__, error)
+                forgotten = 0
+            if forgotten < PRUNE_CHUNK:
+                self._prune_at = time.monotonic() + PRUNE_EVERY
+                return
 
     def _schedule(self, items: Sequence[Received]) -> None:
         for item in items:
@@ -223,8 +229,9 @@ class Dispatcher:
         try:
             while queue and not self._stopping:
                 item = queue[0]
-                await self._open.wait()
                 async with self._slots:
+                    # past the slot: a worker already waiting for one must not start either
+                    await self._open.wait()
                     await self._handle(item)
                 queue.popleft()
                 self._handling.discard(item.update_id)

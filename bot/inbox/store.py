@@ -129,13 +129,18 @@ async def mark_done(database: Database, update_ids: Collection[int]) -> None:
         )
 
 
-async def prune(database: Database, now: datetime | None = None) -> int:
-    """Forget handled updates older than ``KEEP_DONE``; return how many."""
+async def prune(database: Database, now: datetime | None = None, *, at_most: int = 1000) -> int:
+    """Forget handled updates older than ``KEEP_DONE``, ``at_most`` of them (one short
+    transaction: the first prune after an upgrade may find months of them); return how many."""
     before = (now or utcnow()) - KEEP_DONE
+    oldest = (
+        select(InboxUpdate.update_id)
+        .where(InboxUpdate.done_at.is_not(None), InboxUpdate.done_at < before)
+        .order_by(InboxUpdate.update_id)
+        .limit(at_most)
+    )
     async with database.transaction() as session:
         result = await session.execute(
-            delete(InboxUpdate).where(
-                InboxUpdate.done_at.is_not(None), InboxUpdate.done_at < before
-            )
+            delete(InboxUpdate).where(InboxUpdate.update_id.in_(oldest.scalar_subquery()))
         )
     return int(getattr(result, "rowcount", 0) or 0)
