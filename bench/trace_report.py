@@ -5,13 +5,19 @@ after the message entered the stand-in) for the median sample of a run, then the
 of statements per sample.
 
 Run: ``.venv/bin/python bench/trace_report.py [sqlite|postgresql+psycopg://…] [samples] [ms]
-[report|official]`` (``ms``: added to every Bot API answer, as ``bench/intake.py``'s second
-network). Each handler callback, the gate's included, is marked where it begins and ends.
+[report|official] [slow]`` (``ms``: added to every Bot API answer, as ``bench/intake.py``'s
+second network). Each handler callback, the gate's included, is marked where it begins and
+ends. With ``slow``, asyncio's debug mode also marks every step of a task that held the event
+loop over 0.5 ms, with the task's name: what shared the processor with the path (a statement
+that takes long between ``sql>`` and ``sql<`` was usually waiting for such a step). Debug mode
+slows everything down: read the marks, not the times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import statistics
 import sys
 import tempfile
@@ -122,6 +128,36 @@ def listen(recorder: Recorder, engine: Any) -> None:
         recorder.mark("  sql<")
 
 
+class SlowSteps(logging.Handler):
+    """Marks asyncio's debug-mode "Executing … took …" warnings with the task's name."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Mark one slow step."""
+        message = record.getMessage()
+        if message.startswith("Executing"):
+            name = re.search(r"name='([^']+)'", message)
+            took = re.search(r"took ([0-9.]+) seconds", message)
+            # asyncio prints the time to the millisecond
+            self.recorder.mark(
+                f"slow step: {name.group(1) if name else '?'} ({took.group(1) if took else '?'} s)"
+            )
+
+
+def watch_slow_steps(recorder: Recorder) -> None:
+    """Mark every step of a task that holds the event loop over 0.5 ms (asyncio debug mode)."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.0005
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(SlowSteps(recorder))
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
 def mark_handlers(recorder: Recorder, application: Any) -> None:
     """Mark where each python-telegram-bot handler callback (the gate's too) begins and ends."""
 
@@ -199,9 +235,18 @@ async def official_samples(
 PATHS = {"report": report_samples, "official": official_samples}
 
 
-async def run(url: str | None, samples: int, latency: float = 0.0, path: str = "report") -> None:
-    """Take ``samples`` spaced samples of ``path``; print the median one's trace."""
+async def run(
+    url: str | None,
+    samples: int,
+    latency: float = 0.0,
+    path: str = "report",
+    slow: bool = False,
+) -> None:
+    """Take ``samples`` spaced samples of ``path``; print the median one's trace (with
+    ``slow``, marking the slow steps of every task, ``watch_slow_steps``)."""
     recorder = Recorder()
+    if slow:
+        watch_slow_steps(recorder)
     server = StandInBotApi()
     server.latency = latency
     await server.start()
@@ -240,4 +285,5 @@ if __name__ == "__main__":
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     added = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
     which = sys.argv[4] if len(sys.argv) > 4 else "report"
-    asyncio.run(run(None if target == "sqlite" else target, count, added, which))
+    slow_steps = len(sys.argv) > 5 and sys.argv[5] == "slow"
+    asyncio.run(run(None if target == "sqlite" else target, count, added, which, slow_steps))
