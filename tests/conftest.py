@@ -1,4 +1,5 @@
-"""Shared fixtures: a database per test (SQLite, or PostgreSQL when asked), the stand-in Bot API,
+"""Shared fixtures: a database per test (SQLite, or PostgreSQL when asked; migrated, or empty),
+the stand-in Bot API,
 a fake clock, and a harness that runs dutybot's real Application against them."""
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db.engine import Database
+from bot.db.migrate import upgrade
 from scheduling.clock import FakeClock
 from tests.botapi import StandInBotApi
 from tests.harness import BotHarness, write_config
@@ -36,6 +39,15 @@ async def database_url(tmp_path: Path) -> str:
         await _reset_postgres(POSTGRES_URL)
         return POSTGRES_URL
     return f"sqlite+aiosqlite:///{tmp_path / 'dutybot.db'}"
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The test's database, migrated to the head revision, closed after the test."""
+    db = Database(database_url)
+    await upgrade(db)
+    yield db
+    await db.close()
 
 
 @pytest.fixture

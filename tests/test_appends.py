@@ -4,26 +4,17 @@ the first statement that involves their table, or at the commit; gone with a rol
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, select, text
 
 from bot.db.engine import Database
-from bot.db.migrate import upgrade
 from bot.db.models import Deadline, Event
 from bot.timeline import events_about, record_event
 
 AT = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
-    await upgrade(db)
-    yield db
-    await db.close()
 
 
 @pytest.fixture

@@ -16,14 +16,6 @@ from bot.timeline import events_about, record_event
 from tests.harness import head_revision
 
 
-@pytest.fixture
-async def database(database_url: str) -> Database:
-    db = Database(database_url)
-    await upgrade(db)
-    yield db  # type: ignore[misc]
-    await db.close()
-
-
 async def test_migrations_reach_head_and_are_idempotent(database: Database) -> None:
     head = head_revision()
     assert head is not None

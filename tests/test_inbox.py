@@ -18,7 +18,6 @@ from telegram.ext import TypeHandler
 
 from bot import callback_data
 from bot.db.engine import Database
-from bot.db.migrate import upgrade
 from bot.db.models import InboxUpdate, IncidentRow, ProcessedUpdate
 from bot.inbox import dispatch
 from bot.inbox.dispatch import Dispatcher
@@ -208,15 +207,13 @@ async def test_batches_are_stored_until_what_was_waiting_is_drained(
 
 
 async def test_old_handled_updates_are_pruned_while_nothing_is_handled(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The inbox forgets updates handled more than two days ago, in polling and webhook mode
     alike (the dispatcher prunes, not the poller), a chunk per transaction, and only while no
     update is being handled: on SQLite the delete waits for the write lock, and then it would
     hold up a report."""
     monkeypatch.setattr(dispatch, "PRUNE_CHUNK", 2)
-    database = Database(database_url)
-    await upgrade(database)
     now = datetime.now(UTC)
     old = now - timedelta(days=3)
     async with database.transaction() as session:
@@ -257,7 +254,6 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(
         await eventually(pruned, timeout=10)
     finally:
         await dispatcher.stop()
-        await database.close()
 
 
 @pytest.mark.parametrize(
@@ -266,15 +262,13 @@ async def test_old_handled_updates_are_pruned_while_nothing_is_handled(
     ids=["same-chat-next", "other-chat-waiting-for-a-slot"],
 )
 async def test_no_handling_starts_while_the_late_part_of_a_batch_is_stored(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, next_chat: int, concurrency: int
+    database: Database, monkeypatch: pytest.MonkeyPatch, next_chat: int, concurrency: int
 ) -> None:
     """Before the poller confirms a batch it handled unstored, it stores what is still being
     handled. Meanwhile no new handling starts, neither the chat's next update nor another
     chat's waiting for a slot: on SQLite new handlers would take the write lock in turn ahead
     of that store, and the confirmation, and everyone's next updates, would wait for the whole
     batch."""
-    database = Database(database_url)
-    await upgrade(database)
     started: list[int] = []
     first_may_end, storing, stored = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
@@ -314,7 +308,6 @@ async def test_no_handling_starts_while_the_late_part_of_a_batch_is_stored(
         first_may_end.set()
         stored.set()
         await dispatcher.stop()
-        await database.close()
 
 
 def async_true(check: Any) -> Any:
