@@ -3,29 +3,23 @@ message them. Read by every message the bot sends unasked (``bot.delivery.notify
 identification of every update.
 
 What the ``people`` and ``telegram_accounts`` tables say is kept in memory (the roster's
-people are few) and read again after any transaction of this process that wrote to either table
-commits (``sync_roster`` at ``/roster reload``, a link, ``/lang``, a 403), and at least every
-``FRESH_FOR`` seconds (a write by another process). A transaction that wrote to them reads
-them from the database until it ends, so it sees its own writes.
+people are few; ``bot.db.remembered``): read again after any transaction of this process that
+wrote to either table (``sync_roster`` at ``/roster reload``, a link, ``/lang``, a 403), and at
+least every 30 seconds (a write by another process).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from bot.db.models import PersonRow, TelegramAccount
+from bot.db.remembered import Remembered
 from bot.duty_table import Reachability
 from bot.i18n import pick_language
 from bot.roster import Roster
-
-FRESH_FOR = 30.0
-TABLES = frozenset({PersonRow.__tablename__, TelegramAccount.__tablename__})
-WROTE = "dutybot.directory.wrote"
 
 
 @dataclass(frozen=True)
@@ -35,40 +29,6 @@ class People:
     linked: dict[str, int]  # person → linked Telegram id
     chosen: dict[str, str | None]  # person → their /lang choice
     unreachable: frozenset[str]
-    read_at: float = field(default_factory=time.monotonic)
-
-
-class _Cache:
-    generation = 0  # moves on every committed write: a read begun before it is not kept
-    people: People | None = None
-
-
-def forget() -> None:
-    """Read the tables again at the next use."""
-    _Cache.generation += 1
-    _Cache.people = None
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _statement(state: ORMExecuteState) -> None:
-    if state.is_select:
-        return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in TABLES:
-        state.session.info[WROTE] = True
-
-
-@event.listens_for(Session, "after_flush")
-def _flushed(session: Session, _flush: UOWTransaction) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(row, PersonRow | TelegramAccount) for row in changed):
-        session.info[WROTE] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _ended(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and session.info.pop(WROTE, False):
-        forget()  # committed or not: read again
 
 
 async def _read(session: AsyncSession) -> People:
@@ -85,18 +45,12 @@ async def _read(session: AsyncSession) -> People:
     return People(linked, chosen, frozenset(unreachable))
 
 
+_PEOPLE = Remembered("directory", (PersonRow, TelegramAccount), _read)
+
+
 async def people(session: AsyncSession) -> People:
     """Linked accounts, language choices and who is unreachable: from memory when fresh."""
-    if session.sync_session.info.get(WROTE):
-        return await _read(session)  # this transaction's own writes are not committed yet
-    cached = _Cache.people
-    if cached is not None and time.monotonic() - cached.read_at < FRESH_FOR:
-        return cached
-    generation = _Cache.generation
-    fresh = await _read(session)
-    if generation == _Cache.generation:
-        _Cache.people = fresh
-    return fresh
+    return await _PEOPLE.get(session)
 
 
 async def telegram_ids(session: AsyncSession, roster: Roster) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline
@@ -51,29 +51,35 @@ def add(
     return row
 
 
+# built once: these run on the path of every report filed and every acceptance, where composing
+# a statement per call costs more than running it
+_OPEN_FOR = (
+    select(Deadline)
+    .where(
+        Deadline.incident_id == bindparam("incident_id"),
+        Deadline.kind.in_(bindparam("kinds", expanding=True)),
+        Deadline.state.in_((PENDING, FIRED)),
+    )
+    .order_by(Deadline.id)
+)
+_STOP_CHILDREN = (
+    update(Deadline)
+    .where(Deadline.parent_id.in_(bindparam("parents", expanding=True)), Deadline.state == PENDING)
+    .values(state=CANCELLED)
+)
+
+
 async def open_for(session: AsyncSession, incident_id: int, kinds: Sequence[str]) -> list[Deadline]:
     """A subject's deadlines of ``kinds`` still to be met (pending, or fired = late), oldest
     first."""
-    rows = await session.scalars(
-        select(Deadline)
-        .where(
-            Deadline.incident_id == incident_id,
-            Deadline.kind.in_(kinds),
-            Deadline.state.in_((PENDING, FIRED)),
-        )
-        .order_by(Deadline.id)
-    )
+    rows = await session.scalars(_OPEN_FOR, {"incident_id": incident_id, "kinds": list(kinds)})
     return list(rows)
 
 
 async def stop_children(session: AsyncSession, parents: Sequence[int]) -> None:
     """Cancel the warnings and escalation rungs still pending for these deadlines."""
     if parents:
-        await session.execute(
-            update(Deadline)
-            .where(Deadline.parent_id.in_(parents), Deadline.state == PENDING)
-            .values(state=CANCELLED)
-        )
+        await session.execute(_STOP_CHILDREN, {"parents": list(parents)})
 
 
 async def meet(

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.db.models import Deadline, Follow
+from bot.incidents.service import followers
 from bot.render import local_time
-from bot.reports.service import followers
 from tests.botapi import Sent, StandInBotApi, User
 from tests.harness import (
     CHEN,

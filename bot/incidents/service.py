@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, IncidentSubject, may
@@ -29,6 +29,7 @@ from bot.db.models import (
     OfficialReport,
     OutboxMessage,
 )
+from bot.db.remembered import Remembered
 from bot.incidents import deadlines
 from bot.levels import MAX_ADDED_TEXT, MAX_ADDITIONS, MAX_PHOTOS, OPEN_STATES
 from bot.parsing import clean_text
@@ -181,17 +182,16 @@ class FiledSoFar:
         return self.followups + 1 if kind == "followup" else 0
 
 
+# built once (on the path of every report filed): composing it per call costs more than running it
+_FILED_SO_FAR = select(
+    func.count(case((OfficialReport.kind == "initial", 1))),
+    func.count(case((OfficialReport.kind == "followup", 1))),
+).where(OfficialReport.incident_id == bindparam("incident_id"), OfficialReport.state == "filed")
+
+
 async def filed_so_far(session: AsyncSession, incident_id: int) -> FiledSoFar:
     """The incident's filed 首报 and 续报, in one query (a 首报 stays filed across transfers)."""
-    kind = OfficialReport.kind
-    initials, followups = (
-        await session.execute(
-            select(
-                func.count(case((kind == "initial", 1))),
-                func.count(case((kind == "followup", 1))),
-            ).where(OfficialReport.incident_id == incident_id, OfficialReport.state == "filed")
-        )
-    ).one()
+    initials, followups = (await session.execute(_FILED_SO_FAR, {"incident_id": incident_id})).one()
     return FiledSoFar(initial=initials > 0, followups=followups)
 
 
@@ -733,6 +733,34 @@ async def subject_for(
     return await access_subject(session, incident)
 
 
+async def _all_follows(session: AsyncSession) -> dict[str, list[str]]:
+    # on the session's connection, without flushing what the transaction has pending (a
+    # report's new deadlines go in the commit's one flush)
+    connection = await session.connection()
+    rows = await connection.execute(select(Follow.unit_id, Follow.person_id))
+    by_unit: dict[str, list[str]] = {}
+    for unit_id, person_id in rows:
+        by_unit.setdefault(unit_id, []).append(person_id)
+    return by_unit
+
+
+# read on the path of every report filed and every access check that needs it, written by a
+# /follow now and then
+_FOLLOWS = Remembered("follows", (Follow,), _all_follows)
+
+
+async def followers(session: AsyncSession, unit_id: str) -> list[str]:
+    """Supervisors following the unit (``/follow``): they receive its reports too. Kept in
+    memory (``bot.db.remembered``); follows this transaction changed itself, flushed or not,
+    are counted."""
+    people = list((await _FOLLOWS.get(session)).get(unit_id, ()))
+    people += [f.person_id for f in session.new if isinstance(f, Follow) and f.unit_id == unit_id]
+    dropped = {
+        f.person_id for f in session.deleted if isinstance(f, Follow) and f.unit_id == unit_id
+    }
+    return [p for p in dict.fromkeys(people) if p not in dropped]
+
+
 async def access_subject(session: AsyncSession, incident: IncidentRow) -> IncidentSubject:
     """What the permission rules need to know of the incident, as it stands now."""
     return IncidentSubject(
@@ -741,11 +769,7 @@ async def access_subject(session: AsyncSession, incident: IncidentRow) -> Incide
         assignee_id=incident.assignee_id,
         alerted=frozenset(await alerted_people(session, incident)),
         escalated=frozenset(await escalated_to(session, incident.id)),
-        followers=frozenset(
-            await session.scalars(
-                select(Follow.person_id).where(Follow.unit_id == incident.unit_id)
-            )
-        ),
+        followers=frozenset(await followers(session, incident.unit_id)),
     )
 
 

@@ -210,7 +210,7 @@ async def deliver_upward(
     roster, settings = runtime.roster, runtime.settings
     author = roster.people[report.author_id].name
     people = [p for p in upward(runtime, incident) if p != report.author_id]
-    people += [p for p in await service.followers(session, incident.unit_id) if p not in people]
+    people += [p for p in await incidents.followers(session, incident.unit_id) if p not in people]
     notified = await notify(
         session,
         runtime.audience,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, Event, Follow, IncidentRow, OfficialReport
@@ -185,6 +185,14 @@ async def _settle(
     return open_deadlines
 
 
+_MOVE_ON = (
+    update(IncidentRow)
+    .where(IncidentRow.id == bindparam("incident_id"))
+    .values(state=bindparam("new_state"), version=IncidentRow.version + 1)
+    .returning(IncidentRow)
+)
+
+
 async def _filed(
     session: AsyncSession,
     incident: IncidentRow,
@@ -202,10 +210,8 @@ async def _filed(
         new_state = old_state  # transferred, not yet accepted there: the accept moves it on
     # one statement: RETURNING refreshes the incident in place, as a refresh would
     await session.execute(
-        update(IncidentRow)
-        .where(IncidentRow.id == incident.id)
-        .values(state=new_state, version=IncidentRow.version + 1)
-        .returning(IncidentRow),
+        _MOVE_ON,
+        {"incident_id": incident.id, "new_state": new_state},
         execution_options={"populate_existing": True, "synchronize_session": False},
     )
     record_event(
@@ -390,20 +396,6 @@ async def received(
     for row in pending:
         if row.data.get("report") == report.id:
             row.state, row.met_at = MET, at
-
-
-async def followers(session: AsyncSession, unit_id: str) -> list[str]:
-    """Supervisors following the unit (``/follow``): they receive its reports too. Asked on
-    the session's connection, without flushing what the transaction has pending (a report's
-    new deadlines go in the commit's one flush); follows it changed itself are counted."""
-    connection = await session.connection()
-    rows = await connection.scalars(select(Follow.person_id).where(Follow.unit_id == unit_id))
-    people = list(rows)
-    people += [f.person_id for f in session.new if isinstance(f, Follow) and f.unit_id == unit_id]
-    dropped = {
-        f.person_id for f in session.deleted if isinstance(f, Follow) and f.unit_id == unit_id
-    }
-    return [p for p in dict.fromkeys(people) if p not in dropped]
 
 
 async def set_follow(
