@@ -215,7 +215,7 @@ class DutyBot:
             log.info("dutybot stopped")
 
     async def _handle(self, item: Received) -> None:
-        update = item.parsed or Update.de_json(item.payload, self.application.bot)
+        update = item.parsed or Update.de_json(item.raw, self.application.bot)
         if update is None:
             return
         unhandled = self.runtime.known_unhandled

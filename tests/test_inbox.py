@@ -517,6 +517,48 @@ async def test_the_store_says_which_updates_were_never_handled(harness: BotHarne
         }
 
 
+async def test_a_polled_update_is_stored_as_telegram_sent_it(harness: BotHarness) -> None:
+    """A polled update arrives parsed, and its JSON is made only if it is stored: alone or in a
+    batch, the stored row reads back as the same update, which a restarted bot handles."""
+    from bot.inbox.polling import received
+    from bot.inbox.store import pending, store
+
+    assert harness.runtime is not None
+    database = harness.runtime.database
+    assert harness.application is not None
+    bot = harness.application.bot
+
+    def message(update_id: int, text: str) -> Update:
+        data = {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 1_795_000_000,
+                "chat": {"id": XU, "type": "private", "first_name": "Xu"},
+                "from": {"id": XU, "is_bot": False, "first_name": "Xu", "language_code": "zh"},
+                "text": text,
+            },
+        }
+        update = Update.de_json(data, bot)
+        assert update is not None
+        return update
+
+    alone, first, second = message(960, "/report"), message(961, "山体滑坡"), message(962, "/cancel")
+    items = [received(alone), received(first), received(second)]
+    assert [item.payload for item in items] == [None, None, None]  # nothing serialised yet
+    await store(database, items[:1])
+    await store(database, items[1:])
+    stored = {item.update_id: item for item in await pending(database, set(), 10)}
+    for update in (alone, first, second):
+        row = stored[update.update_id]
+        assert row.parsed is None and row.chat_id == XU
+        again = Update.de_json(row.raw, bot)
+        assert again is not None and again.message is not None and update.message is not None
+        assert (again.update_id, again.message.text) == (update.update_id, update.message.text)
+        assert again.message.from_user is not None
+        assert again.message.from_user.language_code == "zh"
+
+
 async def test_the_next_fetch_waits_for_the_stored_report_to_be_handled(
     harness: BotHarness, botapi: StandInBotApi
 ) -> None:

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
@@ -36,13 +37,15 @@ NEXT_FETCH_WAITS = 0.1
 BATCH_LIMIT = 100  # the most updates one getUpdates returns (Telegram's own limit)
 
 
-def received(update: Update) -> Received:
-    """The inbox row of an update: its raw JSON and the chat (or user) whose order it keeps."""
+def received(update: Update, payload: dict[str, Any] | None = None) -> Received:
+    """An update as the inbox takes it: parsed, with its raw JSON when at hand (``payload``;
+    else made from the parsed update only if it is stored), and the chat (or user) whose order
+    it keeps."""
     chat, user = update.effective_chat, update.effective_user
     key = chat.id if chat is not None else user.id if user is not None else None
     message = update.message
     message_id = message.message_id if message is not None else None
-    return Received(update.update_id, key, update.to_dict(), message_id, parsed=update)
+    return Received(update.update_id, key, payload, message_id, parsed=update)
 
 
 class Poller:

@@ -29,7 +29,9 @@ class Received:
 
     update_id: int
     chat_id: int | None
-    payload: dict[str, Any]
+    # the raw JSON as Telegram sent it; ``None`` when only ``parsed`` is at hand (a polled
+    # update): it is serialised only if it is stored (``raw``), not on every update's path
+    payload: dict[str, Any] | None
     message_id: int | None = None  # a new message's id (with ``chat_id``, its identity)
     # stored just now and found never handled, in the storing transaction: the handler need
     # not ask again (``bot.updates``); rows read back from the table are never fresh
@@ -44,6 +46,16 @@ class Received:
         if self.message_id is None:
             return UpdateKey(self.update_id, None, None)
         return UpdateKey(self.update_id, self.chat_id, self.message_id)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The update's JSON, for the inbox row: as received, or serialised from ``parsed``."""
+        if self.payload is not None:
+            return self.payload
+        if self.parsed is None:
+            raise ValueError(f"update {self.update_id} has neither its JSON nor its parsed form")
+        raw: dict[str, Any] = self.parsed.to_dict()
+        return raw
 
 
 def _store_one(insert: Any) -> Any:
@@ -77,7 +89,7 @@ async def store(database: Database, batch: Sequence[Received]) -> list[Received]
         parameters = {
             **key_parameters(item.key),
             "keeps_order_of": item.chat_id,
-            "payload": item.payload,
+            "payload": item.raw,
             "received_at": now,
         }
         # a Core connection, not a session: nothing here needs the ORM's unit of work
@@ -90,7 +102,7 @@ async def store(database: Database, batch: Sequence[Received]) -> list[Received]
         {
             "update_id": item.update_id,
             "chat_id": item.chat_id,
-            "payload": item.payload,
+            "payload": item.raw,
             "received_at": now,
             "done_at": None,
         }

@@ -9,7 +9,6 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -82,9 +81,8 @@ class WebhookServer:
             return web.Response(status=400, text="not an update")
         if update is None:
             return web.Response(status=400, text="not an update")
-        item = received(update)
         try:
-            batch = await store(self.database, [replace(item, payload=payload)])
+            batch = await store(self.database, [received(update, payload)])
         except (SQLAlchemyError, OSError) as error:
             log.warning("cannot store a webhook update: %s: %s", type(error).__name__, error)
             return web.Response(status=500, text="try again")
