@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -244,6 +245,7 @@ def _changed_by_job(engine: Engine) -> None:
     engine._job_queue.run_once(engine._look_at_change, when=CHANGE_DELAY)
 
 
+_lazy_received = polling.received
 # name → a context manager that puts the code back as it was before a change (``ab`` runs)
 BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # the deadline engine's look added as an APScheduler job inside the commit
@@ -257,6 +259,14 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # every batch stored before its handling, as batches still are until what was waiting at
     # the start has been drained
     "handle-first": lambda: mock.patch.object(Dispatcher, "take", lambda self, items: False),
+    # every polled update serialised back to JSON on arrival, stored or not
+    "eager-json": lambda: mock.patch.object(
+        polling,
+        "received",
+        lambda update, payload=None: replace(
+            _lazy_received(update), payload=payload or update.to_dict()
+        ),
+    ),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(
         app, "answers_after_handling", contextlib.nullcontext
