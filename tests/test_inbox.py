@@ -543,7 +543,11 @@ async def test_a_polled_update_is_stored_as_telegram_sent_it(harness: BotHarness
         assert update is not None
         return update
 
-    alone, first, second = message(960, "/report"), message(961, "山体滑坡"), message(962, "/cancel")
+    alone, first, second = (
+        message(960, "/report"),
+        message(961, "山体滑坡"),
+        message(962, "/cancel"),
+    )
     items = [received(alone), received(first), received(second)]
     assert [item.payload for item in items] == [None, None, None]  # nothing serialised yet
     await store(database, items[:1])
