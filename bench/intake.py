@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot import app
 from bot.db.engine import create_engine
@@ -266,6 +267,12 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
         lambda update, payload=None: replace(
             _lazy_received(update), payload=payload or update.to_dict()
         ),
+    ),
+    # python-telegram-bot's default Bot API client (httpx), not bot.telegram_http's aiohttp
+    "httpx": lambda: mock.patch.object(
+        app,
+        "AiohttpRequest",
+        lambda connection_pool_size=256: HTTPXRequest(connection_pool_size=connection_pool_size),
     ),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(

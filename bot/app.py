@@ -48,6 +48,7 @@ from bot.supervision.scheduled import (
     bulletin_firer,
     ensure_daily_bulletin,
 )
+from bot.telegram_http import AiohttpRequest
 from handlers import register
 from handlers.common.buttons import answers_after_handling
 from handlers.common.context import DutyContext
@@ -87,6 +88,8 @@ def build_application(runtime: Runtime) -> AnyApplication:
         .token(settings.require_token())
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .defaults(Defaults(tzinfo=settings.timezone, block=True))
         .context_types(ContextTypes(context=DutyContext))
         .persistence(SQLPersistence(runtime.database))
