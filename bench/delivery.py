@@ -27,6 +27,7 @@ from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.delivery.outbox import LEVEL_PRIORITY, enqueue
 from bot.delivery.sender import Sender
+from bot.telegram_http import AiohttpRequest
 from tests.botapi import TOKEN, StandInBotApi
 
 ALERTS, CHATS, CEILING = 1000, 200, 30.0
@@ -51,7 +52,7 @@ async def burst(fault_rate: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as directory:
         database = Database(f"sqlite+aiosqlite:///{directory}/bench.db")
         await upgrade(database)
-        bot = Bot(TOKEN, base_url=server.base_url)
+        bot = Bot(TOKEN, base_url=server.base_url, request=AiohttpRequest())
         await bot.initialize()
         sender = Sender(database, bot)
         levels = LEVELS[:]

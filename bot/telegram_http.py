@@ -10,6 +10,10 @@ parameters and multipart uploads, the same default timeouts, its errors (``Timed
 ``NetworkError``); the proxy settings of the environment (``HTTPS_PROXY``, ``NO_PROXY``) are
 honoured as httpx honours them, and certificates are checked against certifi's bundle, as
 httpx checks them (``SSL_CERT_FILE`` overrides it).
+
+The proxy is looked up once per URL, not by aiohttp's own ``trust_env``: that reads the
+environment and ``~/.netrc`` on every request, through a worker thread, and cost about 1 ms a
+call, more than the whole client saves.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import certifi
@@ -54,6 +60,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str | None] = {}  # URL → the environment's proxy for it
 
     @property
     def read_timeout(self) -> float | None:
@@ -65,7 +72,7 @@ class AiohttpRequest(BaseRequest):
         """Open the session (again, after a ``shutdown``)."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=_ssl_context())
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector)
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
@@ -98,7 +105,12 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=data, headers={"User-Agent": self.USER_AGENT}, timeout=timeout
+                method,
+                url,
+                data=data,
+                headers={"User-Agent": self.USER_AGENT},
+                timeout=timeout,
+                proxy=self._proxy(url),
             ) as response:
                 body = await response.read()
         except TimeoutError as error:  # aiohttp's timeouts derive from it
@@ -108,6 +120,14 @@ class AiohttpRequest(BaseRequest):
         # the URL holds the token: the log handlers redact it (bot.logging_setup)
         log.debug("HTTP Request: %s %s %d", method, url, response.status)
         return response.status, body
+
+    def _proxy(self, url: str) -> str | None:
+        if url not in self._proxies:
+            parts = urlsplit(url)
+            bypass = parts.hostname is not None and urllib.request.proxy_bypass(parts.hostname)
+            proxy = None if bypass else urllib.request.getproxies().get(parts.scheme)
+            self._proxies[url] = proxy
+        return self._proxies[url]
 
     @staticmethod
     def _given(value: Any, default: float | None) -> float | None:

@@ -92,16 +92,26 @@ async def test_the_environments_proxy_is_used(
     for name in ("NO_PROXY", "no_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-    request = AiohttpRequest()
+    try:
+        await delete_webhook_through(AiohttpRequest(), botapi)
+        assert asked == [f"{botapi.base_url}{TOKEN}/deleteWebhook"]
+        assert not botapi.calls  # it went through the proxy, not straight to the stand-in
+        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+        await delete_webhook_through(AiohttpRequest(), botapi)
+        assert len(asked) == 1  # excluded from the proxy: straight to the stand-in
+        assert [method for method, _ in botapi.calls] == ["deletewebhook"]
+    finally:
+        await runner.cleanup()
+
+
+async def delete_webhook_through(request: AiohttpRequest, botapi: StandInBotApi) -> None:
+    """One Bot API call through ``request``, opened and closed around it."""
     await request.initialize()
     try:
         bot = Bot(TOKEN, base_url=botapi.base_url, request=request)
         assert await bot.delete_webhook() is True
     finally:
         await request.shutdown()
-        await runner.cleanup()
-    assert asked == [f"{botapi.base_url}{TOKEN}/deleteWebhook"]
-    assert not botapi.calls  # it went through the proxy, not straight to the stand-in
 
 
 async def test_it_opens_again_after_a_shutdown(bot: Bot, botapi: StandInBotApi) -> None:
