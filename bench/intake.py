@@ -43,6 +43,7 @@ from bot.db.engine import create_engine
 from bot.db.sqlite_one_trip import OneTripConnection
 from bot.inbox import polling
 from bot.inbox.dispatch import Dispatcher
+from bot.incidents import service as incidents_service
 from scheduling.clock import FakeClock
 from scheduling.engine import CHANGE_DELAY, Engine
 from tests.botapi import TOKEN, StandInBotApi
@@ -247,6 +248,16 @@ def _changed_by_job(engine: Engine) -> None:
 
 
 _lazy_received = polling.received
+
+
+async def _get_then_count(session: Any, number: int) -> Any:
+    """``get_with_filed`` as it was: the incident, then its filed reports, two queries."""
+    incident = await incidents_service.get(session, number)
+    if incident is None:
+        return None
+    return incident, await incidents_service.filed_so_far(session, number)
+
+
 # name → a context manager that puts the code back as it was before a change (``ab`` runs)
 BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # the deadline engine's look added as an APScheduler job inside the commit
@@ -274,6 +285,8 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
         "AiohttpRequest",
         lambda connection_pool_size=256: HTTPXRequest(connection_pool_size=connection_pool_size),
     ),
+    # a report's incident and what it has filed read in two queries, not one
+    "filed-apart": lambda: mock.patch.object(incidents_service, "get_with_filed", _get_then_count),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(
         app, "answers_after_handling", contextlib.nullcontext

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.access import Action, Actor, IncidentSubject, may
 from bot.db.models import (
@@ -182,17 +183,50 @@ class FiledSoFar:
         return self.followups + 1 if kind == "followup" else 0
 
 
-# built once (on the path of every report filed): composing it per call costs more than running it
+def _filed(
+    kind: str, incident_id: ColumnElement[int] | InstrumentedAttribute[int]
+) -> ScalarSelect[int]:
+    """How many reports of ``kind`` the incident ``incident_id`` has filed (a 首报 stays filed
+    across transfers)."""
+    return (
+        select(func.count())
+        .where(
+            OfficialReport.incident_id == incident_id,
+            OfficialReport.kind == kind,
+            OfficialReport.state == "filed",
+        )
+        .scalar_subquery()
+    )
+
+
+# built once (on the path of every report filed): composing them per call costs more than
+# running them
 _FILED_SO_FAR = select(
-    func.count(case((OfficialReport.kind == "initial", 1))),
-    func.count(case((OfficialReport.kind == "followup", 1))),
-).where(OfficialReport.incident_id == bindparam("incident_id"), OfficialReport.state == "filed")
+    _filed("initial", bindparam("incident_id")), _filed("followup", bindparam("incident_id"))
+)
+_WITH_FILED = (
+    select(IncidentRow, _filed("initial", IncidentRow.id), _filed("followup", IncidentRow.id))
+    .where(IncidentRow.id == bindparam("incident_id"))
+    .execution_options(populate_existing=True)
+)
 
 
 async def filed_so_far(session: AsyncSession, incident_id: int) -> FiledSoFar:
-    """The incident's filed 首报 and 续报, in one query (a 首报 stays filed across transfers)."""
+    """The incident's filed 首报 and 续报, in one query."""
     initials, followups = (await session.execute(_FILED_SO_FAR, {"incident_id": incident_id})).one()
     return FiledSoFar(initial=initials > 0, followups=followups)
+
+
+async def get_with_filed(
+    session: AsyncSession, incident_id: int
+) -> tuple[IncidentRow, FiledSoFar] | None:
+    """One incident by number (as ``get``) with what it has filed so far, in one query: a
+    report being written needs both, and a round trip costs more than the counts."""
+    row = (await session.execute(_WITH_FILED, {"incident_id": incident_id})).one_or_none()
+    if row is None:
+        return None
+    incident, initials, followups = row
+    return incident, FiledSoFar(initial=initials > 0, followups=followups)
 
 
 async def initial_filed(session: AsyncSession, incident_id: int) -> bool:

@@ -84,16 +84,16 @@ async def _authorise(
     session: AsyncSession, runtime: Runtime, actor: Actor, number: int, kind: str
 ) -> _Authorised:
     """The incident if ``actor`` may write a report of ``kind`` for it now; else why not."""
-    incident = await incidents.get(session, number)
-    if incident is None:
+    found = await incidents.get_with_filed(session, number)
+    if found is None:
         return _Authorised(None, refusal=Refusal.HIDDEN)
+    incident, filed = found
     subject = await incidents.subject_for(session, incident, actor, Action.FILE_REPORT)
     if not may(actor, Action.FILE_REPORT, subject):
         if may(actor, Action.VIEW_INCIDENT, subject):
             unit = runtime.roster.units[incident.unit_id].name
             return _Authorised(None, refusal=Refusal.FORBIDDEN, unit=unit)
         return _Authorised(None, refusal=Refusal.HIDDEN)
-    filed = await incidents.filed_so_far(session, incident.id)
     why = service.may_start(incident, kind, filed.initial)
     if why is not None:
         return _Authorised(None, refusal=_REFUSAL_OF[why])
