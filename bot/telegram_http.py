@@ -2,9 +2,9 @@
 over an aiohttp ``ClientSession`` instead of its default httpx client.
 
 Both poll and send go through it. Measured against the stand-in Bot API on loopback, a
-``sendMessage`` round trip through httpx costs about 1.4 ms of this process's time and through
-aiohttp about 0.6 ms (``bench/intake.py ab httpx``): httpx and httpcore parse the URL, build
-the request and walk their connection pool in Python on every call. aiohttp is already a
+``sendMessage`` round trip through httpx takes about 1.5 ms and through aiohttp about 0.8 ms
+(``bench/client.py``; on a report's path, ``bench/intake.py ab httpx``): httpx and httpcore
+parse the URL, build the request and walk their connection pool in Python on every call. aiohttp is already a
 dependency (the webhook server). Behaviour is python-telegram-bot's own: the same form-encoded
 parameters and multipart uploads, the same default timeouts, its errors (``TimedOut``,
 ``NetworkError``); the proxy settings of the environment (``HTTPS_PROXY``, ``NO_PROXY``) are
