@@ -79,17 +79,21 @@ def firer_registry(runtime: Runtime) -> dict[str, Firer | Prepared[Any]]:
     }
 
 
-def build_application(runtime: Runtime) -> AnyApplication:
+def build_application(
+    runtime: Runtime, requests: tuple[AiohttpRequest, AiohttpRequest] | None = None
+) -> AnyApplication:
     """The python-telegram-bot Application with every handler registered (no Updater: updates
-    come through the inbox)."""
+    come through the inbox), calling the Bot API through ``requests`` (for everything, for
+    ``getUpdates``)."""
     settings = runtime.settings
+    calls, polls = requests or (AiohttpRequest(), AiohttpRequest(connection_pool_size=1))
     application = (
         Application.builder()
         .token(settings.require_token())
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .request(calls)
+        .get_updates_request(polls)
         .defaults(Defaults(tzinfo=settings.timezone, block=True))
         .context_types(ContextTypes(context=DutyContext))
         .persistence(SQLPersistence(runtime.database))
@@ -137,7 +141,10 @@ class DutyBot:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.application = build_application(runtime)
+        # closed by ``stop`` even when the Application never finished initialising (Telegram
+        # unreachable at start): python-telegram-bot closes them only after a full start
+        self.requests = (AiohttpRequest(), AiohttpRequest(connection_pool_size=1))
+        self.application = build_application(runtime, self.requests)
         self.fatal: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
         self.dispatcher = Dispatcher(runtime.database, self._handle, concurrency=HANDLING_AT_ONCE)
         self.poller: Poller | None = None
@@ -167,7 +174,8 @@ class DutyBot:
         await app.start()
         self._started = True
         if runtime.settings.http.enabled:
-            # aiohttp is loaded only by a bot that serves health and metrics or a webhook
+            # aiohttp's server side is loaded only by a bot that serves health and metrics or a
+            # webhook
             from bot.observability.server import StatusServer
 
             self.status = StatusServer(
@@ -211,6 +219,8 @@ class DutyBot:
             if app.running:
                 await app.stop()
             await app.shutdown()  # flushes the persistence
+        for request in self.requests:
+            await request.shutdown()
         await self.runtime.database.close()
         if self.file_lock is not None:
             self.file_lock.release()

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, TimedOut
 
+from bot.app import DutyBot
+from bot.configuration import load_configuration
+from bot.runtime import runtime_from
 from bot.telegram_http import AiohttpRequest
+from scheduling.clock import FakeClock
 from tests.botapi import TOKEN, StandInBotApi
 from tests.harness import WANG
 
@@ -122,3 +127,18 @@ async def test_it_opens_again_after_a_shutdown(bot: Bot, botapi: StandInBotApi) 
     await request.initialize()
     await bot.send_message(WANG, "open again")
     assert botapi.messages_to(WANG)[-1].text == "open again"
+
+
+async def test_a_start_that_cannot_reach_telegram_leaves_no_connection_open(
+    config_path: Path, botapi: StandInBotApi, clock: FakeClock
+) -> None:
+    """``dutybot run`` retries a start until Telegram answers; each failed start closes the
+    clients it opened (python-telegram-bot closes them only after a full start)."""
+    botapi.fail("getMe", code=502, description="Bad Gateway")
+    process = DutyBot(runtime_from(load_configuration(config_path), clock))
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await process.start()
+    sessions = [request._session for request in process.requests]
+    assert all(s is not None and not s.closed for s in sessions)  # the failed start opened them
+    await process.stop()
+    assert all(s is not None and s.closed for s in sessions)
