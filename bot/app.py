@@ -80,13 +80,13 @@ def firer_registry(runtime: Runtime) -> dict[str, Firer | Prepared[Any]]:
 
 
 def build_application(
-    runtime: Runtime, requests: tuple[AiohttpRequest, AiohttpRequest] | None = None
+    runtime: Runtime, requests: tuple[AiohttpRequest, AiohttpRequest]
 ) -> AnyApplication:
     """The python-telegram-bot Application with every handler registered (no Updater: updates
     come through the inbox), calling the Bot API through ``requests`` (for everything, for
     ``getUpdates``)."""
     settings = runtime.settings
-    calls, polls = requests or (AiohttpRequest(), AiohttpRequest(connection_pool_size=1))
+    calls, polls = requests
     application = (
         Application.builder()
         .token(settings.require_token())
