@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -33,19 +33,23 @@ import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text, update
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot import app
+from bot import app, collector
 from bot.db.engine import create_engine
+from bot.db.models import Deadline, IncidentRow
 from bot.db.sqlite_one_trip import OneTripConnection
 from bot.inbox import polling
 from bot.inbox.dispatch import Dispatcher
+from bot.incidents import deadlines as incident_deadlines
 from bot.incidents import service as incidents_service
+from bot.reports import service as reports_service
 from scheduling.clock import FakeClock
 from scheduling.engine import CHANGE_DELAY, Engine
+from scheduling.rows import CANCELLED, MET, PENDING, open_for
 from tests.botapi import TOKEN, StandInBotApi
 from tests.conftest import START
 from tests.harness import (
@@ -258,6 +262,52 @@ async def _get_then_count(session: Any, number: int) -> Any:
     return incident, await incidents_service.filed_so_far(session, number)
 
 
+_ORM_STOP_CHILDREN = (
+    update(Deadline)
+    .where(Deadline.parent_id.in_(bindparam("parents", expanding=True)), Deadline.state == PENDING)
+    .values(state=CANCELLED)
+)
+_ORM_MOVE_ON = (
+    update(IncidentRow)
+    .where(IncidentRow.id == bindparam("incident_id"))
+    .values(state=bindparam("new_state"), version=IncidentRow.version + 1)
+    .returning(IncidentRow)
+)
+
+
+async def _meet_then_stop(
+    session: Any, incident_id: int, kind: str, at: Any, *, known: Any = None
+) -> list[Deadline]:
+    """``scheduling.rows.meet`` as it was: the deadlines marked met as ORM changes (flushed by
+    the next statement), then their children stopped by an ORM update: two statements."""
+    rows = list(known) if known is not None else await open_for(session, incident_id, (kind,))
+    for row in rows:
+        row.late = row.late or row.due_at < at
+        row.state, row.met_at = MET, at
+    if rows:
+        await session.execute(_ORM_STOP_CHILDREN, {"parents": [r.id for r in rows]})
+    return rows
+
+
+async def _move_on_orm(session: Any, _statement: Any, parameters: Any) -> Any:
+    """The incident moved on by an ORM update whose RETURNING refreshes it, as it was."""
+    return await session.execute(
+        _ORM_MOVE_ON,
+        parameters,
+        execution_options={"populate_existing": True, "synchronize_session": False},
+    )
+
+
+@contextlib.contextmanager
+def _orm_dml() -> Iterator[None]:
+    with (
+        mock.patch.object(incident_deadlines, "meet", _meet_then_stop),
+        mock.patch.object(reports_service, "execute", _move_on_orm),
+        mock.patch.object(reports_service, "keep_in_step", lambda instance, row: None),
+    ):
+        yield
+
+
 # name → a context manager that puts the code back as it was before a change (``ab`` runs)
 BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # the deadline engine's look added as an APScheduler job inside the commit
@@ -287,6 +337,11 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     ),
     # a report's incident and what it has filed read in two queries, not one
     "filed-apart": lambda: mock.patch.object(incidents_service, "get_with_filed", _get_then_count),
+    # a report filed: the deadlines met and the incident moved on by ORM updates, not Core ones
+    # (``bot.db.statements``), the met deadlines' children stopped by a statement of their own
+    "orm-dml": _orm_dml,
+    # the collector walking every object the started bot holds (``bot.collector``)
+    "gc-unfrozen": lambda: mock.patch.object(collector, "settle", lambda: None),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(
         app, "answers_after_handling", contextlib.nullcontext

@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 
+from bot import collector
 from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
@@ -202,6 +203,7 @@ class DutyBot:
         else:
             self.leadership = SoleProcess(self._lead, self._follow)
         await self.leadership.start()
+        collector.settle()
         log.info("dutybot started as @%s", app.bot.username)
 
     async def stop(self) -> None:
@@ -224,6 +226,7 @@ class DutyBot:
         await self.runtime.database.close()
         if self.file_lock is not None:
             self.file_lock.release()
+        collector.unsettle()
         if self._started:
             log.info("dutybot stopped")
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BindParameter, Table, and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import attributes
 
 from bot.db.models import Deadline
+from bot.db.statements import execute
 
 PENDING, MET, FIRED, CANCELLED = "pending", "met", "fired", "cancelled"
 
@@ -62,9 +64,29 @@ _OPEN_FOR = (
     )
     .order_by(Deadline.id)
 )
+_TABLE: Table = Deadline.__table__  # type: ignore[assignment]
+_MET_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+# met, and their pending children stopped, in one statement (a Core one: ``bot.db.statements``)
+_MEET = (
+    update(_TABLE)
+    .where(
+        or_(
+            _TABLE.c.id.in_(_MET_IDS),
+            and_(_TABLE.c.parent_id.in_(_MET_IDS), _TABLE.c.state == PENDING),
+        )
+    )
+    .values(
+        state=case((_TABLE.c.id.in_(_MET_IDS), MET), else_=CANCELLED),
+        met_at=case(
+            (_TABLE.c.id.in_(_MET_IDS), bindparam("at", type_=_TABLE.c.met_at.type)),
+            else_=_TABLE.c.met_at,
+        ),
+        late=case((_TABLE.c.id.in_(bindparam("late", expanding=True)), True), else_=_TABLE.c.late),
+    )
+)
 _STOP_CHILDREN = (
-    update(Deadline)
-    .where(Deadline.parent_id.in_(bindparam("parents", expanding=True)), Deadline.state == PENDING)
+    update(_TABLE)
+    .where(_TABLE.c.parent_id.in_(bindparam("parents", expanding=True)), _TABLE.c.state == PENDING)
     .values(state=CANCELLED)
 )
 
@@ -79,7 +101,8 @@ async def open_for(session: AsyncSession, incident_id: int, kinds: Sequence[str]
 async def stop_children(session: AsyncSession, parents: Sequence[int]) -> None:
     """Cancel the warnings and escalation rungs still pending for these deadlines."""
     if parents:
-        await session.execute(_STOP_CHILDREN, {"parents": list(parents)})
+        await execute(session, _STOP_CHILDREN, {"parents": list(parents)})
+        _stopped_in_session(session, set(parents))
 
 
 async def meet(
@@ -94,11 +117,23 @@ async def meet(
     stop their children. ``known``: those deadlines, already read in this transaction. Returns
     the deadlines met."""
     rows = list(known) if known is not None else await open_for(session, incident_id, (kind,))
+    if not rows:
+        return rows
+    ids = [row.id for row in rows]
+    late = [row.id for row in rows if row.late or row.due_at < at]
+    await execute(session, _MEET, {"ids": ids, "late": late, "at": at})
     for row in rows:
-        row.late = row.late or row.due_at < at
-        row.state, row.met_at = MET, at
-    await stop_children(session, [r.id for r in rows])
+        for key, value in (("state", MET), ("met_at", at), ("late", row.id in late)):
+            attributes.set_committed_value(row, key, value)
+    _stopped_in_session(session, set(ids))
     return rows
+
+
+def _stopped_in_session(session: AsyncSession, parents: set[int]) -> None:
+    """Children of ``parents`` loaded in this session: cancelled, as the statement made them."""
+    for row in session.identity_map.values():
+        if isinstance(row, Deadline) and row.parent_id in parents and row.state == PENDING:
+            attributes.set_committed_value(row, "state", CANCELLED)
 
 
 async def cancel_pending(

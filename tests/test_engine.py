@@ -205,6 +205,41 @@ async def test_a_child_added_with_its_new_parent_points_at_it(database_url: str)
     await database.close()
 
 
+async def test_meeting_deadlines_marks_them_met_late_or_not_and_stops_only_their_children(
+    database: Database,
+) -> None:
+    """``meet`` in one statement: each deadline met (late when it was past due), its pending
+    children cancelled, nobody else's; the objects in the session say what the rows say."""
+    from scheduling.rows import meet
+
+    now = datetime.now(UTC)
+    async with database.transaction() as session:
+        past = add(session, None, "probe", now - timedelta(minutes=5))
+        future = add(session, None, "probe", now + timedelta(hours=1))
+        other = add(session, None, "other", now + timedelta(hours=1))
+        for parent in (past, future, other):
+            add(session, None, "warning", now + timedelta(minutes=30), parent=parent)
+    async with database.transaction() as session:
+        met = [await session.get(Deadline, row.id) for row in (past, future)]
+        loaded_child = await session.scalar(select(Deadline).where(Deadline.parent_id == past.id))
+        assert loaded_child is not None
+        await meet(session, 0, "probe", now, known=[row for row in met if row is not None])
+        assert [(r.state, r.late, r.met_at) for r in met if r is not None] == [
+            ("met", True, now),
+            ("met", False, now),
+        ]
+        assert loaded_child.state == "cancelled"
+        assert not session.dirty  # in step with the rows, nothing left to write
+    async with database.sessions() as session:
+        rows = (await session.scalars(select(Deadline).order_by(Deadline.id))).all()
+    by_id = {row.id: row for row in rows}
+    assert (by_id[past.id].state, by_id[past.id].late, by_id[past.id].met_at) == ("met", True, now)
+    assert (by_id[future.id].state, by_id[future.id].late) == ("met", False)
+    assert by_id[other.id].state == "pending"
+    children = {row.parent_id: row.state for row in rows if row.kind == "warning"}
+    assert children == {past.id: "cancelled", future.id: "cancelled", other.id: "pending"}
+
+
 def test_statements_that_write_deadlines_are_told_from_the_rest() -> None:
     assert writes_deadlines("INSERT INTO deadlines (kind, due_at) VALUES (?, ?)")
     assert writes_deadlines('UPDATE "deadlines" SET state=? WHERE id = ?')

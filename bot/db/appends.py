@@ -74,11 +74,17 @@ def involves(statement: Any, tables: set[str]) -> bool:
     return any(isinstance(t, Table) and t.name in tables for t in found)
 
 
+def write_before(session: Session, statement: Any) -> None:
+    """Insert what is queued if ``statement`` involves a table rows are queued for (it is
+    about to run, and must see them)."""
+    pending: dict[type[Base], list[dict[str, Any]]] | None = session.info.get(KEY)
+    if pending and involves(statement, {m.__tablename__ for m in pending}):
+        write_appended(session)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _before_statement(state: ORMExecuteState) -> None:
-    pending: dict[type[Base], list[dict[str, Any]]] | None = state.session.info.get(KEY)
-    if pending and involves(state.statement, {m.__tablename__ for m in pending}):
-        write_appended(state.session)
+    write_before(state.session, state.statement)
 
 
 @event.listens_for(Session, "before_commit")

@@ -74,14 +74,20 @@ def _engine(session: Session) -> Engine | None:
     return bind if isinstance(bind, Engine) else None
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _statement(state: ORMExecuteState) -> None:
-    if state.is_select:
-        return
-    name = getattr(getattr(state.statement, "table", None), "name", None)
+def note_write(session: Session, statement: Any) -> None:
+    """``statement`` (an insert, update or delete) runs in ``session``'s transaction: if it
+    writes a remembered table, the transaction reads that table afresh and it is read again
+    after the transaction ends."""
+    name = getattr(getattr(statement, "table", None), "name", None)
     for remembered in _ALL:
         if name in remembered.tables:
-            state.session.info[remembered.wrote] = True
+            session.info[remembered.wrote] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        note_write(state.session, state.statement)
 
 
 @event.listens_for(Session, "after_flush")

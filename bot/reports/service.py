@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Deadline, Event, Follow, IncidentRow, OfficialReport
+from bot.db.statements import execute, keep_in_step
 from bot.i18n import N_
 from bot.incidents import deadlines
 from bot.incidents.service import subject
@@ -185,11 +186,13 @@ async def _settle(
     return open_deadlines
 
 
+_INCIDENTS: Table = IncidentRow.__table__  # type: ignore[assignment]
+# a Core statement (``bot.db.statements``): it runs on the path of every report filed
 _MOVE_ON = (
-    update(IncidentRow)
-    .where(IncidentRow.id == bindparam("incident_id"))
-    .values(state=bindparam("new_state"), version=IncidentRow.version + 1)
-    .returning(IncidentRow)
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id == bindparam("incident_id"))
+    .values(state=bindparam("new_state"), version=_INCIDENTS.c.version + 1)
+    .returning(*_INCIDENTS.c)
 )
 
 
@@ -209,11 +212,8 @@ async def _filed(
     if report.kind == "initial" and old_state == "reported":
         new_state = old_state  # transferred, not yet accepted there: the accept moves it on
     # one statement: RETURNING refreshes the incident in place, as a refresh would
-    await session.execute(
-        _MOVE_ON,
-        {"incident_id": incident.id, "new_state": new_state},
-        execution_options={"populate_existing": True, "synchronize_session": False},
-    )
+    moved = await execute(session, _MOVE_ON, {"incident_id": incident.id, "new_state": new_state})
+    keep_in_step(incident, moved.one())
     record_event(
         session,
         at=at,
