@@ -1,6 +1,5 @@
 """Core statements in an ORM session's transaction, for the few statements on the hot paths (a
-report filed, an alert accepted, a deadline met) whose ORM execution costs more than the
-statement itself.
+report filed, a deadline met) whose ORM execution costs more than the statement itself.
 
 ``execute`` does first what the session does before any statement — flushes its pending
 changes, writes the rows appended for the statement's tables (``bot.db.appends``), notes a write
@@ -28,8 +27,8 @@ from bot.db.remembered import note_write
 async def execute(
     session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
 ) -> CursorResult[Any]:
-    """Run ``statement`` (a Core statement on tables) in the session's
-    transaction, after the session's pending changes and the rows appended for its tables."""
+    """Run ``statement`` (a Core statement on tables) in the session's transaction, after the
+    session's pending changes and the rows appended for its tables."""
     await session.flush()
     sync = session.sync_session
     write_before(sync, statement)
