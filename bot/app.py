@@ -23,6 +23,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 
 from bot import collector
+from bot.db.engine import Checkpoints
 from bot.delivery.outbox import Claimed
 from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
@@ -156,6 +157,7 @@ class DutyBot:
         self.metrics = Metrics()
         self.telegram_reachable = TelegramReachability()
         self.status: StatusServer | None = None
+        self.checkpoints = Checkpoints(runtime.database)
         self._started = False
         self._stopping = False
 
@@ -171,6 +173,7 @@ class DutyBot:
             self.file_lock.acquire()
         app, runtime = self.application, self.runtime
         await prepare_database(runtime)
+        self.checkpoints.start()
         await app.initialize()
         await app.start()
         self._started = True
@@ -223,6 +226,7 @@ class DutyBot:
             await app.shutdown()  # flushes the persistence
         for request in self.requests:
             await request.shutdown()
+        await self.checkpoints.stop()
         await self.runtime.database.close()
         if self.file_lock is not None:
             self.file_lock.release()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import StatementError
 
-from bot.db.engine import Database
+from bot.db.engine import Checkpoints, Database
 from bot.db.migrate import current_revision, upgrade
 from bot.db.models import Deadline, Event
 from bot.db.types import UTCDateTime
 from bot.timeline import events_about, record_event
-from tests.harness import head_revision
+from tests.harness import BotHarness, head_revision
 
 
 async def test_migrations_reach_head_and_are_idempotent(database: Database) -> None:
@@ -101,3 +102,33 @@ async def test_an_upgrade_remembers_the_warnings_already_fired(database_url: str
         warned = dict((await session.execute(select(Deadline.id, Deadline.warned_at))).all())
     assert warned == {1: fired, 2: None, 3: None, 4: None}
     await db.close()
+
+
+async def test_commits_leave_the_wal_to_the_background_checkpoints(tmp_path: Path) -> None:
+    """A commit that takes the WAL past SQLite's default 1,000 pages does not copy them into the
+    database file (on whatever path committed, a report's now and then); a passive checkpoint in
+    the background does."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/wal.db")
+    try:
+        async with db.engine.begin() as connection:
+            await connection.exec_driver_sql("CREATE TABLE blobs (data BLOB)")
+            page = (await connection.exec_driver_sql("PRAGMA page_size")).scalar_one()
+        for _ in range(1200):  # a page or more each
+            async with db.engine.begin() as connection:
+                await connection.exec_driver_sql("INSERT INTO blobs VALUES (?)", (bytes(3000),))
+        assert (tmp_path / "wal.db-wal").stat().st_size > 1100 * page  # no commit checkpointed
+        before = (tmp_path / "wal.db").stat().st_size
+        pages, copied = await Checkpoints(db).once()
+        assert pages > 1100
+        assert copied == pages
+        assert (tmp_path / "wal.db").stat().st_size > before + 1000 * page
+    finally:
+        await db.close()
+
+
+async def test_a_running_bot_checkpoints_sqlite_in_the_background(harness: BotHarness) -> None:
+    assert harness.process is not None and harness.runtime is not None
+    assert harness.process.checkpoints.running != harness.runtime.database.is_postgresql
+    process = harness.process
+    await harness.stop()
+    assert not process.checkpoints.running
