@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage
+from bot.db.statements import execute
 
 MAX_TEXT = 4096
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -376,39 +377,56 @@ def claim_at_birth(
     ]
 
 
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_THE_ROW = _OUTBOX.c.id == bindparam("row_id")
+# Core statements, built once (``bot.db.statements``): one of them follows every send
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_THE_ROW)
+    .values(
+        state=SENT,
+        sent_at=bindparam("now", type_=_OUTBOX.c.sent_at.type),
+        telegram_message_id=bindparam("telegram_message_id"),
+        claimed_until=None,
+        last_error=None,
+    )
+)
+_MARK_RETRY = (
+    update(_OUTBOX)
+    .where(_THE_ROW)
+    .values(
+        state=PENDING,
+        next_attempt_at=bindparam("at", type_=_OUTBOX.c.next_attempt_at.type),
+        claimed_until=None,
+        last_error=bindparam("error"),
+    )
+)
+_MARK_FAILED = (
+    update(_OUTBOX)
+    .where(_THE_ROW)
+    .values(state=FAILED, claimed_until=None, last_error=bindparam("error"))
+)
+
+
 async def mark_sent(
     session: AsyncSession, row_id: int, telegram_message_id: int | None, now: datetime
 ) -> None:
     """Telegram accepted the message."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(
-            state=SENT,
-            sent_at=now,
-            telegram_message_id=telegram_message_id,
-            claimed_until=None,
-            last_error=None,
-        )
+    await execute(
+        session,
+        _MARK_SENT,
+        {"row_id": row_id, "telegram_message_id": telegram_message_id, "now": now},
     )
 
 
 async def mark_retry(session: AsyncSession, row_id: int, at: datetime, error: str) -> None:
     """Try again at ``at``."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(state=PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:500])
-    )
+    await execute(session, _MARK_RETRY, {"row_id": row_id, "at": at, "error": error[:500]})
 
 
 async def mark_failed(session: AsyncSession, row_id: int, error: str) -> None:
     """Telegram refused the message for good (blocked, never started, malformed)."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(state=FAILED, claimed_until=None, last_error=error[:500])
-    )
+    await execute(session, _MARK_FAILED, {"row_id": row_id, "error": error[:500]})
 
 
 # a chat's backlog: urgent (above routine) new messages not sent yet; ``backlog`` asks the table
