@@ -1,5 +1,6 @@
 """Core statements in an ORM session's transaction, for the few statements on the hot paths (a
-report filed, a deadline met) whose ORM execution costs more than the statement itself.
+report filed, a deadline met, a send recorded) whose ORM execution costs more than the
+statement itself.
 
 ``execute`` does first what the session does before any statement — flushes its pending
 changes, writes the rows appended for the statement's tables (``bot.db.appends``), notes a write
