@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Table, and_, bindparam, case, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import attributes
 
-from bot.db.models import Deadline
+from bot.db.models import Deadline, table_of
 from bot.db.statements import execute
 
 PENDING, MET, FIRED, CANCELLED = "pending", "met", "fired", "cancelled"
@@ -64,7 +64,7 @@ _OPEN_FOR = (
     )
     .order_by(Deadline.id)
 )
-_TABLE: Table = Deadline.__table__  # type: ignore[assignment]
+_TABLE = table_of(Deadline)
 _MET_IDS: BindParameter[int] = bindparam("ids", expanding=True)
 # met, and their pending children stopped, in one statement (a Core one: ``bot.db.statements``)
 _MEET = (

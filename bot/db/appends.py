@@ -10,7 +10,7 @@ savepoint that rolls back must take its rows with it).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Executable, Table, TextClause, bindparam, event, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -19,7 +19,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
-from bot.db.models import Base
+from bot.db.models import Base, table_of
 
 KEY = "dutybot.appends"
 
@@ -56,7 +56,7 @@ def write_appended(session: Session) -> None:
     pending = session.info.pop(KEY, None)
     postgresql = session.get_bind().dialect.name == "postgresql"
     for model, rows in (pending or {}).items():
-        table = cast(Table, model.__table__)
+        table = table_of(model)
         # on the session's connection: a Core insert needs none of the session's execution
         connection = session.connection()
         if postgresql and len(rows) >= UNNEST_FROM:

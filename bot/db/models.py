@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -41,6 +42,12 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), int: BigInt}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table a model is mapped to (for statements built on tables rather than on
+    mapped classes: ``bot.db.appends``, ``bot.db.statements``)."""
+    return cast(Table, model.__table__)
 
 
 class UnitRow(Base):

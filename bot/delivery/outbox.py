@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import OutboxMessage
+from bot.db.models import OutboxMessage, table_of
 from bot.db.statements import execute
 
 MAX_TEXT = 4096
@@ -377,7 +377,7 @@ def claim_at_birth(
     ]
 
 
-_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_OUTBOX = table_of(OutboxMessage)
 _THE_ROW = _OUTBOX.c.id == bindparam("row_id")
 # Core statements, built once (``bot.db.statements``): one of them follows every send
 _MARK_SENT = (

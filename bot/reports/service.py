@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Deadline, Event, Follow, IncidentRow, OfficialReport
+from bot.db.models import Deadline, Event, Follow, IncidentRow, OfficialReport, table_of
 from bot.db.statements import execute, keep_in_step
 from bot.i18n import N_
 from bot.incidents import deadlines
@@ -186,7 +186,7 @@ async def _settle(
     return open_deadlines
 
 
-_INCIDENTS: Table = IncidentRow.__table__  # type: ignore[assignment]
+_INCIDENTS = table_of(IncidentRow)
 # a Core statement (``bot.db.statements``): it runs on the path of every report filed
 _MOVE_ON = (
     update(_INCIDENTS)
