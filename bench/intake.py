@@ -41,7 +41,6 @@ from telegram.request import HTTPXRequest
 
 from bot import app, collector
 from bot.db import engine as db_engine
-from bot.db import keyed
 from bot.db.engine import create_engine
 from bot.db.models import Deadline, IncidentRow
 from bot.db.sqlite_one_trip import OneTripConnection
@@ -357,9 +356,6 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # SQLite's WAL checkpointed by the commit that takes it past 1,000 pages, not in the
     # background (``bot.db.engine.Checkpoints``)
     "commit-checkpoints": _commit_checkpoints,
-    # the new deadlines, outbox rows and alert links inserted by the ORM's unit of work, not
-    # by Core statements at the flush (``bot.db.keyed``)
-    "orm-flush": lambda: mock.patch.dict(keyed.SHAPES, clear=True),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(
         app, "answers_after_handling", contextlib.nullcontext

@@ -19,13 +19,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from bot.db import keyed, sqlite_one_trip
+from bot.db import sqlite_one_trip
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 FIRST = "dutybot.db.first"
 log = logging.getLogger(__name__)
-# every session's flush inserts the busiest tables' new rows by Core (listeners of its own)
-KEYED_MODELS = tuple(keyed.SHAPES)
 
 # SQLite's default has the commit that takes the WAL past 1,000 pages copy them into the
 # database file, about 4 ms here, on whatever path committed: a report's, now and then. A

@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from bot.db.engine import Database, first_after_commit
-from bot.db.keyed import any_inserted, take_inserted
 from bot.db.models import OutboxMessage
 from bot.delivery.outbox import EDIT, Claimed, claim_at_birth, utcnow
 from bot.delivery.pacing import Pacer
@@ -81,17 +80,12 @@ def _claim(session: Session) -> None:
         return
     # before_commit comes before the commit's own flush: rows queued since the last flush are
     # only in ``session.new`` yet
-    if (
-        NEW not in session.info
-        and not any_inserted(session, OutboxMessage)
-        and not any(isinstance(r, OutboxMessage) for r in session.new)
-    ):
+    if NEW not in session.info and not any(isinstance(r, OutboxMessage) for r in session.new):
         return
     session.flush()  # the rows' keys (and whatever else is pending)
-    # inserted by the flush (``bot.db.keyed``), or by the ORM's own inside a savepoint
-    rows: list[OutboxMessage] = session.info.pop(NEW, []) + take_inserted(session, OutboxMessage)
-    if not rows:
+    if NEW not in session.info:
         return
+    rows: list[OutboxMessage] = session.info.pop(NEW, [])
     now = midwife.monotonic()
     chosen, chats = [], set()
     for row in sorted(rows, key=lambda r: (r.priority, r.id)):
