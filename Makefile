@@ -35,6 +35,6 @@ lint: $(STAMP)
 
 ## bench: the benchmarks, each printing a table
 bench: $(STAMP)
-	@for b in bench/delivery.py bench/client.py bench/statements.py bench/intake.py bench/clock.py bench/memory.py bench/failover.py bench/flood.py bench/status_pages.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/delivery.py bench/client.py bench/statements.py bench/intake.py bench/clock.py bench/memory.py bench/failover.py bench/pings.py bench/flood.py bench/status_pages.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 check: lint test

@@ -13,6 +13,12 @@ Run: ``.venv/bin/python bench/intake.py`` (or ``make bench``); ``bench/intake.py
 [report|official]`` measures before and after one change (``BEFORE``), interleaved, on the report
 (the default) or the official report's path. ``SAMPLES=300`` in the environment takes 300
 samples per run instead of 100 (a p99 of 100 samples is their second worst).
+
+``bench/intake.py ceiling`` measures both paths once more with every SQLite call run on the event
+loop's own thread instead of the connection's (``on_the_loop``): no thread switch, no wake-up.
+It is not a way to run the bot — a statement waiting for SQLite's write lock would hold the event
+loop, and with it the transaction holding the lock: a deadlock until the busy timeout — but it
+shows how far the path could come down were every round trip to the database free of cost.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from telegram.request import HTTPXRequest
 
 from bot import app, collector
 from bot.db import engine as db_engine
+from bot.db import sqlite_one_trip
 from bot.db.engine import create_engine
 from bot.db.models import Deadline, IncidentRow
 from bot.db.sqlite_one_trip import OneTripConnection
@@ -391,6 +398,49 @@ async def ab(change: str, path: str = "report", rounds: int = 1) -> None:
         print(f"{name} | " + row(f"{label}, after", after, bares))
 
 
+_OPEN = sqlite_one_trip.opener
+
+
+def _opener_for_the_loop(url: Any, **overrides: Any) -> Any:
+    return _OPEN(url, check_same_thread=False, **overrides)
+
+
+async def _call_on_the_loop(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    if not self._running or not self._connection:
+        raise ValueError("Connection closed")
+    return fn(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def on_the_loop() -> Iterator[None]:
+    """Every call of a SQLite connection opened from now on runs on the event loop's thread
+    (opened on its own thread as usual, then used from the loop's)."""
+    with (
+        mock.patch.object(sqlite_one_trip, "opener", _opener_for_the_loop),
+        mock.patch.object(OneTripConnection, "_execute", _call_on_the_loop),
+    ):
+        yield
+
+
+async def ceiling() -> None:
+    """Per network: bare, both paths as they are, both paths with SQLite on the loop."""
+    print(
+        f"Intake latency, {SAMPLES} samples {SPACING:g} s apart, SQLite as it runs and on the loop"
+    )
+    print("network | handler | p50 ms | p99 ms | p50 vs bare | p99 vs bare")
+    print("--- | --- | --- | --- | --- | ---")
+    for name, latency in (("loopback", 0.0), ("+25 ms per Bot API answer", 0.025)):
+        bares = await bare(latency)
+        print(f"{name} | " + row("bare PTB reply", bares, None))
+        for label, measured in PATHS.values():
+            print(f"{name} | " + row(label, await measured(latency), bares))
+            with on_the_loop():
+                print(
+                    f"{name} | "
+                    + row(f"{label}, SQLite on the loop", await measured(latency), bares)
+                )
+
+
 async def main() -> None:
     """Per network: bare, dutybot, bare again; the baseline is the better of the two bare runs."""
     print(
@@ -415,5 +465,7 @@ async def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["ab"]:
         asyncio.run(ab(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "report"))
+    elif sys.argv[1:2] == ["ceiling"]:
+        asyncio.run(ceiling())
     else:
         asyncio.run(main())

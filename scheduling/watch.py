@@ -68,5 +68,9 @@ def _committed(conn: Connection) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _rolled_back(conn: Connection) -> None:
+    if conn.invalidated:
+        # the connection was lost (its marks with it): its ``info`` would raise here, in place of
+        # the error that lost it
+        return
     conn.info.pop(WROTE, None)
     conn.info.pop(MUTED, None)

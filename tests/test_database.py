@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db import pings
 from bot.db.engine import Checkpoints, Database
 from bot.db.migrate import current_revision, upgrade
 from bot.db.models import Deadline, Event
 from bot.db.types import UTCDateTime
 from bot.timeline import events_about, record_event
+from tests.conftest import POSTGRES_URL
 from tests.harness import BotHarness, head_revision
 
 
@@ -132,3 +135,62 @@ async def test_a_running_bot_checkpoints_sqlite_in_the_background(harness: BotHa
     process = harness.process
     await harness.stop()
     assert not process.checkpoints.running
+
+
+class RestClock:
+    """``bot.db.pings``' clock, moved by hand: a connection rests without the test waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _backend_of_the_pooled_connection(database: Database, clock: RestClock) -> int:
+    """Empty the pool, open one connection, use it and put it back: the server's process id."""
+    await database.engine.dispose()
+    async with database.engine.connect() as connection:
+        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+    assert isinstance(pid, int)
+    return pid
+
+
+async def _server_drops(pid: int) -> None:
+    """The server ends that connection (a restart, an idle timeout of a proxy)."""
+    assert POSTGRES_URL is not None
+    admin = create_async_engine(POSTGRES_URL)
+    async with admin.connect() as connection:
+        assert await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await admin.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's pooled connections")
+async def test_a_postgresql_connection_that_died_while_resting_is_replaced_before_use(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = RestClock()
+    monkeypatch.setattr(pings, "monotonic", clock)
+    pid = await _backend_of_the_pooled_connection(database, clock)
+    await _server_drops(pid)
+    clock.now += pings.REST_BEFORE_PING + 1  # the desk was quiet for a while
+    async with database.transaction() as session:  # pinged, found gone, replaced: no error
+        assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's pooled connections")
+async def test_a_postgresql_connection_back_from_a_short_rest_is_used_without_a_ping(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = RestClock()
+    monkeypatch.setattr(pings, "monotonic", clock)
+    pid = await _backend_of_the_pooled_connection(database, clock)
+    await _server_drops(pid)
+    clock.now += pings.REST_BEFORE_PING / 2
+    # no round trip before the statement: it finds the connection gone, as a disconnect
+    with pytest.raises(DBAPIError) as failed:
+        async with database.transaction() as session:
+            await session.scalar(text("SELECT 1"))
+    assert failed.value.connection_invalidated
+    async with database.transaction() as session:  # the pool opened a fresh one meanwhile
+        assert await session.scalar(text("SELECT pg_backend_pid()")) != pid

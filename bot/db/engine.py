@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from bot.db import sqlite_one_trip
+from bot.db.pings import ping_after_rest
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 FIRST = "dutybot.db.first"
@@ -56,7 +57,8 @@ def _sqlite_setup(synchronous: str) -> Any:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout, foreign keys and ``synchronous``
     (``normal`` unless the URL says ``?synchronous=full``) on every connection, and one trip to
-    the connection's thread per statement (``bot.db.sqlite_one_trip``)."""
+    the connection's thread per statement (``bot.db.sqlite_one_trip``). PostgreSQL's pooled
+    connections are pinged when they come back from a rest (``bot.db.pings``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         synchronous = str(parsed.query.get("synchronous", "normal")).lower()
@@ -69,7 +71,9 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_setup(synchronous))
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url)
+    ping_after_rest(engine.sync_engine)
+    return engine
 
 
 def first_after_commit(session: Session, work: asyncio.Future[Any], at_most: float) -> None:
