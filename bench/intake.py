@@ -56,6 +56,7 @@ from bot.inbox.dispatch import Dispatcher
 from bot.incidents import deadlines as incident_deadlines
 from bot.incidents import service as incidents_service
 from bot.reports import service as reports_service
+from bot.updates import SeenMessages, handled_before
 from scheduling.clock import FakeClock
 from scheduling.engine import CHANGE_DELAY, Engine
 from scheduling.rows import CANCELLED, MET, PENDING, open_for
@@ -326,6 +327,11 @@ def _commit_checkpoints() -> Iterator[None]:
         yield
 
 
+async def _always_ask(self: Any, database: Any, key: Any, *, new_id: bool) -> bool:
+    """The gate's duplicate check as it was: a question to the database for every update."""
+    return await handled_before(database, key)
+
+
 # name → a context manager that puts the code back as it was before a change (``ab`` runs)
 BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # the deadline engine's look added as an APScheduler job inside the commit
@@ -363,6 +369,9 @@ BEFORE: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     # SQLite's WAL checkpointed by the commit that takes it past 1,000 pages, not in the
     # background (``bot.db.engine.Checkpoints``)
     "commit-checkpoints": _commit_checkpoints,
+    # every new message asked of the database by the gate, not told new from its chat's
+    # highest message id (``bot.updates.SeenMessages``)
+    "gate-asks": lambda: mock.patch.object(SeenMessages, "handled_before", _always_ask),
     # a button press answered at once, alongside the work it asks for
     "answer-after": lambda: mock.patch.object(
         app, "answers_after_handling", contextlib.nullcontext

@@ -238,14 +238,17 @@ class DutyBot:
         update = item.parsed or Update.de_json(item.raw, self.application.bot)
         if update is None:
             return
-        unhandled = self.runtime.known_unhandled
+        unhandled, new_ids = self.runtime.known_unhandled, self.runtime.new_update_ids
         if item.fresh:
             unhandled.add(item.update_id)
+        elif item.new_id:
+            new_ids.add(item.update_id)
         try:
             with answers_after_handling():
                 await self.application.process_update(update)
         finally:
             unhandled.discard(item.update_id)
+            new_ids.discard(item.update_id)
 
     def _fail(self, error: BaseException) -> None:
         if not self.fatal.done():
@@ -254,6 +257,7 @@ class DutyBot:
     async def _lead(self) -> None:
         """Take up the duties: sending, firing, the menus, intake and handling."""
         runtime, app = self.runtime, self.application
+        runtime.seen_messages.forget()  # another process may have handled messages meanwhile
         sender = start_sender(runtime, app)
         sender.send_observers += [self.metrics.observe_send, self.telegram_reachable.observe_send]
         runtime.sender = sender
@@ -307,6 +311,7 @@ class DutyBot:
         runtime = self.runtime
         self.led.clear()
         self.metrics.set_leader(False)
+        runtime.seen_messages.forget()
         engine, runtime.engine = runtime.engine, None
         if isinstance(engine, Engine):
             engine.disarm()

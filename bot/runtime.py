@@ -14,6 +14,7 @@ from bot.delivery.notify import Audience
 from bot.flood import FloodGuard
 from bot.roster import Roster
 from bot.settings import Settings
+from bot.updates import SeenMessages
 from scheduling.clock import Clock, SystemClock
 
 # python-telegram-bot 22 gives time periods (retry_after) as timedelta when asked to; ask.
@@ -52,6 +53,10 @@ class Runtime:
     # updates being handled that the inbox found never handled as it stored them (in that
     # transaction): the identification gate need not ask the database again
     known_unhandled: set[int] = field(default_factory=set)
+    # updates being handled whose update id is new to every process (a settled poll's): for a
+    # message, only its chat and message id can make it a repeat (``SeenMessages``)
+    new_update_ids: set[int] = field(default_factory=set)
+    seen_messages: SeenMessages = field(default_factory=SeenMessages)
 
     def now(self) -> datetime:
         """The current moment (aware UTC) from the injected clock."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,6 +69,59 @@ async def handled_before(database: Database, key: UpdateKey) -> bool:
     question, before the handler's own transaction): no ORM session to set up and close."""
     async with database.engine.connect() as connection:
         return await connection.scalar(_SEEN, key_parameters(key)) is not None
+
+
+_HIGHEST = select(func.max(ProcessedUpdate.message_id)).where(
+    ProcessedUpdate.chat_id == bindparam("chat_id")
+)
+
+
+class SeenMessages:
+    """Which new messages can be told new without asking the database: per chat, the highest
+    message id already handled, or let through to be handled, by this process.
+
+    Telegram numbers a chat's messages in increasing order, so a message whose update id is new
+    to every process (``new_id``: a settled poll's, see ``bot.inbox.dispatch``) and whose
+    message id is above its chat's highest was never handled: only the same message coming
+    back under a new update id could make it a repeat, and that one is not above. The highest
+    is read from the database the first time a chat is asked about, and raised by every message
+    of the chat let through (``passed``) — before its handling commits: a higher mark only sends
+    more messages to the database's answer. Everything else (a message at or under its chat's
+    mark, an update read back from the inbox, a retry) is asked of the database, as
+    ``handled_before``. Only the process that handles updates may keep marks: they are
+    forgotten whenever it takes up or gives up the duties (another process may have handled
+    messages meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self._highest: dict[int, int] = {}
+
+    def forget(self) -> None:
+        """Ask the database again about every chat."""
+        self._highest.clear()
+
+    async def handled_before(self, database: Database, key: UpdateKey, *, new_id: bool) -> bool:
+        """Whether the update (or the same message under another update id) was handled."""
+        chat_id, message_id = key.chat_id, key.message_id
+        if new_id and chat_id is not None and message_id is not None:
+            highest = self._highest.get(chat_id)
+            if highest is None:
+                async with database.engine.connect() as connection:
+                    found = await connection.scalar(_HIGHEST, {"chat_id": chat_id})
+                highest = self._highest[chat_id] = found if found is not None else 0
+            if message_id > highest:
+                return False
+        return await handled_before(database, key)
+
+    def passed(self, key: UpdateKey) -> None:
+        """The update goes on to be handled: its message id, if above its chat's mark, is the
+        new mark (a chat not asked about yet stays unknown)."""
+        chat_id, message_id = key.chat_id, key.message_id
+        if chat_id is None or message_id is None:
+            return
+        highest = self._highest.get(chat_id)
+        if highest is not None and message_id > highest:
+            self._highest[chat_id] = message_id
 
 
 async def handled_among(session: AsyncSession, keys: Sequence[UpdateKey]) -> set[int]:

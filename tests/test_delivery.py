@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.db.models import Event, InviteCode, OutboxMessage
 from bot.delivery import birth
@@ -203,6 +203,42 @@ async def test_the_same_update_twice_has_one_effect(
     async with runtime_of(harness).database.sessions() as session:
         invites = await session.scalar(select(func.count()).select_from(InviteCode))
     assert invites == 1
+
+
+async def test_a_person_s_later_messages_are_told_new_without_asking_the_database(
+    harness: BotHarness, botapi: StandInBotApi
+) -> None:
+    """Once a chat's highest handled message is known, the gate lets its next messages through
+    from memory; the same message under a new update id is still caught (by the database)."""
+    await settle(botapi)
+    admin = harness.user(ZHOU, "Zhou")
+    botapi.started_chats.add(ZHOU)
+    asked: list[str] = []
+
+    def record(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        if sql.lstrip().startswith("SELECT") and "FROM processed_updates" in sql:
+            asked.append(sql.split()[1])
+
+    engine = runtime_of(harness).database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await admin.send("/whoami")
+        await admin.next_message()
+        assert asked == ["max(processed_updates.message_id)"]  # the chat's highest, read once
+        invite = admin.message("/invite new.hire")
+        await botapi.push({"message": invite})
+        await admin.next_message()
+        await admin.send("/whoami")
+        await admin.next_message()
+        assert len(asked) == 1  # neither asked about
+        await botapi.push({"message": invite})  # the invite again, under a new update id
+        await admin.send("/whoami")
+        assert "Zhou Hua" in (await admin.next_message()).text  # no second invite answer
+        assert asked[1:] == ["processed_updates.update_id"]  # that one was asked about
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    async with runtime_of(harness).database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InviteCode)) == 1
 
 
 async def test_an_urgent_alert_overtakes_routine_messages_to_the_same_person(

@@ -103,7 +103,7 @@ class Dispatcher:
         if not self._can_take(len(items)):
             return False
         new = [
-            replace(item, fresh=item.message_id is None)
+            replace(item, fresh=item.message_id is None, new_id=True)
             for item in items
             if item.update_id not in self._scheduled
         ]
@@ -259,7 +259,9 @@ class Dispatcher:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 # a retry asks the database again whether the failed attempt got far enough
-                await self.handle(item if attempt == 1 else replace(item, fresh=False))
+                await self.handle(
+                    item if attempt == 1 else replace(item, fresh=False, new_id=False)
+                )
                 return
             except Exception:
                 log.exception("handling update %s failed (attempt %d)", item.update_id, attempt)

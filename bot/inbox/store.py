@@ -36,6 +36,9 @@ class Received:
     # stored just now and found never handled, in the storing transaction: the handler need
     # not ask again (``bot.updates``); rows read back from the table are never fresh
     fresh: bool = False
+    # its update id is new to every process (a settled poll's, ``Dispatcher.take``): for a
+    # message, only the same message under another update id could make it a repeat
+    new_id: bool = False
     # the update as this process parsed it on arrival (python-telegram-bot's ``Update``), so
     # that handling it need not parse ``payload`` again; ``None`` for rows read back
     parsed: Any = field(default=None, compare=False, repr=False)

@@ -18,7 +18,7 @@ from bot.identity.service import identify, mark_reachable
 from bot.persistence import SQLPersistence
 from bot.roster import Person
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.updates import handled_before, key_of, record_processed_if_new
+from bot.updates import key_of, record_processed_if_new
 from handlers.common.buttons import answer_button
 
 
@@ -69,11 +69,15 @@ def is_deep_link_start(update: Update) -> bool:
 
 async def identify_caller(update: Update, context: DutyContext) -> None:
     """Drop re-delivered updates; resolve the caller; refuse strangers politely, with their id."""
-    runtime = context.runtime
+    runtime, key = context.runtime, key_of(update)
     vetted = update.update_id in runtime.known_unhandled
+    new_id = update.update_id in runtime.new_update_ids
     runtime.known_unhandled.discard(update.update_id)  # once: a second look asks the database
-    if not vetted and await handled_before(runtime.database, key_of(update)):
+    runtime.new_update_ids.discard(update.update_id)
+    seen = runtime.seen_messages
+    if not vetted and await seen.handled_before(runtime.database, key, new_id=new_id):
         raise ApplicationHandlerStop
+    seen.passed(key)
     async with runtime.database.sessions() as session:
         user = update.effective_user
         if user is None:
@@ -100,10 +104,10 @@ async def identify_caller(update: Update, context: DutyContext) -> None:
             else:
                 async with runtime.database.transaction() as session:
                     enqueue(session, chat.id, text)
-                    await record_processed_if_new(session, key_of(update), runtime.now())
+                    await record_processed_if_new(session, key, runtime.now())
                 raise ApplicationHandlerStop
         async with runtime.database.transaction() as session:
-            await record_processed_if_new(session, key_of(update), runtime.now())
+            await record_processed_if_new(session, key, runtime.now())
         raise ApplicationHandlerStop
     language = pick_language(
         chosen=identity.chosen_language,
