@@ -80,3 +80,23 @@ async def test_a_rollback_takes_them_away(database: Database) -> None:
             raise RuntimeError("the change failed")
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_a_statement_built_once_is_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.db import appends
+
+    walks: list[object] = []
+    real = appends.find_tables
+
+    def counting(statement: object, **options: bool) -> object:
+        walks.append(statement)
+        return real(statement, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(appends, "find_tables", counting)
+    built_once = select(Deadline.id).where(Deadline.id.in_(select(Event.id)))
+    assert appends.involves(built_once, {"events"})
+    assert appends.involves(built_once, {"deadlines"})
+    assert not appends.involves(built_once, {"incidents"})
+    assert walks == [built_once]
+    assert appends.involves(select(Event.id), {"events"})  # another statement: walked anew
+    assert len(walks) == 2

@@ -10,6 +10,7 @@ savepoint that rolls back must take its rows with it).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import Executable, Table, TextClause, bindparam, event, func, insert, select
@@ -65,13 +66,26 @@ def write_appended(session: Session) -> None:
             connection.execute(insert(table), rows)
 
 
+# the tables each statement names, kept while the statement lives: the hot paths' statements
+# are built once, and walking one (``find_tables``) costs more than the rest of a check
+_NAMED: weakref.WeakKeyDictionary[ClauseElement, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def tables_named(statement: ClauseElement) -> frozenset[str]:
+    """The names of the tables ``statement`` names anywhere (in a subquery too)."""
+    named = _NAMED.get(statement)
+    if named is None:
+        found = find_tables(statement, include_crud=True, include_joins=True)
+        named = _NAMED[statement] = frozenset(t.name for t in found if isinstance(t, Table))
+    return named
+
+
 def involves(statement: Any, tables: set[str]) -> bool:
     """Whether ``statement`` names one of ``tables`` anywhere (in a subquery too); SQL text is
     taken to involve every table."""
     if not isinstance(statement, ClauseElement) or isinstance(statement, TextClause):
         return True
-    found = find_tables(statement, include_crud=True, include_joins=True)
-    return any(isinstance(t, Table) and t.name in tables for t in found)
+    return not tables_named(statement).isdisjoint(tables)
 
 
 def write_before(session: Session, statement: Any) -> None:
