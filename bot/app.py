@@ -51,6 +51,7 @@ from bot.supervision.scheduled import (
     ensure_daily_bulletin,
 )
 from bot.telegram_http import AiohttpRequest
+from bot.updates import Known
 from handlers import register
 from handlers.common.buttons import answers_after_handling
 from handlers.common.context import DutyContext
@@ -238,17 +239,14 @@ class DutyBot:
         update = item.parsed or Update.de_json(item.raw, self.application.bot)
         if update is None:
             return
-        unhandled, new_ids = self.runtime.known_unhandled, self.runtime.new_update_ids
-        if item.fresh:
-            unhandled.add(item.update_id)
-        elif item.new_id:
-            new_ids.add(item.update_id)
+        known = Known.UNHANDLED if item.fresh else Known.NEW_ID if item.new_id else None
+        if known is not None:
+            self.runtime.known_updates[item.update_id] = known
         try:
             with answers_after_handling():
                 await self.application.process_update(update)
         finally:
-            unhandled.discard(item.update_id)
-            new_ids.discard(item.update_id)
+            self.runtime.known_updates.pop(item.update_id, None)
 
     def _fail(self, error: BaseException) -> None:
         if not self.fatal.done():

@@ -14,7 +14,7 @@ from bot.delivery.notify import Audience
 from bot.flood import FloodGuard
 from bot.roster import Roster
 from bot.settings import Settings
-from bot.updates import SeenMessages
+from bot.updates import Known, SeenMessages
 from scheduling.clock import Clock, SystemClock
 
 # python-telegram-bot 22 gives time periods (retry_after) as timedelta when asked to; ask.
@@ -50,12 +50,9 @@ class Runtime:
     sender: Waker | None = None
     engine: DeadlineWatcher | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
-    # updates being handled that the inbox found never handled as it stored them (in that
-    # transaction): the identification gate need not ask the database again
-    known_unhandled: set[int] = field(default_factory=set)
-    # updates being handled whose update id is new to every process (a settled poll's): for a
-    # message, only its chat and message id can make it a repeat (``SeenMessages``)
-    new_update_ids: set[int] = field(default_factory=set)
+    # what the inbox knows of the updates being handled, by update id: the identification
+    # gate asks the database less (``bot.updates.Known``)
+    known_updates: dict[int, Known] = field(default_factory=dict)
     seen_messages: SeenMessages = field(default_factory=SeenMessages)
 
     def now(self) -> datetime:

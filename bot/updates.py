@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,6 +39,17 @@ def key_of(update: Update) -> UpdateKey:
     if message is not None:
         return UpdateKey(update.update_id, message.chat_id, message.message_id)
     return UpdateKey(update.update_id, None, None)
+
+
+class Known(Enum):
+    """What the inbox knows of an update it hands over, so that the gate asks less of the
+    database."""
+
+    # stored just now and found never handled, in that transaction: nothing to ask
+    UNHANDLED = "unhandled"
+    # its update id is new to every process (a settled poll's): for a message, only its chat and
+    # message id can make it a repeat (``SeenMessages``)
+    NEW_ID = "new_id"
 
 
 # One static condition (composing statements per update costs more than running them), on the

@@ -147,32 +147,29 @@ class RestClock:
         return self.now
 
 
-async def _backend_of_the_pooled_connection(database: Database, clock: RestClock) -> int:
-    """Empty the pool, open one connection, use it and put it back: the server's process id."""
+@pytest.fixture
+async def dropped(database: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[RestClock, int]:
+    """The pool's only connection, used, put back to rest, then ended by the server (a restart,
+    an idle timeout of a proxy): the rest's clock and that connection's server process id."""
+    assert POSTGRES_URL is not None
+    clock = RestClock()
+    monkeypatch.setattr(pings, "monotonic", clock)
     await database.engine.dispose()
     async with database.engine.connect() as connection:
         pid = await connection.scalar(text("SELECT pg_backend_pid()"))
     assert isinstance(pid, int)
-    return pid
-
-
-async def _server_drops(pid: int) -> None:
-    """The server ends that connection (a restart, an idle timeout of a proxy)."""
-    assert POSTGRES_URL is not None
     admin = create_async_engine(POSTGRES_URL)
     async with admin.connect() as connection:
         assert await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     await admin.dispose()
+    return clock, pid
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's pooled connections")
 async def test_a_postgresql_connection_that_died_while_resting_is_replaced_before_use(
-    database: Database, monkeypatch: pytest.MonkeyPatch
+    database: Database, dropped: tuple[RestClock, int]
 ) -> None:
-    clock = RestClock()
-    monkeypatch.setattr(pings, "monotonic", clock)
-    pid = await _backend_of_the_pooled_connection(database, clock)
-    await _server_drops(pid)
+    clock, pid = dropped
     clock.now += pings.REST_BEFORE_PING + 1  # the desk was quiet for a while
     async with database.transaction() as session:  # pinged, found gone, replaced: no error
         assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
@@ -180,12 +177,9 @@ async def test_a_postgresql_connection_that_died_while_resting_is_replaced_befor
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's pooled connections")
 async def test_a_postgresql_connection_back_from_a_short_rest_is_used_without_a_ping(
-    database: Database, monkeypatch: pytest.MonkeyPatch
+    database: Database, dropped: tuple[RestClock, int]
 ) -> None:
-    clock = RestClock()
-    monkeypatch.setattr(pings, "monotonic", clock)
-    pid = await _backend_of_the_pooled_connection(database, clock)
-    await _server_drops(pid)
+    clock, pid = dropped
     clock.now += pings.REST_BEFORE_PING / 2
     # no round trip before the statement: it finds the connection gone, as a disconnect
     with pytest.raises(DBAPIError) as failed:

@@ -18,7 +18,7 @@ from bot.identity.service import identify, mark_reachable
 from bot.persistence import SQLPersistence
 from bot.roster import Person
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.updates import key_of, record_processed_if_new
+from bot.updates import Known, key_of, record_processed_if_new
 from handlers.common.buttons import answer_button
 
 
@@ -70,12 +70,12 @@ def is_deep_link_start(update: Update) -> bool:
 async def identify_caller(update: Update, context: DutyContext) -> None:
     """Drop re-delivered updates; resolve the caller; refuse strangers politely, with their id."""
     runtime, key = context.runtime, key_of(update)
-    vetted = update.update_id in runtime.known_unhandled
-    new_id = update.update_id in runtime.new_update_ids
-    runtime.known_unhandled.discard(update.update_id)  # once: a second look asks the database
-    runtime.new_update_ids.discard(update.update_id)
+    # once: a second look asks the database
+    known = runtime.known_updates.pop(update.update_id, None)
     seen = runtime.seen_messages
-    if not vetted and await seen.handled_before(runtime.database, key, new_id=new_id):
+    if known is not Known.UNHANDLED and await seen.handled_before(
+        runtime.database, key, new_id=known is Known.NEW_ID
+    ):
         raise ApplicationHandlerStop
     seen.passed(key)
     async with runtime.database.sessions() as session:
